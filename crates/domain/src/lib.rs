@@ -1,0 +1,27 @@
+//! AlphaPulse domain: the entities, validated value types, errors and port traits that every
+//! other layer speaks.
+//!
+//! This crate has no I/O. Persistence (`alphapulse-persistence`) and the exchange adapters
+//! implement the [`ports`]; services and the HTTP layer consume them as `Arc<dyn Port>`.
+//!
+//! Features:
+//! - `mocks`: generates `Mock*` implementations of every port with `mockall`, for the unit
+//!   tests of the layers above (enable it from `[dev-dependencies]` only).
+#![deny(missing_docs)]
+
+pub mod audit;
+pub mod error;
+pub mod ids;
+pub mod page;
+pub mod ports;
+pub mod role;
+pub mod tenant;
+pub mod user;
+
+pub use audit::{AuditEntry, AuditOutcome, NewAuditEntry};
+pub use error::{RepoError, ValidationError};
+pub use ids::{AuditId, TenantId, UserId};
+pub use page::{Page, PageRequest};
+pub use role::Role;
+pub use tenant::{NewTenant, Slug, SubscriptionTier, Tenant, TenantPatch, TenantStatus};
+pub use user::{Email, NewUser, User, UserPatch};

@@ -1,0 +1,51 @@
+//! Port traits: what the services need from storage and the outside world.
+//!
+//! Every method that touches tenant data takes an [`Actor`] (the tenant and the acting user),
+//! so forgetting the tenant is a compile error rather than a leak. Platform methods (tenant
+//! administration, login lookups) say so in their names and docs.
+//!
+//! With the `mocks` feature (or in this crate's tests) `mockall` generates `Mock*` types.
+
+mod audit;
+mod tenants;
+mod users;
+
+pub use audit::AuditRepo;
+pub use tenants::{TenantFilter, TenantRepo};
+pub use users::{Credentials, UserRepo};
+
+#[cfg(any(test, feature = "mocks"))]
+pub use audit::MockAuditRepo;
+#[cfg(any(test, feature = "mocks"))]
+pub use tenants::MockTenantRepo;
+#[cfg(any(test, feature = "mocks"))]
+pub use users::MockUserRepo;
+
+use crate::{TenantId, UserId};
+
+/// Who is acting, and in which tenant: the key of every tenant-scoped port call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Actor {
+    /// The tenant whose rows may be touched (and no other).
+    pub tenant_id: TenantId,
+    /// The acting user, recorded in `app.current_user_id` for auditing (`None` for jobs).
+    pub user_id: Option<UserId>,
+}
+
+impl Actor {
+    /// A user acting in their tenant.
+    pub fn user(tenant_id: TenantId, user_id: UserId) -> Self {
+        Self {
+            tenant_id,
+            user_id: Some(user_id),
+        }
+    }
+
+    /// A system job acting for a tenant.
+    pub fn system(tenant_id: TenantId) -> Self {
+        Self {
+            tenant_id,
+            user_id: None,
+        }
+    }
+}

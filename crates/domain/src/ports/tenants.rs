@@ -1,0 +1,48 @@
+use crate::{
+    NewTenant, Page, PageRequest, RepoError, Slug, Tenant, TenantId, TenantPatch, TenantStatus,
+    UserId,
+};
+
+/// Filters of the tenant list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TenantFilter {
+    /// Only tenants in this state.
+    pub status: Option<TenantStatus>,
+    /// Only these tenants (staff see their assigned tenants); `None` = all.
+    pub ids: Option<Vec<TenantId>>,
+}
+
+/// Platform administration of tenants. These calls bypass row-level security (they run as
+/// the platform role): only platform code paths (owner/staff routes, the CLI) may use them.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait TenantRepo: Send + Sync {
+    /// Creates a tenant.
+    ///
+    /// # Errors
+    /// [`RepoError::Conflict`] when the slug is taken.
+    fn create(&self, new: NewTenant) -> Result<Tenant, RepoError>;
+
+    /// The tenant with this id.
+    ///
+    /// # Errors
+    /// [`RepoError::NotFound`] when it does not exist.
+    fn get(&self, id: TenantId) -> Result<Tenant, RepoError>;
+
+    /// The tenant with this slug, if any.
+    fn find_by_slug(&self, slug: &Slug) -> Result<Option<Tenant>, RepoError>;
+
+    /// A page of tenants ordered by creation (then id).
+    fn list(&self, filter: &TenantFilter, page: &PageRequest) -> Result<Page<Tenant>, RepoError>;
+
+    /// Applies a partial update (and bumps `updated_at`).
+    ///
+    /// # Errors
+    /// [`RepoError::NotFound`] when it does not exist.
+    fn update(&self, id: TenantId, patch: TenantPatch) -> Result<Tenant, RepoError>;
+
+    /// The tenants a platform `staff` user is assigned to.
+    fn assigned_tenants(&self, staff: UserId) -> Result<Vec<TenantId>, RepoError>;
+
+    /// Assigns a platform `staff` user to a tenant (idempotent).
+    fn assign_staff(&self, staff: UserId, tenant: TenantId) -> Result<(), RepoError>;
+}

@@ -1,0 +1,122 @@
+//! The connection pool: r2d2 over diesel's `PgConnection`.
+//!
+//! `test_on_check_out` is off: r2d2 would otherwise send a `SELECT 1` before every checkout
+//! (a round trip per request). Diesel marks a connection broken when a query fails at the
+//! connection level or a transaction was left open, and r2d2 then discards it.
+
+use std::time::Duration;
+
+use alphapulse_domain::ports::Actor;
+use diesel::{
+    pg::PgConnection,
+    r2d2::{ConnectionManager, Pool, PooledConnection},
+};
+
+use crate::{
+    error::Result,
+    scope::{PlatformScope, TenantScope},
+};
+
+/// A pooled connection.
+pub type PgPooled = PooledConnection<ConnectionManager<PgConnection>>;
+
+/// Pool settings (parsed from configuration by the binary).
+#[derive(Debug, Clone)]
+pub struct PoolConfig {
+    /// Most connections kept open.
+    pub max_size: u32,
+    /// Connections opened at start and kept idle (`None` = `max_size`).
+    pub min_idle: Option<u32>,
+    /// How long a checkout waits before the request fails as unavailable (503).
+    pub connection_timeout: Duration,
+    /// `statement_timeout` applied to every scoped transaction (`None` = server default).
+    pub statement_timeout: Option<Duration>,
+}
+
+impl Default for PoolConfig {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, usize::from) as u32;
+        Self {
+            max_size: 2 * cores + 4,
+            min_idle: None,
+            connection_timeout: Duration::from_secs(5),
+            statement_timeout: Some(Duration::from_secs(30)),
+        }
+    }
+}
+
+/// The database handle shared by repositories: a pool plus the scope settings.
+///
+/// Cloning is cheap (the pool is reference-counted).
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool<ConnectionManager<PgConnection>>,
+    statement_timeout_ms: Option<u128>,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db")
+            .field("state", &self.pool.state())
+            .field("statement_timeout_ms", &self.statement_timeout_ms)
+            .finish()
+    }
+}
+
+impl Db {
+    /// Opens a pool against the owner URL.
+    ///
+    /// # Errors
+    /// [`crate::Error::Unavailable`] when the first connections cannot be made in time.
+    pub fn connect(url: &str, config: &PoolConfig) -> Result<Self> {
+        let manager = ConnectionManager::<PgConnection>::new(url);
+        let pool = Pool::builder()
+            .max_size(config.max_size)
+            .min_idle(config.min_idle)
+            .connection_timeout(config.connection_timeout)
+            .test_on_check_out(false)
+            .build(manager)?;
+        Ok(Self {
+            pool,
+            statement_timeout_ms: config.statement_timeout.map(|d| d.as_millis()),
+        })
+    }
+
+    /// A raw pooled connection, as the owner role, with no tenant context. For migrations,
+    /// readiness checks and tests; tenant data goes through [`Db::tenant`].
+    ///
+    /// # Errors
+    /// [`crate::Error::Unavailable`] when the pool times out.
+    pub fn owner_connection(&self) -> Result<PgPooled> {
+        Ok(self.pool.get()?)
+    }
+
+    /// The one way into tenant data: see [`TenantScope`].
+    pub fn tenant(&self, actor: Actor) -> TenantScope<'_> {
+        TenantScope::new(self, actor)
+    }
+
+    /// Platform operations that bypass row-level security: see [`PlatformScope`].
+    pub fn platform(&self) -> PlatformScope<'_> {
+        PlatformScope::new(self)
+    }
+
+    /// Checks the database answers (`SELECT 1`), for readiness probes.
+    ///
+    /// # Errors
+    /// [`crate::Error::Unavailable`] or a database error.
+    pub fn ping(&self) -> Result<()> {
+        use diesel::RunQueryDsl;
+        let mut conn = self.pool.get()?;
+        diesel::sql_query("SELECT 1").execute(&mut conn)?;
+        Ok(())
+    }
+
+    pub(crate) fn checkout(&self) -> Result<PgPooled> {
+        Ok(self.pool.get()?)
+    }
+
+    pub(crate) fn statement_timeout_ms(&self) -> Option<u128> {
+        self.statement_timeout_ms
+    }
+}

@@ -1,0 +1,297 @@
+//! `tenants` and `user_tenants`: platform administration (runs in [`crate::PlatformScope`]).
+
+use alphapulse_domain::{
+    ports::{TenantFilter, TenantRepo},
+    NewTenant, Page, PageRequest, RepoError, Slug, Tenant, TenantId, TenantPatch, UserId,
+};
+use chrono::{DateTime, Utc};
+use diesel::{pg::PgConnection, prelude::*};
+use uuid::Uuid;
+
+use super::cursor;
+use crate::{
+    error::Result,
+    schema::{tenants, user_tenants},
+    Db, Error,
+};
+
+/// A `tenants` row.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = tenants, check_for_backend(diesel::pg::Pg))]
+pub struct TenantRow {
+    /// Id.
+    pub id: Uuid,
+    /// Name.
+    pub name: String,
+    /// Slug.
+    pub slug: String,
+    /// Tier.
+    pub subscription_tier: String,
+    /// Status.
+    pub status: String,
+    /// User limit.
+    pub max_users: i32,
+    /// Daily quota.
+    pub max_api_calls_per_day: i32,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Updated.
+    pub updated_at: DateTime<Utc>,
+    /// Metadata.
+    pub metadata: serde_json::Value,
+}
+
+impl TryFrom<TenantRow> for Tenant {
+    type Error = Error;
+
+    fn try_from(row: TenantRow) -> Result<Self> {
+        let corrupt = |e: alphapulse_domain::ValidationError| Error::Corrupt {
+            table: "tenants",
+            message: e.to_string(),
+        };
+        Ok(Tenant {
+            id: TenantId(row.id),
+            name: row.name,
+            slug: Slug::parse(&row.slug).map_err(corrupt)?,
+            subscription_tier: row.subscription_tier.parse().map_err(corrupt)?,
+            status: row.status.parse().map_err(corrupt)?,
+            max_users: row.max_users,
+            max_api_calls_per_day: row.max_api_calls_per_day,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            metadata: row.metadata,
+        })
+    }
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = tenants)]
+struct NewTenantRow<'a> {
+    name: &'a str,
+    slug: &'a str,
+    subscription_tier: &'a str,
+    max_users: Option<i32>,
+    max_api_calls_per_day: Option<i32>,
+    metadata: Option<&'a serde_json::Value>,
+}
+
+#[derive(Debug, AsChangeset)]
+#[diesel(table_name = tenants)]
+struct TenantChanges<'a> {
+    name: Option<&'a str>,
+    subscription_tier: Option<&'a str>,
+    status: Option<&'a str>,
+    max_users: Option<i32>,
+    max_api_calls_per_day: Option<i32>,
+    metadata: Option<&'a serde_json::Value>,
+    updated_at: DateTime<Utc>,
+}
+
+fn validate_name(name: &str) -> Result<()> {
+    if name.trim().is_empty() || name.chars().count() > 255 {
+        return Err(alphapulse_domain::ValidationError::new("name", "must be 1 to 255 characters").into());
+    }
+    Ok(())
+}
+
+fn validate_limits(max_users: Option<i32>, max_calls: Option<i32>) -> Result<()> {
+    if max_users.is_some_and(|n| n < 1) {
+        return Err(alphapulse_domain::ValidationError::new("max_users", "must be at least 1").into());
+    }
+    if max_calls.is_some_and(|n| n < 1) {
+        return Err(
+            alphapulse_domain::ValidationError::new("max_api_calls_per_day", "must be at least 1").into(),
+        );
+    }
+    Ok(())
+}
+
+/// Inserts a tenant.
+///
+/// # Errors
+/// [`Error::Conflict`] on a duplicate slug; [`Error::Invalid`] on bad fields.
+pub fn insert(conn: &mut PgConnection, new: &NewTenant) -> Result<Tenant> {
+    validate_name(&new.name)?;
+    validate_limits(new.max_users, new.max_api_calls_per_day)?;
+    let row = NewTenantRow {
+        name: new.name.trim(),
+        slug: new.slug.as_str(),
+        subscription_tier: new.subscription_tier.as_str(),
+        max_users: new.max_users,
+        max_api_calls_per_day: new.max_api_calls_per_day,
+        metadata: new.metadata.as_ref(),
+    };
+    let inserted: TenantRow = diesel::insert_into(tenants::table)
+        .values(&row)
+        .returning(TenantRow::as_returning())
+        .get_result(conn)
+        .map_err(|e| match Error::from(e) {
+            Error::Conflict(_) => Error::Conflict(format!("slug {:?} is taken", new.slug.as_str())),
+            other => other,
+        })?;
+    inserted.try_into()
+}
+
+/// The tenant with `id`.
+///
+/// # Errors
+/// [`Error::NotFound`].
+pub fn get(conn: &mut PgConnection, id: TenantId) -> Result<Tenant> {
+    tenants::table
+        .find(id.as_uuid())
+        .select(TenantRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or(Error::NotFound("tenant"))?
+        .try_into()
+}
+
+/// The tenant with `slug`, if any.
+///
+/// # Errors
+/// Database failures.
+pub fn find_by_slug(conn: &mut PgConnection, slug: &Slug) -> Result<Option<Tenant>> {
+    tenants::table
+        .filter(tenants::slug.eq(slug.as_str()))
+        .select(TenantRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(Tenant::try_from)
+        .transpose()
+}
+
+/// A page of tenants ordered by `(created_at, id)`.
+///
+/// # Errors
+/// [`Error::Invalid`] for a bad cursor.
+pub fn list(conn: &mut PgConnection, filter: &TenantFilter, page: &PageRequest) -> Result<Page<Tenant>> {
+    let mut query = tenants::table.select(TenantRow::as_select()).into_boxed();
+    if let Some(status) = filter.status {
+        query = query.filter(tenants::status.eq(status.as_str()));
+    }
+    if let Some(ids) = &filter.ids {
+        let ids: Vec<Uuid> = ids.iter().map(TenantId::as_uuid).collect();
+        query = query.filter(tenants::id.eq_any(ids));
+    }
+    if let Some(c) = &page.cursor {
+        let (at, id) = cursor::decode(c)?;
+        query = query.filter(
+            tenants::created_at
+                .gt(at)
+                .or(tenants::created_at.eq(at).and(tenants::id.gt(id))),
+        );
+    }
+    let limit = i64::from(page.limit());
+    let mut rows: Vec<TenantRow> = query
+        .order((tenants::created_at.asc(), tenants::id.asc()))
+        .limit(limit + 1)
+        .load(conn)?;
+    let next_cursor = if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|r| cursor::encode(r.created_at, r.id))
+    } else {
+        None
+    };
+    let items = rows.into_iter().map(Tenant::try_from).collect::<Result<_>>()?;
+    Ok(Page { items, next_cursor })
+}
+
+/// Applies a partial update.
+///
+/// # Errors
+/// [`Error::NotFound`]; [`Error::Invalid`] on bad fields.
+pub fn update(conn: &mut PgConnection, id: TenantId, patch: &TenantPatch) -> Result<Tenant> {
+    if let Some(name) = &patch.name {
+        validate_name(name)?;
+    }
+    validate_limits(patch.max_users, patch.max_api_calls_per_day)?;
+    let changes = TenantChanges {
+        name: patch.name.as_deref().map(str::trim),
+        subscription_tier: patch.subscription_tier.map(|t| t.as_str()),
+        status: patch.status.map(|s| s.as_str()),
+        max_users: patch.max_users,
+        max_api_calls_per_day: patch.max_api_calls_per_day,
+        metadata: patch.metadata.as_ref(),
+        updated_at: Utc::now(),
+    };
+    diesel::update(tenants::table.find(id.as_uuid()))
+        .set(&changes)
+        .returning(TenantRow::as_returning())
+        .get_result(conn)
+        .optional()?
+        .ok_or(Error::NotFound("tenant"))?
+        .try_into()
+}
+
+/// The tenants a staff user is assigned to.
+///
+/// # Errors
+/// Database failures.
+pub fn assigned_tenants(conn: &mut PgConnection, staff: UserId) -> Result<Vec<TenantId>> {
+    Ok(user_tenants::table
+        .filter(user_tenants::user_id.eq(staff.as_uuid()))
+        .select(user_tenants::tenant_id)
+        .order(user_tenants::tenant_id)
+        .load::<Uuid>(conn)?
+        .into_iter()
+        .map(TenantId)
+        .collect())
+}
+
+/// Assigns a staff user to a tenant (idempotent).
+///
+/// # Errors
+/// Database failures (unknown ids violate foreign keys).
+pub fn assign_staff(conn: &mut PgConnection, staff: UserId, tenant: TenantId) -> Result<()> {
+    diesel::insert_into(user_tenants::table)
+        .values((
+            user_tenants::tenant_id.eq(tenant.as_uuid()),
+            user_tenants::user_id.eq(staff.as_uuid()),
+        ))
+        .on_conflict_do_nothing()
+        .execute(conn)?;
+    Ok(())
+}
+
+/// [`TenantRepo`] over PostgreSQL; every call runs in a [`crate::PlatformScope`].
+#[derive(Debug, Clone)]
+pub struct PgTenantRepo {
+    db: Db,
+}
+
+impl PgTenantRepo {
+    /// A repo over `db`.
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+}
+
+impl TenantRepo for PgTenantRepo {
+    fn create(&self, new: NewTenant) -> Result<Tenant, RepoError> {
+        Ok(self.db.platform().run(|c| insert(c, &new))?)
+    }
+
+    fn get(&self, id: TenantId) -> Result<Tenant, RepoError> {
+        Ok(self.db.platform().run(|c| get(c, id))?)
+    }
+
+    fn find_by_slug(&self, slug: &Slug) -> Result<Option<Tenant>, RepoError> {
+        Ok(self.db.platform().run(|c| find_by_slug(c, slug))?)
+    }
+
+    fn list(&self, filter: &TenantFilter, page: &PageRequest) -> Result<Page<Tenant>, RepoError> {
+        Ok(self.db.platform().run(|c| list(c, filter, page))?)
+    }
+
+    fn update(&self, id: TenantId, patch: TenantPatch) -> Result<Tenant, RepoError> {
+        Ok(self.db.platform().run(|c| update(c, id, &patch))?)
+    }
+
+    fn assigned_tenants(&self, staff: UserId) -> Result<Vec<TenantId>, RepoError> {
+        Ok(self.db.platform().run(|c| assigned_tenants(c, staff))?)
+    }
+
+    fn assign_staff(&self, staff: UserId, tenant: TenantId) -> Result<(), RepoError> {
+        Ok(self.db.platform().run(|c| assign_staff(c, staff, tenant))?)
+    }
+}

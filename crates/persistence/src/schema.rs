@@ -1,0 +1,162 @@
+//! Diesel table definitions, kept in step with `migrations/` (a test compares them with the
+//! migrated database's catalog).
+
+diesel::table! {
+    tenants (id) {
+        id -> Uuid,
+        name -> Varchar,
+        slug -> Varchar,
+        subscription_tier -> Varchar,
+        status -> Varchar,
+        max_users -> Int4,
+        max_api_calls_per_day -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        metadata -> Jsonb,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Uuid,
+        tenant_id -> Uuid,
+        email -> Varchar,
+        password_hash -> Text,
+        role -> Varchar,
+        active -> Bool,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    user_tenants (tenant_id, user_id) {
+        tenant_id -> Uuid,
+        user_id -> Uuid,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    orders (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        client_order_id -> Varchar,
+        exchange_order_id -> Nullable<Varchar>,
+        symbol -> Varchar,
+        market -> Varchar,
+        side -> Varchar,
+        order_type -> Varchar,
+        quantity -> Numeric,
+        price -> Nullable<Numeric>,
+        filled_quantity -> Numeric,
+        status -> Varchar,
+        reduce_only -> Bool,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    trades (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        order_id -> Nullable<Uuid>,
+        symbol -> Varchar,
+        market -> Varchar,
+        side -> Varchar,
+        quantity -> Numeric,
+        price -> Numeric,
+        fee -> Numeric,
+        fee_asset -> Nullable<Varchar>,
+        realized_pnl -> Nullable<Numeric>,
+        executed_at -> Timestamptz,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    positions (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        symbol -> Varchar,
+        market -> Varchar,
+        side -> Varchar,
+        quantity -> Numeric,
+        entry_price -> Numeric,
+        leverage -> Numeric,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    portfolio_snapshots (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        total_value -> Numeric,
+        cash -> Numeric,
+        positions_value -> Numeric,
+        holdings -> Jsonb,
+        taken_at -> Timestamptz,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    risk_metrics (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        metric -> Varchar,
+        scope -> Varchar,
+        value -> Float8,
+        window_days -> Nullable<Int4>,
+        calculated_at -> Timestamptz,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    agent_signals (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        agent_id -> Varchar,
+        agent_type -> Varchar,
+        symbol -> Varchar,
+        signal -> Float8,
+        confidence -> Float8,
+        metadata -> Jsonb,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    audit_log (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        user_id -> Nullable<Uuid>,
+        action -> Varchar,
+        target -> Varchar,
+        outcome -> Varchar,
+        request_id -> Nullable<Varchar>,
+        details -> Jsonb,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(users -> tenants (tenant_id));
+diesel::joinable!(user_tenants -> users (user_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    tenants,
+    users,
+    user_tenants,
+    orders,
+    trades,
+    positions,
+    portfolio_snapshots,
+    risk_metrics,
+    agent_signals,
+    audit_log,
+);

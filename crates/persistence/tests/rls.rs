@@ -1,0 +1,354 @@
+//! Row-level security, proven against real PostgreSQL: for every table with a `tenant_id`,
+//! tenant A (through `TenantScope`) cannot see, insert, update or delete tenant B's rows; no
+//! tenant context means no rows; `PlatformScope` sees everything; and the catalog shows every
+//! such table under forced RLS with the fail-closed policies.
+
+use alphapulse_domain::{ports::Actor, TenantId, UserId};
+use alphapulse_persistence::{testing::TestDb, Db, Error};
+use diesel::{
+    sql_query,
+    sql_types::{BigInt, Bool, Text, Uuid as SqlUuid},
+    Connection, PgConnection, QueryableByName, RunQueryDsl,
+};
+use uuid::Uuid;
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+#[derive(QueryableByName)]
+struct Name {
+    #[diesel(sql_type = Text)]
+    name: String,
+}
+
+/// Tables whose rows must never cross tenants, with an INSERT for one row of tenant `$1`
+/// (`$2` is a user of that tenant). Append-only tables have no UPDATE/DELETE grant at all.
+const FIXTURES: &[(&str, &str, bool)] = &[
+    ("users", "INSERT INTO users (tenant_id, email, password_hash, role) VALUES ($1, 'x' || gen_random_uuid() || '@t.example', 'h', 'viewer')", false),
+    ("user_tenants", "INSERT INTO user_tenants (tenant_id, user_id) VALUES ($1, $2)", false),
+    ("orders", "INSERT INTO orders (tenant_id, client_order_id, symbol, market, side, order_type, quantity) VALUES ($1, gen_random_uuid()::text, 'BTCUSDT', 'spot', 'buy', 'market', 1.5)", false),
+    ("trades", "INSERT INTO trades (tenant_id, symbol, market, side, quantity, price) VALUES ($1, 'BTCUSDT', 'spot', 'buy', 1, 50000)", false),
+    ("positions", "INSERT INTO positions (tenant_id, symbol, market, quantity, entry_price) VALUES ($1, 'S' || left(gen_random_uuid()::text, 8), 'spot', 1, 10)", false),
+    ("portfolio_snapshots", "INSERT INTO portfolio_snapshots (tenant_id, total_value, cash, positions_value) VALUES ($1, 100, 50, 50)", false),
+    ("risk_metrics", "INSERT INTO risk_metrics (tenant_id, metric, value) VALUES ($1, 'var_95', 0.05)", false),
+    ("agent_signals", "INSERT INTO agent_signals (tenant_id, agent_id, agent_type, symbol, signal, confidence) VALUES ($1, 'a1', 'technical', 'BTCUSDT', 0.5, 0.9)", false),
+    ("audit_log", "INSERT INTO audit_log (tenant_id, user_id, action, target, outcome) VALUES ($1, $2, 'test.insert', 'x', 'success')", true),
+];
+
+fn tables_with_tenant_id(conn: &mut PgConnection) -> Vec<String> {
+    let mut names: Vec<String> = sql_query(
+        "SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped \
+         WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')",
+    )
+    .load::<Name>(conn)
+    .unwrap()
+    .into_iter()
+    .map(|n| n.name)
+    .collect();
+    names.sort();
+    names
+}
+
+struct World {
+    _test_db: TestDb,
+    db: Db,
+    owner: PgConnection,
+    a: (TenantId, UserId),
+    b: (TenantId, UserId),
+}
+
+fn create_tenant(conn: &mut PgConnection, slug: &str) -> (TenantId, UserId) {
+    #[derive(QueryableByName)]
+    struct Ids {
+        #[diesel(sql_type = SqlUuid)]
+        t: Uuid,
+        #[diesel(sql_type = SqlUuid)]
+        u: Uuid,
+    }
+    let ids: Ids = sql_query(
+        "WITH t AS (INSERT INTO tenants (name, slug, subscription_tier) VALUES ($1, $1, 'pro') RETURNING id) \
+         , u AS (INSERT INTO users (tenant_id, email, password_hash, role) SELECT id, $1 || '@example.com', 'h', 'admin' FROM t RETURNING id, tenant_id) \
+         SELECT tenant_id AS t, id AS u FROM u",
+    )
+    .bind::<Text, _>(slug)
+    .get_result(conn)
+    .unwrap();
+    (TenantId(ids.t), UserId(ids.u))
+}
+
+fn world() -> World {
+    let mut test_db = TestDb::new();
+    let db = test_db.db();
+    let mut owner = test_db.connection();
+    let a = create_tenant(&mut owner, "tenant-a");
+    let b = create_tenant(&mut owner, "tenant-b");
+    // One row per table per tenant, written as the owner (bypasses nothing: FORCE RLS applies
+    // to the owner too, so go through the platform role).
+    for (table, insert, _) in FIXTURES {
+        for (t, u) in [a, b] {
+            db.platform()
+                .run(|c| {
+                    sql_query(*insert)
+                        .bind::<SqlUuid, _>(t.as_uuid())
+                        .bind::<SqlUuid, _>(u.as_uuid())
+                        .execute(c)
+                        .map_err(Error::from)
+                })
+                .unwrap_or_else(|e| panic!("fixture for {table}: {e}"));
+        }
+    }
+    World {
+        _test_db: test_db,
+        db,
+        owner,
+        a,
+        b,
+    }
+}
+
+fn count_in(c: &mut PgConnection, table: &str, filter: &str) -> i64 {
+    sql_query(format!("SELECT count(*) AS n FROM {table} {filter}"))
+        .get_result::<Count>(c)
+        .unwrap()
+        .n
+}
+
+#[test]
+fn every_table_with_tenant_id_has_a_fixture_here() {
+    let mut w = world();
+    let mut expected: Vec<String> = FIXTURES.iter().map(|(t, _, _)| (*t).to_owned()).collect();
+    expected.sort();
+    assert_eq!(
+        tables_with_tenant_id(&mut w.owner),
+        expected,
+        "a table with tenant_id must be added to FIXTURES so the RLS matrix covers it"
+    );
+}
+
+#[test]
+fn catalog_shows_forced_fail_closed_rls_on_every_tenant_table() {
+    let mut w = world();
+    let tables = tables_with_tenant_id(&mut w.owner);
+    assert!(tables.len() >= 9, "{tables:?}");
+    for table in tables {
+        #[derive(QueryableByName)]
+        struct Flags {
+            #[diesel(sql_type = Bool)]
+            enabled: bool,
+            #[diesel(sql_type = Bool)]
+            forced: bool,
+        }
+        let flags: Flags = sql_query(
+            "SELECT relrowsecurity AS enabled, relforcerowsecurity AS forced FROM pg_class \
+             WHERE oid = $1::regclass",
+        )
+        .bind::<Text, _>(&table)
+        .get_result(&mut w.owner)
+        .unwrap();
+        assert!(flags.enabled && flags.forced, "{table}: RLS enabled={} forced={}", flags.enabled, flags.forced);
+
+        #[derive(QueryableByName)]
+        struct Policy {
+            #[diesel(sql_type = Text)]
+            cmd: String,
+            #[diesel(sql_type = Text)]
+            using_expr: String,
+            #[diesel(sql_type = Text)]
+            check_expr: String,
+        }
+        let policies: Vec<Policy> = sql_query(
+            "SELECT cmd, coalesce(qual, '') AS using_expr, coalesce(with_check, '') AS check_expr \
+             FROM pg_policies WHERE schemaname = 'public' AND tablename = $1",
+        )
+        .bind::<Text, _>(&table)
+        .load(&mut w.owner)
+        .unwrap();
+        let fail_closed = |e: &str| {
+            e.contains("tenant_id =")
+                && e.contains("NULLIF(current_setting('app.current_tenant_id'::text, true), ''::text)")
+                && e.contains("SELECT")
+        };
+        for cmd in ["SELECT", "INSERT", "UPDATE", "DELETE"] {
+            let covering: Vec<&Policy> = policies.iter().filter(|p| p.cmd == cmd || p.cmd == "ALL").collect();
+            assert!(!covering.is_empty(), "{table}: no {cmd} policy");
+            for p in covering {
+                match cmd {
+                    "INSERT" => assert!(fail_closed(&p.check_expr), "{table} {cmd}: {}", p.check_expr),
+                    "UPDATE" => assert!(
+                        fail_closed(&p.using_expr) && fail_closed(&p.check_expr),
+                        "{table} {cmd}: {} / {}",
+                        p.using_expr,
+                        p.check_expr
+                    ),
+                    _ => assert!(fail_closed(&p.using_expr), "{table} {cmd}: {}", p.using_expr),
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn tenant_a_cannot_touch_tenant_b_rows_in_any_table() {
+    let w = world();
+    let (a, ua) = w.a;
+    let (b, ub) = w.b;
+    let scope = w.db.tenant(Actor::user(a, ua));
+    for (table, insert, append_only) in FIXTURES {
+        let b_filter = format!("WHERE tenant_id = '{b}'");
+        // Reads: only A's row is visible, even when asking for B's explicitly.
+        let (all, of_b) = scope
+            .run(|c| Ok::<_, Error>((count_in(c, table, ""), count_in(c, table, &b_filter))))
+            .unwrap();
+        assert!(all >= 1, "{table}: A sees none of its own rows");
+        assert_eq!(of_b, 0, "{table}: A sees B's rows");
+
+        // Insert with B's tenant_id: rejected by the WITH CHECK policy.
+        let inserted = scope.run(|c| {
+            sql_query(*insert)
+                .bind::<SqlUuid, _>(b.as_uuid())
+                .bind::<SqlUuid, _>(ub.as_uuid())
+                .execute(c)
+                .map_err(Error::from)
+        });
+        let err = inserted.expect_err(&format!("{table}: A inserted a row for B")).to_string();
+        assert!(err.contains("row-level security"), "{table}: {err}");
+
+        // Update and delete of B's rows: no row touched (or no grant at all).
+        for stmt in [
+            format!("UPDATE {table} SET tenant_id = tenant_id {b_filter}"),
+            format!("DELETE FROM {table} {b_filter}"),
+        ] {
+            let result = scope.run(|c| sql_query(&stmt).execute(c).map_err(Error::from));
+            match (append_only, result) {
+                (false, Ok(n)) => assert_eq!(n, 0, "{table}: `{stmt}` touched B's rows"),
+                (true, Err(e)) => assert!(e.to_string().contains("permission denied"), "{table}: {e}"),
+                (_, other) => panic!("{table}: `{stmt}` gave {other:?}"),
+            }
+        }
+        if !append_only {
+            // Moving A's own row to B is refused by the UPDATE WITH CHECK.
+            let moved = scope.run(|c| {
+                sql_query(format!("UPDATE {table} SET tenant_id = '{b}'"))
+                    .execute(c)
+                    .map_err(Error::from)
+            });
+            let msg = moved.expect_err(&format!("{table}: moved a row to B")).to_string();
+            assert!(msg.contains("row-level security"), "{table}: {msg}");
+        }
+    }
+    // B's rows are all still there.
+    let mut owner_view = w
+        .db
+        .platform()
+        .run(|c| {
+            Ok::<_, Error>(
+                FIXTURES
+                    .iter()
+                    .map(|(t, _, _)| count_in(c, t, &format!("WHERE tenant_id = '{b}'")))
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .unwrap();
+    owner_view.retain(|n| *n < 1);
+    assert!(owner_view.is_empty(), "B lost rows");
+}
+
+#[test]
+fn no_tenant_context_sees_no_rows_and_raises_no_error() {
+    let mut w = world();
+    for (table, _, _) in FIXTURES {
+        for setup in [
+            "SET LOCAL ROLE alphapulse_tenant",
+            "SET LOCAL ROLE alphapulse_tenant; SET LOCAL app.current_tenant_id = ''",
+            // After a SET LOCAL in an earlier transaction the setting exists but reads ''.
+            "SET LOCAL ROLE alphapulse_tenant; SELECT set_config('app.current_tenant_id', '', true)",
+        ] {
+            let n = w
+                .owner
+                .transaction::<_, diesel::result::Error, _>(|c| {
+                    diesel::connection::SimpleConnection::batch_execute(c, setup)?;
+                    Ok(count_in(c, table, ""))
+                })
+                .unwrap_or_else(|e| panic!("{table} with `{setup}`: {e}"));
+            assert_eq!(n, 0, "{table} visible without a tenant (`{setup}`)");
+        }
+    }
+}
+
+#[test]
+fn platform_scope_sees_every_tenant() {
+    let w = world();
+    let (a, _) = w.a;
+    let (b, _) = w.b;
+    for (table, _, _) in FIXTURES {
+        let (of_a, of_b) = w
+            .db
+            .platform()
+            .run(|c| {
+                Ok::<_, Error>((
+                    count_in(c, table, &format!("WHERE tenant_id = '{a}'")),
+                    count_in(c, table, &format!("WHERE tenant_id = '{b}'")),
+                ))
+            })
+            .unwrap();
+        assert!(of_a >= 1 && of_b >= 1, "{table}: platform saw A={of_a} B={of_b}");
+    }
+}
+
+#[test]
+fn a_pooled_connection_never_carries_one_tenants_context_into_the_next() {
+    let mut test_db = TestDb::new();
+    let mut owner = test_db.connection();
+    let a = create_tenant(&mut owner, "pool-a");
+    let b = create_tenant(&mut owner, "pool-b");
+    let _ = test_db.db();
+    // Exactly one connection: every scope below reuses the same backend.
+    let db = test_db.pool_of(1);
+
+    #[derive(QueryableByName, Debug, PartialEq)]
+    struct Ctx {
+        #[diesel(sql_type = Text)]
+        tenant: String,
+        #[diesel(sql_type = Text)]
+        role: String,
+        #[diesel(sql_type = BigInt)]
+        pid: i64,
+        #[diesel(sql_type = BigInt)]
+        users: i64,
+    }
+    let ctx_sql = "SELECT coalesce(current_setting('app.current_tenant_id', true), '') AS tenant, \
+                   current_user::text AS role, pg_backend_pid()::bigint AS pid, \
+                   (SELECT count(*) FROM users) AS users";
+    let in_a: Ctx = db
+        .tenant(Actor::user(a.0, a.1))
+        .run(|c| sql_query(ctx_sql).get_result(c).map_err(Error::from))
+        .unwrap();
+    let in_b: Ctx = db
+        .tenant(Actor::user(b.0, b.1))
+        .run(|c| sql_query(ctx_sql).get_result(c).map_err(Error::from))
+        .unwrap();
+    assert_eq!(in_a.pid, in_b.pid, "not the same pooled connection");
+    assert_eq!(in_a.tenant, a.0.to_string());
+    assert_eq!(in_b.tenant, b.0.to_string());
+    assert_eq!((in_a.role.as_str(), in_b.role.as_str()), ("alphapulse_tenant", "alphapulse_tenant"));
+    assert_eq!((in_a.users, in_b.users), (1, 1));
+
+    // A failed scope (rolled back) leaves nothing behind either.
+    let failed: Result<(), Error> = db
+        .tenant(Actor::user(a.0, a.1))
+        .run(|c| {
+            sql_query("SELECT 1/0").execute(c)?;
+            Ok(())
+        });
+    assert!(failed.is_err());
+    let mut raw = db.owner_connection().unwrap();
+    let after: Ctx = sql_query(ctx_sql).get_result(&mut *raw).unwrap();
+    assert_eq!(after.pid, in_a.pid);
+    assert_eq!(after.tenant, "", "tenant setting leaked out of the transaction");
+    assert_ne!(after.role, "alphapulse_tenant", "role leaked out of the transaction");
+    assert_eq!(after.users, 2, "the owner sees both tenants' users outside a scope? {after:?}");
+}

@@ -1,0 +1,2 @@
+DROP TABLE user_tenants;
+DROP TABLE users;
