@@ -1,1 +1,4 @@
+//! End-to-end tests: the real binary, a real local cluster, real HTTP.
 
+mod cluster;
+mod support;

@@ -22,6 +22,6 @@ pub use audit::{AuditEntry, AuditOutcome, NewAuditEntry};
 pub use error::{RepoError, ValidationError};
 pub use ids::{AuditId, TenantId, UserId};
 pub use page::{Page, PageRequest};
-pub use role::Role;
+pub use role::{Permission, Role};
 pub use tenant::{NewTenant, Slug, SubscriptionTier, Tenant, TenantPatch, TenantStatus};
 pub use user::{Email, NewUser, User, UserPatch};

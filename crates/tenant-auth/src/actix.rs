@@ -193,7 +193,10 @@ impl Authenticator {
     /// an `Arc<TokenVerifier>`.
     #[must_use]
     pub fn new(verifier: impl Into<Arc<TokenVerifier>>) -> Self {
-        Authenticator { verifier: verifier.into(), principal_check: None }
+        Authenticator {
+            verifier: verifier.into(),
+            principal_check: None,
+        }
     }
 
     /// Adds (replaces) the principal check.
@@ -293,7 +296,10 @@ impl HttpAuthError {
     /// Binds `error` to an explicit request id.
     #[must_use]
     pub fn new(error: AuthError, request_id: impl Into<String>) -> Self {
-        HttpAuthError { error, request_id: request_id.into() }
+        HttpAuthError {
+            error,
+            request_id: request_id.into(),
+        }
     }
 
     /// Binds `error` to `req`'s [`request_id`].
@@ -407,7 +413,10 @@ async fn authenticate_cached(req: &HttpRequest) -> Result<Authenticated, AuthErr
         "no tenant_auth::actix::Authenticator registered as app data",
     ))?;
     let claims = auth.authenticate_request(req).await?;
-    let done = Authenticated { ctx: TenantContext::from(&claims), claims: Arc::new(claims) };
+    let done = Authenticated {
+        ctx: TenantContext::from(&claims),
+        claims: Arc::new(claims),
+    };
     req.extensions_mut().insert(done.clone());
     Ok(done)
 }
@@ -471,7 +480,15 @@ pub mod perm {
         )*};
     }
 
-    markers!(ManageTenants, ReadTenants, ManageUsers, ReadUsers, Trade, ReadTenantData, ManageSettings);
+    markers!(
+        ManageTenants,
+        ReadTenants,
+        ManageUsers,
+        ReadUsers,
+        Trade,
+        ReadTenantData,
+        ManageSettings
+    );
 }
 
 /// Extractor for a [`TenantContext`] whose role has permission `P`; otherwise
@@ -507,7 +524,10 @@ impl<P> fmt::Debug for Authorized<P> {
 
 impl<P> Clone for Authorized<P> {
     fn clone(&self) -> Self {
-        Authorized { ctx: self.ctx.clone(), _permission: PhantomData }
+        Authorized {
+            ctx: self.ctx.clone(),
+            _permission: PhantomData,
+        }
     }
 }
 
@@ -528,7 +548,10 @@ impl<P: RequiredPermission + 'static> FromRequest for Authorized<P> {
         Box::pin(async move {
             let result = authenticate_cached(&req).await.and_then(|done| {
                 done.ctx.require(P::PERMISSION)?;
-                Ok(Authorized { ctx: done.ctx, _permission: PhantomData })
+                Ok(Authorized {
+                    ctx: done.ctx,
+                    _permission: PhantomData,
+                })
             });
             result.map_err(|e| HttpAuthError::from_request(e, &req))
         })

@@ -167,7 +167,9 @@ impl TenantContext {
         if self.allows(permission) {
             Ok(())
         } else {
-            Err(AuthError::Forbidden(format!("missing permission {permission}")))
+            Err(AuthError::Forbidden(format!(
+                "missing permission {permission}"
+            )))
         }
     }
 
@@ -208,7 +210,11 @@ impl TenantContext {
 
 impl From<&Claims> for TenantContext {
     fn from(claims: &Claims) -> Self {
-        TenantContext { tenant_id: claims.tenant_id, user_id: claims.sub, role: claims.role }
+        TenantContext {
+            tenant_id: claims.tenant_id,
+            user_id: claims.sub,
+            role: claims.role,
+        }
     }
 }
 

@@ -53,7 +53,11 @@ impl TokenIssuer {
             }
             None => return Err(AuthError::NoSigningKey("no active key".into())),
         }
-        Ok(TokenIssuer { keys, issuer: issuer.into(), audience: audience.into() })
+        Ok(TokenIssuer {
+            keys,
+            issuer: issuer.into(),
+            audience: audience.into(),
+        })
     }
 
     /// The `iss` written into issued tokens.
@@ -85,7 +89,15 @@ impl TokenIssuer {
         ttl: Duration,
         now: i64,
     ) -> Claims {
-        Claims::new(user_id, tenant_id, role, &*self.issuer, &*self.audience, now, ttl)
+        Claims::new(
+            user_id,
+            tenant_id,
+            role,
+            &*self.issuer,
+            &*self.audience,
+            now,
+            ttl,
+        )
     }
 
     /// Signs `claims` exactly as given (header: key's `alg`, `kid`, `typ: JWT`).

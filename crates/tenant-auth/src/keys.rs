@@ -145,7 +145,12 @@ impl Key {
         public_pem: impl AsRef<[u8]>,
         private_pem: impl AsRef<[u8]>,
     ) -> Result<Self, AuthError> {
-        Key::from_pem(kid, KeyAlgorithm::RS256, public_pem.as_ref(), Some(private_pem.as_ref()))
+        Key::from_pem(
+            kid,
+            KeyAlgorithm::RS256,
+            public_pem.as_ref(),
+            Some(private_pem.as_ref()),
+        )
     }
 
     /// A verify-only RS256 key from a public PEM.
@@ -172,7 +177,12 @@ impl Key {
         public_pem: impl AsRef<[u8]>,
         private_pem: impl AsRef<[u8]>,
     ) -> Result<Self, AuthError> {
-        Key::from_pem(kid, KeyAlgorithm::ES256, public_pem.as_ref(), Some(private_pem.as_ref()))
+        Key::from_pem(
+            kid,
+            KeyAlgorithm::ES256,
+            public_pem.as_ref(),
+            Some(private_pem.as_ref()),
+        )
     }
 
     /// A verify-only ES256 key from a public PEM.
@@ -197,7 +207,12 @@ impl Key {
         public_pem: impl AsRef<[u8]>,
         private_pem: impl AsRef<[u8]>,
     ) -> Result<Self, AuthError> {
-        Key::from_pem(kid, KeyAlgorithm::EdDSA, public_pem.as_ref(), Some(private_pem.as_ref()))
+        Key::from_pem(
+            kid,
+            KeyAlgorithm::EdDSA,
+            public_pem.as_ref(),
+            Some(private_pem.as_ref()),
+        )
     }
 
     /// A verify-only EdDSA key from a public PEM.
@@ -226,7 +241,8 @@ impl Key {
         private_pem: Option<&[u8]>,
     ) -> Result<Self, AuthError> {
         let kid = checked_kid(kid.into())?;
-        let bad = |half: &str| AuthError::KeyParse(format!("kid `{kid}`: invalid {alg} {half} key PEM"));
+        let bad =
+            |half: &str| AuthError::KeyParse(format!("kid `{kid}`: invalid {alg} {half} key PEM"));
         let decoding = match alg {
             KeyAlgorithm::HS256 => {
                 return Err(AuthError::KeyParse(format!(
@@ -249,7 +265,12 @@ impl Key {
                 .map_err(|_| bad("private"))?,
             ),
         };
-        let key = Key { kid, alg, decoding, encoding };
+        let key = Key {
+            kid,
+            alg,
+            decoding,
+            encoding,
+        };
         key.check_pair()?;
         Ok(key)
     }
@@ -295,11 +316,18 @@ impl Key {
         if self.alg == KeyAlgorithm::HS256 {
             return self.clone();
         }
-        Key { encoding: None, ..self.clone() }
+        Key {
+            encoding: None,
+            ..self.clone()
+        }
     }
 
     /// Verifies a base64url `signature` over `message` with this key's algorithm.
-    pub(crate) fn verify_signature(&self, message: &[u8], signature: &str) -> Result<(), AuthError> {
+    pub(crate) fn verify_signature(
+        &self,
+        message: &[u8],
+        signature: &str,
+    ) -> Result<(), AuthError> {
         match jsonwebtoken::crypto::verify(signature, message, &self.decoding, self.alg.jwt()) {
             Ok(true) => Ok(()),
             Ok(false) | Err(_) => Err(AuthError::InvalidSignature),
@@ -312,7 +340,8 @@ impl Key {
         })?;
         let mut header = Header::new(self.alg.jwt());
         header.kid = Some(self.kid.clone());
-        jsonwebtoken::encode(&header, claims, encoding).map_err(|e| AuthError::Signing(e.to_string()))
+        jsonwebtoken::encode(&header, claims, encoding)
+            .map_err(|e| AuthError::Signing(e.to_string()))
     }
 }
 
@@ -488,7 +517,9 @@ impl KeySet {
     pub fn set_active(&mut self, kid: impl Into<String>) -> Result<(), AuthError> {
         let kid = kid.into();
         if !self.keys.contains_key(&kid) {
-            return Err(AuthError::KeyParse(format!("active kid `{kid}` is not in the key set")));
+            return Err(AuthError::KeyParse(format!(
+                "active kid `{kid}` is not in the key set"
+            )));
         }
         self.active = Some(kid);
         Ok(())
@@ -552,7 +583,11 @@ impl KeySet {
     #[must_use]
     pub fn public_only(&self) -> KeySet {
         KeySet {
-            keys: self.keys.iter().map(|(k, v)| (k.clone(), Arc::new(v.public_only()))).collect(),
+            keys: self
+                .keys
+                .iter()
+                .map(|(k, v)| (k.clone(), Arc::new(v.public_only())))
+                .collect(),
             active: self.active.clone(),
         }
     }
@@ -598,11 +633,17 @@ impl KeySet {
             // messages may quote values (possibly a secret), so they are
             // reduced to the position.
             let text = e.to_string();
-            AuthError::KeyParse(if text.starts_with("unknown field") || text.starts_with("missing field") {
-                format!("invalid key file: {text}")
-            } else {
-                format!("invalid key file JSON at line {}, column {}", e.line(), e.column())
-            })
+            AuthError::KeyParse(
+                if text.starts_with("unknown field") || text.starts_with("missing field") {
+                    format!("invalid key file: {text}")
+                } else {
+                    format!(
+                        "invalid key file JSON at line {}, column {}",
+                        e.line(),
+                        e.column()
+                    )
+                },
+            )
         })?;
         let mut set = KeySet::new();
         for entry in file.keys {
@@ -622,8 +663,10 @@ impl KeySet {
     /// [`from_json`](Self::from_json).
     pub fn from_file(path: impl AsRef<Path>) -> Result<Self, AuthError> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| AuthError::KeyFile { path: path.to_path_buf(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| AuthError::KeyFile {
+            path: path.to_path_buf(),
+            source,
+        })?;
         KeySet::from_json(&text)
     }
 }
@@ -661,15 +704,27 @@ impl KeyEntry {
             if self.public_pem.is_some() || self.private_pem.is_some() {
                 return Err(field_err("HS256 keys take `secret`, not PEM fields"));
             }
-            let secret = self.secret.as_deref().ok_or_else(|| field_err("`secret` is required"))?;
-            let bytes = decode_secret(secret).ok_or_else(|| field_err("`secret` is not valid base64"))?;
+            let secret = self
+                .secret
+                .as_deref()
+                .ok_or_else(|| field_err("`secret` is required"))?;
+            let bytes =
+                decode_secret(secret).ok_or_else(|| field_err("`secret` is not valid base64"))?;
             return Key::hs256(kid, bytes);
         }
         if self.secret.is_some() {
             return Err(field_err("`secret` is only for HS256 keys"));
         }
-        let public = self.public_pem.as_deref().ok_or_else(|| field_err("`public_pem` is required"))?;
-        Key::from_pem(kid.clone(), alg, public.as_bytes(), self.private_pem.as_deref().map(str::as_bytes))
+        let public = self
+            .public_pem
+            .as_deref()
+            .ok_or_else(|| field_err("`public_pem` is required"))?;
+        Key::from_pem(
+            kid.clone(),
+            alg,
+            public.as_bytes(),
+            self.private_pem.as_deref().map(str::as_bytes),
+        )
     }
 }
 
@@ -693,9 +748,14 @@ mod tests {
 
     #[test]
     fn secret_decoding_accepts_both_alphabets() {
-        let raw: Vec<u8> = (0u8..40).map(|i| i.wrapping_mul(37).wrapping_add(250)).collect();
+        let raw: Vec<u8> = (0u8..40)
+            .map(|i| i.wrapping_mul(37).wrapping_add(250))
+            .collect();
         for engine in [&STANDARD, &STANDARD_NO_PAD, &URL_SAFE, &URL_SAFE_NO_PAD] {
-            assert_eq!(decode_secret(&engine.encode(&raw)).as_deref(), Some(raw.as_slice()));
+            assert_eq!(
+                decode_secret(&engine.encode(&raw)).as_deref(),
+                Some(raw.as_slice())
+            );
         }
         assert!(decode_secret("not base64 !!").is_none());
     }
@@ -712,11 +772,17 @@ mod tests {
     fn active_key_rules() {
         let a = Key::hs256("a", [1u8; 32]).ok();
         let b = Key::hs256("b", [2u8; 32]).ok();
-        let (Some(a), Some(b)) = (a, b) else { panic!("keys") };
+        let (Some(a), Some(b)) = (a, b) else {
+            panic!("keys")
+        };
         let mut set = KeySet::new();
         assert!(set.active().is_none());
         assert!(set.insert(a.clone()).is_ok());
-        assert_eq!(set.active().map(Key::kid), Some("a"), "single key is active");
+        assert_eq!(
+            set.active().map(Key::kid),
+            Some("a"),
+            "single key is active"
+        );
         assert!(set.insert(b).is_ok());
         assert!(set.active().is_none(), "two keys and none chosen");
         assert!(matches!(set.insert(a), Err(AuthError::KeyParse(_))));

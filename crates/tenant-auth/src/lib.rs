@@ -58,11 +58,12 @@
 //!
 //! # Features
 //!
-//! * `actix` (off by default): the [`actix`] module — `TenantContext`,
-//!   `Claims` and `Authorized<P>` become actix-web extractors driven by an
-//!   [`actix::Authenticator`] registered as `web::Data<Authenticator>`, with an
-//!   optional application [`actix::PrincipalCheck`], and JSON 401/403/503
-//!   error responses. See the crate README for a complete server.
+//! * `actix` (off by default): the `tenant_auth::actix` module —
+//!   `TenantContext`, `Claims` and `Authorized<P>` become actix-web
+//!   extractors driven by an `Authenticator` registered as
+//!   `web::Data<Authenticator>`, with an optional application
+//!   `PrincipalCheck`, and JSON 401/403/503 error responses. See the crate
+//!   README for a complete server.
 //!
 //! Cryptography is provided by `jsonwebtoken` with its RustCrypto backend
 //! (HS256, RS256, ES256, EdDSA).
@@ -85,7 +86,9 @@ pub use error::{AuthError, AuthErrorKind};
 pub use issuer::TokenIssuer;
 pub use keys::{Key, KeyAlgorithm, KeySet, MIN_HS256_SECRET_LEN};
 pub use role::{ParseNameError, Permission, Role};
-pub use verifier::{CacheStats, TokenVerifier, VerifierConfig, DEFAULT_CACHE_CAPACITY, MAX_TOKEN_LEN};
+pub use verifier::{
+    CacheStats, TokenVerifier, VerifierConfig, DEFAULT_CACHE_CAPACITY, MAX_TOKEN_LEN,
+};
 
 /// Compiles and runs the README's code blocks as doctests.
 #[cfg(all(doctest, feature = "actix"))]

@@ -46,7 +46,13 @@ pub enum Role {
 
 impl Role {
     /// Every role, platform roles first.
-    pub const ALL: [Role; 5] = [Role::Owner, Role::Staff, Role::Admin, Role::Trader, Role::Viewer];
+    pub const ALL: [Role; 5] = [
+        Role::Owner,
+        Role::Staff,
+        Role::Admin,
+        Role::Trader,
+        Role::Viewer,
+    ];
 
     /// The lowercase wire name, e.g. `"admin"`.
     #[must_use]
@@ -92,7 +98,10 @@ impl Role {
     /// All permissions this role grants, in [`Permission::ALL`] order.
     #[must_use]
     pub fn permissions(self) -> Vec<Permission> {
-        Permission::ALL.into_iter().filter(|p| self.allows(*p)).collect()
+        Permission::ALL
+            .into_iter()
+            .filter(|p| self.allows(*p))
+            .collect()
     }
 }
 
@@ -114,10 +123,13 @@ impl FromStr for Role {
     type Err = ParseNameError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Role::ALL.into_iter().find(|r| r.as_str() == s).ok_or_else(|| ParseNameError {
-            what: "role",
-            value: s.chars().take(32).collect(),
-        })
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| ParseNameError {
+                what: "role",
+                value: s.chars().take(32).collect(),
+            })
     }
 }
 
@@ -202,10 +214,13 @@ impl FromStr for Permission {
     type Err = ParseNameError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Permission::ALL.into_iter().find(|p| p.as_str() == s).ok_or_else(|| ParseNameError {
-            what: "permission",
-            value: s.chars().take(32).collect(),
-        })
+        Permission::ALL
+            .into_iter()
+            .find(|p| p.as_str() == s)
+            .ok_or_else(|| ParseNameError {
+                what: "permission",
+                value: s.chars().take(32).collect(),
+            })
     }
 }
 

@@ -248,7 +248,10 @@ impl TokenVerifier {
         if header.contains_key("crit") {
             return Err(AuthError::Malformed);
         }
-        let alg = header.get("alg").and_then(Value::as_str).ok_or(AuthError::Malformed)?;
+        let alg = header
+            .get("alg")
+            .and_then(Value::as_str)
+            .ok_or(AuthError::Malformed)?;
         let kid = match header.get("kid") {
             None | Some(Value::Null) => None,
             Some(Value::String(kid)) => Some(kid.as_str()),
@@ -300,7 +303,9 @@ impl TokenVerifier {
 }
 
 fn decode_json_object(part: &str) -> Result<Map<String, Value>, AuthError> {
-    let bytes = URL_SAFE_NO_PAD.decode(part).map_err(|_| AuthError::Malformed)?;
+    let bytes = URL_SAFE_NO_PAD
+        .decode(part)
+        .map_err(|_| AuthError::Malformed)?;
     match serde_json::from_slice::<Value>(&bytes) {
         Ok(Value::Object(map)) => Ok(map),
         _ => Err(AuthError::Malformed),
@@ -329,7 +334,11 @@ impl VerifiedToken {
             Value::String(s) => vec![s.clone()],
             Value::Array(items) if !items.is_empty() => items
                 .iter()
-                .map(|v| v.as_str().map(str::to_owned).ok_or(AuthError::InvalidClaim("aud")))
+                .map(|v| {
+                    v.as_str()
+                        .map(str::to_owned)
+                        .ok_or(AuthError::InvalidClaim("aud"))
+                })
                 .collect::<Result<_, _>>()?,
             _ => return Err(AuthError::InvalidClaim("aud")),
         };
@@ -341,7 +350,9 @@ impl VerifiedToken {
             aud,
             exp: required_int(map, "exp")?,
             iat: required_int(map, "iat")?,
-            nbf: optional(map, "nbf").map(|v| v.as_i64().ok_or(AuthError::InvalidClaim("nbf"))).transpose()?,
+            nbf: optional(map, "nbf")
+                .map(|v| v.as_i64().ok_or(AuthError::InvalidClaim("nbf")))
+                .transpose()?,
             jti: optional_str(map, "jti")?,
             email: optional_str(map, "email")?,
         })
@@ -357,20 +368,30 @@ fn required<'a>(map: &'a Map<String, Value>, name: &'static str) -> Result<&'a V
 }
 
 fn required_str<'a>(map: &'a Map<String, Value>, name: &'static str) -> Result<&'a str, AuthError> {
-    required(map, name)?.as_str().ok_or(AuthError::InvalidClaim(name))
+    required(map, name)?
+        .as_str()
+        .ok_or(AuthError::InvalidClaim(name))
 }
 
 fn required_int(map: &Map<String, Value>, name: &'static str) -> Result<i64, AuthError> {
-    required(map, name)?.as_i64().ok_or(AuthError::InvalidClaim(name))
+    required(map, name)?
+        .as_i64()
+        .ok_or(AuthError::InvalidClaim(name))
 }
 
 fn parse_str<T: FromStr>(map: &Map<String, Value>, name: &'static str) -> Result<T, AuthError> {
-    required_str(map, name)?.parse().map_err(|_| AuthError::InvalidClaim(name))
+    required_str(map, name)?
+        .parse()
+        .map_err(|_| AuthError::InvalidClaim(name))
 }
 
 fn optional_str(map: &Map<String, Value>, name: &'static str) -> Result<Option<String>, AuthError> {
     optional(map, name)
-        .map(|v| v.as_str().map(str::to_owned).ok_or(AuthError::InvalidClaim(name)))
+        .map(|v| {
+            v.as_str()
+                .map(str::to_owned)
+                .ok_or(AuthError::InvalidClaim(name))
+        })
         .transpose()
 }
 
@@ -406,8 +427,16 @@ impl SignatureCache {
     }
 
     fn get(&self, digest: &[u8; 32]) -> Option<Arc<VerifiedToken>> {
-        let hit = if self.capacity == 0 { None } else { self.lock().map.get(digest).cloned() };
-        let counter = if hit.is_some() { &self.hits } else { &self.misses };
+        let hit = if self.capacity == 0 {
+            None
+        } else {
+            self.lock().map.get(digest).cloned()
+        };
+        let counter = if hit.is_some() {
+            &self.hits
+        } else {
+            &self.misses
+        };
         counter.fetch_add(1, Ordering::Relaxed);
         hit
     }
@@ -487,7 +516,10 @@ mod tests {
         cache.clear();
         assert_eq!(cache.stats().entries, 0);
         cache.insert(0, [9; 32], dummy());
-        assert!(cache.get(&[9; 32]).is_none(), "stale generation is not cached");
+        assert!(
+            cache.get(&[9; 32]).is_none(),
+            "stale generation is not cached"
+        );
         cache.insert(cache.generation(), [9; 32], dummy());
         assert!(cache.get(&[9; 32]).is_some());
     }

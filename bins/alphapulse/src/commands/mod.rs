@@ -1,0 +1,5 @@
+//! One module per subcommand.
+
+pub mod db;
+pub mod migrate;
+pub mod serve;

@@ -1,0 +1,143 @@
+//! Migrations: all up, all down, all up again with an identical schema; each step redoes
+//! cleanly; and `schema.rs` matches the migrated catalog.
+
+use std::process::Command;
+
+use alphapulse_persistence::{cluster::PgBinaries, migrations, schema, testing::TestDb};
+use diesel::{
+    debug_query, pg::Pg, sql_query, sql_types::Text, QueryDsl, QueryableByName, RunQueryDsl,
+};
+
+fn dump(url: &str) -> String {
+    let bins = PgBinaries::find(None).expect("PostgreSQL binaries");
+    let out = Command::new(bins.dir().join("pg_dump"))
+        .args(["--schema-only", "--no-owner", "--no-privileges", "--exclude-table=__diesel_schema_migrations"])
+        .arg(url)
+        .output()
+        .expect("pg_dump runs");
+    assert!(out.status.success(), "pg_dump: {}", String::from_utf8_lossy(&out.stderr));
+    // `\restrict <random key>` lines differ on every dump by design: drop them.
+    String::from_utf8(out.stdout)
+        .expect("utf-8 dump")
+        .lines()
+        .filter(|l| !l.starts_with("\\restrict") && !l.starts_with("\\unrestrict"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn assert_same_schema(before: &str, after: &str) {
+    let b: Vec<&str> = before.lines().collect();
+    let a: Vec<&str> = after.lines().collect();
+    let only_before: Vec<&&str> = b.iter().filter(|l| !a.contains(l)).take(10).collect();
+    let only_after: Vec<&&str> = a.iter().filter(|l| !b.contains(l)).take(10).collect();
+    assert!(
+        before == after,
+        "schema differs: only before {only_before:?}; only after {only_after:?}"
+    );
+}
+
+#[derive(QueryableByName)]
+struct Name {
+    #[diesel(sql_type = Text)]
+    name: String,
+}
+
+fn user_tables(conn: &mut diesel::PgConnection) -> Vec<String> {
+    sql_query(
+        "SELECT tablename::text AS name FROM pg_tables WHERE schemaname = 'public' \
+         AND tablename <> '__diesel_schema_migrations' ORDER BY 1",
+    )
+    .load::<Name>(conn)
+    .unwrap()
+    .into_iter()
+    .map(|n| n.name)
+    .collect()
+}
+
+#[test]
+fn all_up_all_down_all_up_gives_the_same_schema() {
+    let db = TestDb::empty();
+    let mut conn = db.connection();
+    let applied = migrations::run_pending(&mut conn).unwrap();
+    assert!(applied.len() >= 3, "{applied:?}");
+    let first = dump(db.url());
+    assert!(first.contains("CREATE TABLE public.tenants"), "dump lacks tenants");
+    assert!(first.contains("ROW LEVEL SECURITY"), "dump lacks RLS");
+
+    let reverted = migrations::revert_all(&mut conn).unwrap();
+    assert_eq!(reverted.len(), applied.len());
+    assert_eq!(user_tables(&mut conn), Vec::<String>::new(), "down left tables behind");
+    assert!(migrations::status(&mut conn).unwrap().iter().all(|m| !m.applied));
+
+    migrations::run_pending(&mut conn).unwrap();
+    assert_same_schema(&first, &dump(db.url()));
+    assert!(migrations::status(&mut conn).unwrap().iter().all(|m| m.applied));
+}
+
+#[test]
+fn each_migration_redoes_cleanly() {
+    let db = TestDb::empty();
+    let mut conn = db.connection();
+    migrations::run_pending(&mut conn).unwrap();
+    let full = dump(db.url());
+    let count = migrations::status(&mut conn).unwrap().len();
+    for _ in 0..count {
+        assert!(migrations::revert_last(&mut conn).unwrap().is_some());
+    }
+    assert_eq!(migrations::revert_last(&mut conn).unwrap(), None);
+    // Up one at a time through the pending list, then compare.
+    migrations::run_pending(&mut conn).unwrap();
+    assert_same_schema(&full, &dump(db.url()));
+}
+
+fn column_names(sql: &str) -> Vec<String> {
+    let select = sql.split(" FROM ").next().unwrap_or_default();
+    select
+        .trim_start_matches("SELECT ")
+        .split(", ")
+        .map(|col| col.rsplit('.').next().unwrap_or_default().trim_matches('"').to_owned())
+        .collect()
+}
+
+macro_rules! columns_of {
+    ($table:ident) => {
+        column_names(
+            &debug_query::<Pg, _>(&schema::$table::table.select(schema::$table::all_columns))
+                .to_string(),
+        )
+    };
+}
+
+#[test]
+fn schema_rs_matches_the_migrated_catalog() {
+    let db = TestDb::new();
+    let mut conn = db.connection();
+    let declared: Vec<(&str, Vec<String>)> = vec![
+        ("tenants", columns_of!(tenants)),
+        ("users", columns_of!(users)),
+        ("user_tenants", columns_of!(user_tenants)),
+        ("orders", columns_of!(orders)),
+        ("trades", columns_of!(trades)),
+        ("positions", columns_of!(positions)),
+        ("portfolio_snapshots", columns_of!(portfolio_snapshots)),
+        ("risk_metrics", columns_of!(risk_metrics)),
+        ("agent_signals", columns_of!(agent_signals)),
+        ("audit_log", columns_of!(audit_log)),
+    ];
+    let mut declared_tables: Vec<&str> = declared.iter().map(|(t, _)| *t).collect();
+    declared_tables.sort();
+    assert_eq!(user_tables(&mut conn), declared_tables, "tables in schema.rs vs database");
+    for (table, columns) in declared {
+        let actual: Vec<String> = sql_query(
+            "SELECT column_name::text AS name FROM information_schema.columns \
+             WHERE table_schema = 'public' AND table_name = $1 ORDER BY ordinal_position",
+        )
+        .bind::<Text, _>(table)
+        .load::<Name>(&mut conn)
+        .unwrap()
+        .into_iter()
+        .map(|n| n.name)
+        .collect();
+        assert_eq!(columns, actual, "columns of {table}: schema.rs vs database");
+    }
+}

@@ -1,0 +1,171 @@
+//! The `Pg*Repo` port implementations against real PostgreSQL.
+
+use alphapulse_domain::{
+    ports::{Actor, AuditRepo, TenantFilter, TenantRepo, UserRepo},
+    AuditOutcome, Email, NewAuditEntry, NewTenant, NewUser, PageRequest, RepoError, Role, Slug,
+    SubscriptionTier, TenantPatch, TenantStatus, UserPatch,
+};
+use alphapulse_persistence::{testing::TestDb, PgAuditRepo, PgTenantRepo, PgUserRepo};
+
+fn new_tenant(slug: &str) -> NewTenant {
+    NewTenant {
+        name: format!("Tenant {slug}"),
+        slug: Slug::parse(slug).unwrap(),
+        subscription_tier: SubscriptionTier::Pro,
+        max_users: Some(2),
+        max_api_calls_per_day: None,
+        metadata: None,
+    }
+}
+
+fn new_user(tenant: alphapulse_domain::TenantId, email: &str, role: Role) -> NewUser {
+    NewUser {
+        tenant_id: tenant,
+        email: Email::parse(email).unwrap(),
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".to_owned(),
+        role,
+    }
+}
+
+#[test]
+fn tenants_create_get_list_update_and_conflict() {
+    let mut t = TestDb::new();
+    let repo = PgTenantRepo::new(t.db());
+    let a = repo.create(new_tenant("acme-capital")).unwrap();
+    assert_eq!(a.status, TenantStatus::Active);
+    assert_eq!(a.max_api_calls_per_day, 10000, "database default");
+    assert!(matches!(repo.create(new_tenant("acme-capital")), Err(RepoError::Conflict(_))));
+    assert_eq!(repo.get(a.id).unwrap().slug.as_str(), "acme-capital");
+    assert!(matches!(
+        repo.get(alphapulse_domain::TenantId::new_random()),
+        Err(RepoError::NotFound(_))
+    ));
+
+    for i in 0..3 {
+        repo.create(new_tenant(&format!("fund-{i}"))).unwrap();
+    }
+    // platform + 4 created, two per page.
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = repo
+            .list(&TenantFilter::default(), &PageRequest::new(Some(2), cursor).unwrap())
+            .unwrap();
+        assert!(page.items.len() <= 2);
+        seen.extend(page.items.into_iter().map(|t| t.slug.to_string()));
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 5, "{seen:?}");
+    assert_eq!(seen[0], "platform");
+
+    let suspended = repo
+        .update(
+            a.id,
+            TenantPatch {
+                status: Some(TenantStatus::Suspended),
+                ..TenantPatch::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(suspended.status, TenantStatus::Suspended);
+    assert!(suspended.updated_at >= a.updated_at);
+    let only_suspended = repo
+        .list(
+            &TenantFilter {
+                status: Some(TenantStatus::Suspended),
+                ids: None,
+            },
+            &PageRequest::default(),
+        )
+        .unwrap();
+    assert_eq!(only_suspended.items.len(), 1);
+    assert!(matches!(
+        repo.update(a.id, TenantPatch { max_users: Some(0), ..TenantPatch::default() }),
+        Err(RepoError::Invalid(_))
+    ));
+    assert!(repo
+        .list(&TenantFilter::default(), &PageRequest::new(None, Some("garbage".into())).unwrap())
+        .is_err());
+}
+
+#[test]
+fn users_are_tenant_scoped_and_limited() {
+    let mut t = TestDb::new();
+    let tenants = PgTenantRepo::new(t.db());
+    let users = PgUserRepo::new(t.db());
+    let a = tenants.create(new_tenant("tenant-a")).unwrap();
+    let b = tenants.create(new_tenant("tenant-b")).unwrap();
+    let actor_a = Actor::system(a.id);
+    let actor_b = Actor::system(b.id);
+
+    let admin_a = users.create(&actor_a, new_user(a.id, "admin@a.example", Role::Admin), 2).unwrap();
+    users.create(&actor_a, new_user(a.id, "viewer@a.example", Role::Viewer), 2).unwrap();
+    assert!(matches!(
+        users.create(&actor_a, new_user(a.id, "third@a.example", Role::Viewer), 2),
+        Err(RepoError::LimitReached(_))
+    ));
+    assert!(matches!(
+        users.create(&actor_b, new_user(b.id, "admin@a.example", Role::Admin), 2),
+        Err(RepoError::Conflict(_))
+    ));
+    // Acting for B while creating a user in A is refused.
+    assert!(users.create(&actor_b, new_user(a.id, "x@a.example", Role::Admin), 5).is_err());
+
+    assert_eq!(users.get(&actor_a, admin_a.id).unwrap().email.as_str(), "admin@a.example");
+    assert!(matches!(users.get(&actor_b, admin_a.id), Err(RepoError::NotFound(_))));
+    assert!(matches!(
+        users.update(&actor_b, admin_a.id, UserPatch { active: Some(false), ..UserPatch::default() }),
+        Err(RepoError::NotFound(_))
+    ));
+    assert_eq!(users.list(&actor_a, &PageRequest::default()).unwrap().items.len(), 2);
+    assert_eq!(users.list(&actor_b, &PageRequest::default()).unwrap().items.len(), 0);
+
+    let updated = users
+        .update(&actor_a, admin_a.id, UserPatch { role: Some(Role::Trader), active: Some(false), password_hash: None })
+        .unwrap();
+    assert_eq!((updated.role, updated.active), (Role::Trader, false));
+
+    let creds = users.find_credentials(&Email::parse("ADMIN@a.example").unwrap()).unwrap().unwrap();
+    assert_eq!(creds.user.id, admin_a.id);
+    assert!(creds.password_hash.starts_with("$argon2id$"));
+    assert!(users.find_credentials(&Email::parse("nobody@a.example").unwrap()).unwrap().is_none());
+    assert_eq!(users.find_any_tenant(admin_a.id).unwrap().unwrap().tenant_id, a.id);
+}
+
+#[test]
+fn staff_assignments_and_audit_log() {
+    let mut t = TestDb::new();
+    let tenants = PgTenantRepo::new(t.db());
+    let users = PgUserRepo::new(t.db());
+    let audit = PgAuditRepo::new(t.db());
+    let platform = tenants.find_by_slug(&Slug::parse("platform").unwrap()).unwrap().unwrap();
+    let a = tenants.create(new_tenant("tenant-a")).unwrap();
+    let b = tenants.create(new_tenant("tenant-b")).unwrap();
+    let staff = users
+        .create(&Actor::system(platform.id), new_user(platform.id, "staff@alphapulse.example", Role::Staff), 100)
+        .unwrap();
+    tenants.assign_staff(staff.id, a.id).unwrap();
+    tenants.assign_staff(staff.id, a.id).unwrap();
+    assert_eq!(tenants.assigned_tenants(staff.id).unwrap(), vec![a.id]);
+
+    for (tenant, action) in [(a.id, "tenant.update"), (a.id, "user.create"), (b.id, "user.create")] {
+        audit
+            .append(NewAuditEntry {
+                tenant_id: tenant,
+                user_id: Some(staff.id),
+                action: action.to_owned(),
+                target: format!("tenant:{tenant}"),
+                outcome: AuditOutcome::Success,
+                request_id: Some("req-1".to_owned()),
+                details: serde_json::json!({"k": 1}),
+            })
+            .unwrap();
+    }
+    let page = audit.list(&Actor::system(a.id), &PageRequest::default()).unwrap();
+    assert_eq!(page.items.len(), 2);
+    assert_eq!(page.items[0].action, "user.create", "newest first");
+    assert_eq!(audit.list(&Actor::system(b.id), &PageRequest::default()).unwrap().items.len(), 1);
+}
