@@ -1,10 +1,123 @@
-//! Shared application state.
+//! Shared application state: the ports as `Arc<dyn Trait>` (crates-io style), the token
+//! issuer, and the authenticator the `TenantContext` extractor uses.
 
-use alphapulse_persistence::Db;
+use std::{num::NonZeroU32, sync::Arc, time::Duration};
 
-/// What handlers share: cheap to clone.
+use alphapulse_domain::ports::{AuditRepo, TenantRepo, UserRepo};
+use alphapulse_persistence::{Db, PgAuditRepo, PgTenantRepo, PgUserRepo};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use tenant_auth::{actix::Authenticator, KeySet, TokenIssuer, TokenVerifier, VerifierConfig};
+
+use crate::principal::RepoPrincipalCheck;
+
+/// Token settings (from `ALPHAPULSE_JWT_*`).
 #[derive(Debug, Clone)]
+pub struct AuthConfig {
+    /// Signing and verification keys by `kid`; the active key signs.
+    pub keys: KeySet,
+    /// Required `iss`.
+    pub issuer: String,
+    /// Required `aud`.
+    pub audience: String,
+    /// Lifetime of issued tokens.
+    pub token_ttl: Duration,
+    /// Clock-skew leeway for `exp`/`nbf`.
+    pub leeway: Duration,
+    /// Login attempts allowed per client address per minute.
+    pub login_per_minute: u32,
+}
+
+/// Errors building the state.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// The keys cannot sign or the settings are inconsistent.
+    #[error(transparent)]
+    Auth(#[from] tenant_auth::AuthError),
+}
+
+/// What handlers share; cheap to clone.
+#[derive(Clone)]
 pub struct AppState {
-    /// The database pool (tenant data only through its scopes).
-    pub db: Db,
+    /// The pool (readiness; tenant data only through repositories and their scopes).
+    pub db: Option<Db>,
+    /// Tenants (platform).
+    pub tenants: Arc<dyn TenantRepo>,
+    /// Users.
+    pub users: Arc<dyn UserRepo>,
+    /// Audit log.
+    pub audit: Arc<dyn AuditRepo>,
+    /// Issues access tokens at login.
+    pub issuer: Arc<TokenIssuer>,
+    /// Lifetime of issued tokens.
+    pub token_ttl: Duration,
+    /// Verifies tokens and checks principals (the extractor reads it from app data).
+    pub authenticator: Authenticator,
+    /// The status cache behind the authenticator (to invalidate after changes).
+    pub principals: Arc<RepoPrincipalCheck>,
+    /// Per-client-address login limiter.
+    pub login_limiter: Arc<DefaultKeyedRateLimiter<std::net::IpAddr>>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").field("db", &self.db).finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    /// The production state over PostgreSQL.
+    ///
+    /// # Errors
+    /// Keys that cannot sign.
+    pub fn new(db: Db, auth: AuthConfig) -> Result<Self, SetupError> {
+        let tenants: Arc<dyn TenantRepo> = Arc::new(PgTenantRepo::new(db.clone()));
+        let users: Arc<dyn UserRepo> = Arc::new(PgUserRepo::new(db.clone()));
+        let audit: Arc<dyn AuditRepo> = Arc::new(PgAuditRepo::new(db.clone()));
+        let mut state = Self::from_ports(tenants, users, audit, auth)?;
+        state.db = Some(db);
+        Ok(state)
+    }
+
+    /// A state over any port implementations (mocks in tests).
+    ///
+    /// # Errors
+    /// Keys that cannot sign.
+    pub fn from_ports(
+        tenants: Arc<dyn TenantRepo>,
+        users: Arc<dyn UserRepo>,
+        audit: Arc<dyn AuditRepo>,
+        auth: AuthConfig,
+    ) -> Result<Self, SetupError> {
+        let issuer = TokenIssuer::new(auth.keys.clone(), auth.issuer.clone(), auth.audience.clone())?;
+        let verifier = TokenVerifier::new(
+            auth.keys,
+            VerifierConfig::new(auth.issuer, auth.audience).with_leeway(auth.leeway),
+        );
+        let principals = Arc::new(RepoPrincipalCheck::new(tenants.clone(), users.clone()));
+        let authenticator = Authenticator::new(verifier).with_principal_check(SharedCheck(principals.clone()));
+        let per_minute = NonZeroU32::new(auth.login_per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
+        Ok(Self {
+            db: None,
+            tenants,
+            users,
+            audit,
+            issuer: Arc::new(issuer),
+            token_ttl: auth.token_ttl,
+            authenticator,
+            principals,
+            login_limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
+        })
+    }
+}
+
+/// Lets the authenticator and the state share one principal cache.
+struct SharedCheck(Arc<RepoPrincipalCheck>);
+
+impl tenant_auth::actix::PrincipalCheck for SharedCheck {
+    fn check<'a>(
+        &'a self,
+        ctx: &'a tenant_auth::TenantContext,
+    ) -> tenant_auth::actix::PrincipalCheckFuture<'a> {
+        self.0.check(ctx)
+    }
 }

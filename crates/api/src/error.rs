@@ -1,0 +1,178 @@
+//! The one place errors become HTTP answers: `{"detail", "request_id", "errors"?}` with the
+//! status codes of API.md. A 5xx is logged once here, and never carries its cause in the body.
+
+use actix_web::{
+    http::{header, StatusCode},
+    HttpResponse, ResponseError,
+};
+use alphapulse_domain::{RepoError, ValidationError};
+use serde::Serialize;
+
+use crate::request_id;
+
+/// One invalid field of a 422 answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct FieldError {
+    /// The field (`snake_case`, as sent).
+    pub field: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+/// The body of every error answer.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// A human-readable message.
+    pub detail: String,
+    /// The request's `x-request-id`, to quote when reporting a problem.
+    pub request_id: String,
+    /// Field errors (422 only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+/// Everything a handler can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400: malformed JSON or form.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 422: well-formed but invalid.
+    #[error("Validation failed")]
+    Validation(Vec<FieldError>),
+    /// 401.
+    #[error("Unauthorized: {0}")]
+    Unauthorized(String),
+    /// 403.
+    #[error("Forbidden: {0}")]
+    Forbidden(String),
+    /// 404 (also for another tenant's resource).
+    #[error("{0} not found")]
+    NotFound(String),
+    /// 409.
+    #[error("{0}")]
+    Conflict(String),
+    /// 429 with `Retry-After`.
+    #[error("Too many requests")]
+    TooManyRequests {
+        /// Seconds until a retry may succeed.
+        retry_after: u64,
+    },
+    /// 503 with `Retry-After`: database or exchange unavailable.
+    #[error("{0}")]
+    Unavailable(String),
+    /// 500: a bug. The cause is logged, never returned.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// A 422 for one field.
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        ApiError::Validation(vec![FieldError {
+            field: field.to_owned(),
+            message: message.into(),
+        }])
+    }
+}
+
+impl From<ValidationError> for ApiError {
+    fn from(err: ValidationError) -> Self {
+        ApiError::invalid(err.field, err.message)
+    }
+}
+
+impl From<RepoError> for ApiError {
+    fn from(err: RepoError) -> Self {
+        match err {
+            RepoError::NotFound(what) => ApiError::NotFound(capitalise(what)),
+            RepoError::Conflict(what) => ApiError::Conflict(capitalise(&what)),
+            RepoError::LimitReached(what) => ApiError::Forbidden(what),
+            RepoError::Invalid(v) => v.into(),
+            RepoError::Unavailable(why) => {
+                tracing::warn!(cause = %why, "database unavailable");
+                ApiError::Unavailable("Database unavailable, retry shortly".to_owned())
+            }
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<actix_web::error::BlockingError> for ApiError {
+    fn from(err: actix_web::error::BlockingError) -> Self {
+        ApiError::Internal(format!("blocking task failed: {err}"))
+    }
+}
+
+impl From<tenant_auth::AuthError> for ApiError {
+    fn from(err: tenant_auth::AuthError) -> Self {
+        if err.is_forbidden() {
+            ApiError::Forbidden(err.public_reason().to_string())
+        } else if err.is_unauthorized() {
+            ApiError::Unauthorized(err.public_reason().to_string())
+        } else {
+            ApiError::Internal(err.to_string())
+        }
+    }
+}
+
+fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let request_id = request_id::current();
+        let (detail, errors) = match self {
+            ApiError::Internal(cause) => {
+                tracing::error!(%request_id, %cause, "internal error");
+                (format!("Internal server error (request {request_id})"), Vec::new())
+            }
+            ApiError::Validation(errors) => {
+                let summary: Vec<String> =
+                    errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
+                (format!("Validation failed: {}", summary.join("; ")), errors.clone())
+            }
+            other => (other.to_string(), Vec::new()),
+        };
+        let mut builder = HttpResponse::build(self.status_code());
+        match self {
+            ApiError::Unauthorized(_) => {
+                builder.insert_header((header::WWW_AUTHENTICATE, "Bearer error=\"invalid_token\""));
+            }
+            ApiError::TooManyRequests { retry_after } => {
+                builder.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+            }
+            ApiError::Unavailable(_) => {
+                builder.insert_header((header::RETRY_AFTER, "1"));
+            }
+            _ => {}
+        }
+        builder.json(ErrorBody {
+            detail,
+            request_id,
+            errors,
+        })
+    }
+}
+
+/// Shorthand for handler results.
+pub type ApiResult<T> = Result<T, ApiError>;

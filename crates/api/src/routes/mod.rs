@@ -1,0 +1,5 @@
+//! One module per router.
+
+pub mod auth;
+pub mod tenants;
+pub mod users;

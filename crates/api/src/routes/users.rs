@@ -1,0 +1,6 @@
+//! Routes of `users`.
+
+use actix_web::web;
+
+/// Registers the routes of this module.
+pub fn configure(_cfg: &mut web::ServiceConfig) {}
