@@ -15,7 +15,11 @@ fn hash_dir(dir: &Path, hasher: &mut Sha256) {
         if path.is_dir() {
             hash_dir(&path, hasher);
         } else if let Ok(bytes) = fs::read(&path) {
-            hasher.update(path.file_name().map(|n| n.as_encoded_bytes()).unwrap_or_default());
+            hasher.update(
+                path.file_name()
+                    .map(|n| n.as_encoded_bytes())
+                    .unwrap_or_default(),
+            );
             hasher.update(&bytes);
         }
     }

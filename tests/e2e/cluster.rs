@@ -16,7 +16,11 @@ fn port_of(url: &str) -> u16 {
 }
 
 fn listening(port: u16) -> bool {
-    TcpStream::connect_timeout(&SocketAddr::from(([127, 0, 0, 1], port)), Duration::from_millis(500)).is_ok()
+    TcpStream::connect_timeout(
+        &SocketAddr::from(([127, 0, 0, 1], port)),
+        Duration::from_millis(500),
+    )
+    .is_ok()
 }
 
 fn lifecycle(data_dir: &Path) -> String {
@@ -31,17 +35,27 @@ fn lifecycle(data_dir: &Path) -> String {
 
     // 2. A second process reuses the running cluster and leaves it running.
     let status = String::from_utf8(run_ok(data_dir, &["migrate", "status"]).stdout).unwrap();
-    assert!(status.lines().count() >= 3 && status.lines().all(|l| l.starts_with("[x]")), "{status}");
+    assert!(
+        status.lines().count() >= 3 && status.lines().all(|l| l.starts_with("[x]")),
+        "{status}"
+    );
     let again = String::from_utf8(run_ok(data_dir, &["db", "url"]).stdout).unwrap();
     assert_eq!(again.trim(), url, "second process started another cluster");
     let ready = reqwest::blocking::get(format!("{}/ready", server.base)).unwrap();
-    assert_eq!(ready.status(), 200, "the second process stopped the cluster");
+    assert_eq!(
+        ready.status(),
+        200,
+        "the second process stopped the cluster"
+    );
 
     // 3. SIGINT: the server drains, stops the cluster it started, exits 0.
     let log_before = server.log_text();
     let exit = server.interrupt();
     assert!(exit.success(), "serve exit {exit}: {}", server.log_text());
-    assert!(!listening(port), "cluster still listening after serve stopped");
+    assert!(
+        !listening(port),
+        "cluster still listening after serve stopped"
+    );
     assert!(server.log_text().contains("stopped local PostgreSQL"));
 
     // 4. Restart on the reused data dir.
@@ -67,7 +81,10 @@ fn cluster_lifecycle_when_postgres_cannot_enter_the_data_dir() {
     let data_dir = parent.path().join("data");
     let log = lifecycle(&data_dir);
     if nix::unistd::Uid::effective().is_root() {
-        assert!(log.contains("cannot reach the data dir"), "no relocation logged: {log}");
+        assert!(
+            log.contains("cannot reach the data dir"),
+            "no relocation logged: {log}"
+        );
         assert!(!data_dir.join("pg/data/PG_VERSION").exists());
     } else {
         // Not root: PostgreSQL runs as us and the directory is ours.

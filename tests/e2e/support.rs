@@ -14,12 +14,19 @@ use nix::{sys::signal, unistd::Pid};
 pub const BIN: &str = env!("CARGO_BIN_EXE_alphapulse");
 
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// A temporary directory with the given mode (e.g. 0o700 to keep the `postgres` user out).
 pub fn temp_dir(mode: u32) -> tempfile::TempDir {
-    let dir = tempfile::Builder::new().prefix("ap-e2e-").tempdir().unwrap();
+    let dir = tempfile::Builder::new()
+        .prefix("ap-e2e-")
+        .tempdir()
+        .unwrap();
     fs::set_permissions(dir.path(), fs::Permissions::from_mode(mode)).unwrap();
     dir
 }

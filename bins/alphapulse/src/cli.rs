@@ -2,7 +2,11 @@
 
 use std::{net::SocketAddr, path::PathBuf};
 
+use alphapulse_domain::{SubscriptionTier, TenantStatus};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use uuid::Uuid;
+
+use crate::auth::AuthArgs;
 
 /// AlphaPulse: a multi-tenant trading API.
 #[derive(Debug, Parser)]
@@ -18,11 +22,21 @@ pub struct Cli {
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
     /// Owner database URL; unset = a local cluster in the data dir.
-    #[arg(long, env = "ALPHAPULSE_DATABASE_URL", global = true, hide_env_values = true)]
+    #[arg(
+        long,
+        env = "ALPHAPULSE_DATABASE_URL",
+        global = true,
+        hide_env_values = true
+    )]
     pub database_url: Option<String>,
 
     /// Local cluster data and generated dev secrets.
-    #[arg(long, env = "ALPHAPULSE_DATA_DIR", default_value = ".alphapulse", global = true)]
+    #[arg(
+        long,
+        env = "ALPHAPULSE_DATA_DIR",
+        default_value = ".alphapulse",
+        global = true
+    )]
     pub data_dir: PathBuf,
 
     /// Directory of the PostgreSQL server binaries (default: searched).
@@ -55,6 +69,15 @@ pub enum LogFormat {
 pub enum Command {
     /// Migrate, then serve the API until Ctrl-C / SIGTERM.
     Serve(ServeArgs),
+    /// Load the demo data (idempotent) and print its credentials.
+    SeedDemo(SeedDemoArgs),
+    /// Print a signed access token for an existing user.
+    Token(TokenArgs),
+    /// Platform administration of tenants.
+    Tenant {
+        #[command(subcommand)]
+        action: TenantAction,
+    },
     /// Database migrations.
     Migrate {
         #[command(subcommand)]
@@ -72,6 +95,94 @@ pub struct ServeArgs {
     /// API listener address.
     #[arg(long, env = "ALPHAPULSE_BIND", default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,
+
+    /// Load demo data when the database has no tenants besides the platform tenant, and
+    /// print how to log in.
+    #[arg(long)]
+    pub demo: bool,
+
+    #[command(flatten)]
+    pub auth: AuthArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SeedDemoArgs {
+    /// Print the credentials as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    /// The user's id.
+    #[arg(long, value_name = "UUID")]
+    pub user: Uuid,
+
+    /// Lifetime in seconds (default: ALPHAPULSE_JWT_TTL_SECONDS).
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
+    pub ttl: Option<u64>,
+
+    #[command(flatten)]
+    pub auth: AuthArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantAction {
+    /// Create a tenant.
+    Create(TenantCreateArgs),
+    /// List tenants.
+    List {
+        /// Only tenants in this state.
+        #[arg(long, value_parser = parse_status)]
+        status: Option<TenantStatus>,
+        /// Print a JSON array.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Suspend a tenant (its users get 403 once the servers' status caches expire, <= 30 s).
+    Suspend {
+        /// Tenant id or slug.
+        #[arg(value_name = "ID|SLUG")]
+        tenant: String,
+    },
+    /// Activate a suspended (or cancelled) tenant.
+    Activate {
+        /// Tenant id or slug.
+        #[arg(value_name = "ID|SLUG")]
+        tenant: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct TenantCreateArgs {
+    /// Display name.
+    #[arg(long)]
+    pub name: String,
+    /// Unique handle: 3-63 chars of a-z, 0-9 and inner '-'.
+    #[arg(long)]
+    pub slug: String,
+    /// Plan: starter, pro or enterprise.
+    #[arg(long, value_parser = parse_tier)]
+    pub tier: SubscriptionTier,
+    /// Most users (default: the database default).
+    #[arg(long, value_parser = clap::value_parser!(i32).range(1..))]
+    pub max_users: Option<i32>,
+    /// Daily API call quota (default: the database default).
+    #[arg(long, value_parser = clap::value_parser!(i32).range(1..))]
+    pub max_api_calls_per_day: Option<i32>,
+    /// Print the tenant as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_tier(s: &str) -> Result<SubscriptionTier, String> {
+    s.parse()
+        .map_err(|e: alphapulse_domain::ValidationError| e.message)
+}
+
+fn parse_status(s: &str) -> Result<TenantStatus, String> {
+    s.parse()
+        .map_err(|e: alphapulse_domain::ValidationError| e.message)
 }
 
 #[derive(Debug, Clone, Copy, Subcommand, PartialEq, Eq)]

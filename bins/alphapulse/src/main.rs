@@ -1,9 +1,11 @@
 //! `alphapulse`: the server and its command-line tools. A thin layer: parse settings, open
 //! the database, hand over to the library crates.
 
+mod auth;
 mod cli;
 mod commands;
 mod database;
+mod demo;
 mod telemetry;
 
 use anyhow::Result;
@@ -22,6 +24,9 @@ fn main() -> Result<()> {
         Command::Serve(args) => commands::serve::run(&cli.global, &database, args),
         Command::Migrate { action } => commands::migrate::run(&database, *action),
         Command::Db { action } => commands::db::run(&database, *action),
+        Command::SeedDemo(args) => commands::seed_demo::run(&database, args),
+        Command::Token(args) => commands::token::run(&database, args),
+        Command::Tenant { action } => commands::tenant::run(&database, action),
     };
     // Stop a cluster we started, even when the command failed.
     let stopped = database.shutdown();

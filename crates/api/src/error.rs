@@ -144,12 +144,20 @@ impl ResponseError for ApiError {
         let (detail, errors) = match self {
             ApiError::Internal(cause) => {
                 tracing::error!(%request_id, %cause, "internal error");
-                (format!("Internal server error (request {request_id})"), Vec::new())
+                (
+                    format!("Internal server error (request {request_id})"),
+                    Vec::new(),
+                )
             }
             ApiError::Validation(errors) => {
-                let summary: Vec<String> =
-                    errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
-                (format!("Validation failed: {}", summary.join("; ")), errors.clone())
+                let summary: Vec<String> = errors
+                    .iter()
+                    .map(|e| format!("{}: {}", e.field, e.message))
+                    .collect();
+                (
+                    format!("Validation failed: {}", summary.join("; ")),
+                    errors.clone(),
+                )
             }
             other => (other.to_string(), Vec::new()),
         };

@@ -1,18 +1,28 @@
 //! Liveness and readiness probes: public, no token.
 
-use actix_web::{get, http::header, web, HttpResponse};
+use actix_web::{
+    http::{header, Method},
+    web, HttpResponse,
+};
 use serde_json::json;
 
-use crate::AppState;
+use crate::{routing::Routes, AppState};
+
+/// Registers the probes.
+pub fn configure(routes: &mut Routes<'_>) {
+    routes
+        .add(Method::GET, "/health", health)
+        .add(Method::GET, "/ready", ready);
+}
 
 /// `GET /health`: the process is alive.
-#[get("/health")]
+#[utoipa::path(get, path = "/health", tag = "probes", security(), responses((status = 200, description = "Process alive")))]
 pub async fn health() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
 /// `GET /ready`: 200 when the database answers, else 503 with `Retry-After`.
-#[get("/ready")]
+#[utoipa::path(get, path = "/ready", tag = "probes", security(), responses((status = 200, description = "Database answers"), (status = 503, description = "Database unavailable")))]
 pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
     let Some(db) = state.db.clone() else {
         return HttpResponse::Ok().json(json!({"status": "ready"}));
@@ -33,4 +43,3 @@ pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
         }
     }
 }
-

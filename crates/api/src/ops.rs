@@ -26,10 +26,18 @@ pub async fn logged<T>(
     current.record("user_id", tracing::field::display(ctx.user_id));
     let span = tracing::info_span!("op", operation = op, tenant_id = %ctx.tenant_id, user_id = %ctx.user_id);
     async move {
-        tracing::info!("[Tenant: {}] [User: {}] {op} started", ctx.tenant_id, ctx.user_id);
+        tracing::info!(
+            "[Tenant: {}] [User: {}] {op} started",
+            ctx.tenant_id,
+            ctx.user_id
+        );
         let result = fut.await;
         match &result {
-            Ok(_) => tracing::info!("[Tenant: {}] [User: {}] {op} completed", ctx.tenant_id, ctx.user_id),
+            Ok(_) => tracing::info!(
+                "[Tenant: {}] [User: {}] {op} completed",
+                ctx.tenant_id,
+                ctx.user_id
+            ),
             Err(err) => tracing::warn!(
                 "[Tenant: {}] [User: {}] {op} failed: {err}",
                 ctx.tenant_id,

@@ -15,13 +15,19 @@ pub const MIN_PASSWORD_LEN: usize = 8;
 /// Only on internal argon2 failures (e.g. an absurdly long input).
 pub fn hash_password(password: &str) -> Result<String, argon2::password_hash::Error> {
     let salt = SaltString::generate(&mut OsRng);
-    Ok(Argon2::default().hash_password(password.as_bytes(), &salt)?.to_string())
+    Ok(Argon2::default()
+        .hash_password(password.as_bytes(), &salt)?
+        .to_string())
 }
 
 /// Whether `password` matches the PHC `hash` (false for a malformed hash).
 pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
-        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 
@@ -43,6 +49,10 @@ mod tests {
         assert!(verify_password("correct horse", &hash));
         assert!(!verify_password("wrong horse", &hash));
         assert!(!verify_password("correct horse", "not a hash"));
-        assert_ne!(hash, hash_password("correct horse").unwrap(), "salt is random");
+        assert_ne!(
+            hash,
+            hash_password("correct horse").unwrap(),
+            "salt is random"
+        );
     }
 }

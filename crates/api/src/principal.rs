@@ -22,18 +22,21 @@ pub const PRINCIPAL_TTL: Duration = Duration::from_secs(30);
 const MAX_ENTRIES: usize = 10_000;
 
 type Verdict = Result<(), PrincipalRejection>;
+type Key = (TenantId, UserId, tenant_auth::Role);
 
 /// The [`PrincipalCheck`] of the API, backed by the tenant and user repositories.
 pub struct RepoPrincipalCheck {
     tenants: Arc<dyn TenantRepo>,
     users: Arc<dyn UserRepo>,
     ttl: Duration,
-    cache: Mutex<HashMap<(TenantId, UserId, tenant_auth::Role), (Instant, Verdict)>>,
+    cache: Mutex<HashMap<Key, (Instant, Verdict)>>,
 }
 
 impl std::fmt::Debug for RepoPrincipalCheck {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RepoPrincipalCheck").field("ttl", &self.ttl).finish_non_exhaustive()
+        f.debug_struct("RepoPrincipalCheck")
+            .field("ttl", &self.ttl)
+            .finish_non_exhaustive()
     }
 }
 
@@ -61,13 +64,13 @@ impl RepoPrincipalCheck {
         }
     }
 
-    fn cached(&self, key: &(TenantId, UserId, tenant_auth::Role)) -> Option<Verdict> {
+    fn cached(&self, key: &Key) -> Option<Verdict> {
         let cache = self.cache.lock().ok()?;
         let (at, verdict) = cache.get(key)?;
         (at.elapsed() < self.ttl).then(|| verdict.clone())
     }
 
-    fn remember(&self, key: (TenantId, UserId, tenant_auth::Role), verdict: &Verdict) {
+    fn remember(&self, key: Key, verdict: &Verdict) {
         // Outages are not cached: the next request retries.
         if matches!(verdict, Err(PrincipalRejection::Unavailable(_))) || self.ttl.is_zero() {
             return;
@@ -88,24 +91,32 @@ fn lookup(tenants: &dyn TenantRepo, users: &dyn UserRepo, ctx: &TenantContext) -
     {
         let tenant_id = TenantId(ctx.tenant_id);
         let unavailable = |e: RepoError| match e {
-            RepoError::Unavailable(_) => PrincipalRejection::Unavailable("database unavailable".into()),
+            RepoError::Unavailable(_) => {
+                PrincipalRejection::Unavailable("database unavailable".into())
+            }
             other => {
                 tracing::error!(error = %other, "principal lookup failed");
                 PrincipalRejection::Unavailable("identity check failed".into())
             }
         };
-        let user = users.find_any_tenant(UserId(ctx.user_id)).map_err(unavailable)?;
+        let user = users
+            .find_any_tenant(UserId(ctx.user_id))
+            .map_err(unavailable)?;
         let Some(user) = user else {
             return Err(PrincipalRejection::Unauthorized("unknown user".into()));
         };
         if user.tenant_id != tenant_id {
-            return Err(PrincipalRejection::Unauthorized("user not in token tenant".into()));
+            return Err(PrincipalRejection::Unauthorized(
+                "user not in token tenant".into(),
+            ));
         }
         if !user.active {
             return Err(PrincipalRejection::Unauthorized("user inactive".into()));
         }
         if user.role != ctx.role {
-            return Err(PrincipalRejection::Unauthorized("role changed, log in again".into()));
+            return Err(PrincipalRejection::Unauthorized(
+                "role changed, log in again".into(),
+            ));
         }
         let tenant = match tenants.get(tenant_id) {
             Ok(t) => t,
@@ -116,11 +127,14 @@ fn lookup(tenants: &dyn TenantRepo, users: &dyn UserRepo, ctx: &TenantContext) -
         };
         match tenant.status {
             TenantStatus::Active => Ok(()),
-            TenantStatus::Suspended => Err(PrincipalRejection::Forbidden("tenant suspended".into())),
-            TenantStatus::Cancelled => Err(PrincipalRejection::Forbidden("tenant cancelled".into())),
+            TenantStatus::Suspended => {
+                Err(PrincipalRejection::Forbidden("tenant suspended".into()))
+            }
+            TenantStatus::Cancelled => {
+                Err(PrincipalRejection::Forbidden("tenant cancelled".into()))
+            }
         }
     }
-
 }
 
 impl PrincipalCheck for RepoPrincipalCheck {
@@ -130,10 +144,15 @@ impl PrincipalCheck for RepoPrincipalCheck {
             if let Some(verdict) = self.cached(&key) {
                 return verdict;
             }
-            let (tenants, users, ctx_owned) = (self.tenants.clone(), self.users.clone(), ctx.clone());
+            let (tenants, users, ctx_owned) =
+                (self.tenants.clone(), self.users.clone(), ctx.clone());
             let verdict = actix_web::web::block(move || lookup(&*tenants, &*users, &ctx_owned))
                 .await
-                .unwrap_or_else(|_| Err(PrincipalRejection::Unavailable("identity check failed".into())));
+                .unwrap_or_else(|_| {
+                    Err(PrincipalRejection::Unavailable(
+                        "identity check failed".into(),
+                    ))
+                });
             self.remember(key, &verdict);
             verdict
         })

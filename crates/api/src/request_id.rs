@@ -27,7 +27,9 @@ pub fn current() -> String {
 fn acceptable(value: &str) -> bool {
     !value.is_empty()
         && value.len() <= 100
-        && value.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
 }
 
 /// The middleware (wrap it outermost).
@@ -75,7 +77,8 @@ where
             .filter(|v| acceptable(v))
             .map(str::to_owned)
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-        let value = HeaderValue::from_str(&id).unwrap_or_else(|_| HeaderValue::from_static("invalid"));
+        let value =
+            HeaderValue::from_str(&id).unwrap_or_else(|_| HeaderValue::from_static("invalid"));
         req.headers_mut().insert(HEADER, value.clone());
         let span = tracing::info_span!(
             "request",

@@ -60,7 +60,9 @@ pub struct AppState {
 
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppState").field("db", &self.db).finish_non_exhaustive()
+        f.debug_struct("AppState")
+            .field("db", &self.db)
+            .finish_non_exhaustive()
     }
 }
 
@@ -88,13 +90,18 @@ impl AppState {
         audit: Arc<dyn AuditRepo>,
         auth: AuthConfig,
     ) -> Result<Self, SetupError> {
-        let issuer = TokenIssuer::new(auth.keys.clone(), auth.issuer.clone(), auth.audience.clone())?;
+        let issuer = TokenIssuer::new(
+            auth.keys.clone(),
+            auth.issuer.clone(),
+            auth.audience.clone(),
+        )?;
         let verifier = TokenVerifier::new(
             auth.keys,
             VerifierConfig::new(auth.issuer, auth.audience).with_leeway(auth.leeway),
         );
         let principals = Arc::new(RepoPrincipalCheck::new(tenants.clone(), users.clone()));
-        let authenticator = Authenticator::new(verifier).with_principal_check(SharedCheck(principals.clone()));
+        let authenticator =
+            Authenticator::new(verifier).with_principal_check(SharedCheck(principals.clone()));
         let per_minute = NonZeroU32::new(auth.login_per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
         Ok(Self {
             db: None,

@@ -11,7 +11,9 @@
 
 pub mod audit;
 pub mod error;
+pub mod exchange;
 pub mod ids;
+pub mod market;
 pub mod page;
 pub mod ports;
 pub mod role;
@@ -20,7 +22,12 @@ pub mod user;
 
 pub use audit::{AuditEntry, AuditOutcome, NewAuditEntry};
 pub use error::{RepoError, ValidationError};
+pub use exchange::{
+    ExchangeClient, ExchangeError, FuturesPosition, Market, OrderAck, OrderRequest, PositionSide,
+    Side, SpotBalance,
+};
 pub use ids::{AuditId, TenantId, UserId};
+pub use market::{Candle, Regime, Symbol};
 pub use page::{Page, PageRequest};
 pub use role::{Permission, Role};
 pub use tenant::{NewTenant, Slug, SubscriptionTier, Tenant, TenantPatch, TenantStatus};

@@ -25,7 +25,10 @@ impl Slug {
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
         if !(3..=63).contains(&value.len()) {
-            return Err(ValidationError::new("slug", "must be 3 to 63 characters long"));
+            return Err(ValidationError::new(
+                "slug",
+                "must be 3 to 63 characters long",
+            ));
         }
         if !ok_chars || value.starts_with('-') || value.ends_with('-') {
             return Err(ValidationError::new(
@@ -201,7 +204,10 @@ mod tests {
 
     #[test]
     fn enums_parse_their_text_only() {
-        assert_eq!("pro".parse::<SubscriptionTier>().unwrap(), SubscriptionTier::Pro);
+        assert_eq!(
+            "pro".parse::<SubscriptionTier>().unwrap(),
+            SubscriptionTier::Pro
+        );
         let err = "gold".parse::<SubscriptionTier>().unwrap_err();
         assert_eq!(err.field, "subscription_tier");
         assert!(err.message.contains("starter, pro, enterprise"));

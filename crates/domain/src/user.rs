@@ -27,7 +27,10 @@ impl Email {
         if valid {
             Ok(Self(value))
         } else {
-            Err(ValidationError::new("email", "must be a valid e-mail address"))
+            Err(ValidationError::new(
+                "email",
+                "must be a valid e-mail address",
+            ))
         }
     }
 
@@ -105,7 +108,10 @@ mod tests {
 
     #[test]
     fn email_is_normalised_and_checked() {
-        assert_eq!(Email::parse(" Admin@Acme.Example ").unwrap().as_str(), "admin@acme.example");
+        assert_eq!(
+            Email::parse(" Admin@Acme.Example ").unwrap().as_str(),
+            "admin@acme.example"
+        );
         for bad in ["", "a", "a@b", "@b.c", "a@.c", "a@b.", "a b@c.d", "a@b@c.d"] {
             assert!(Email::parse(bad).is_err(), "{bad:?} accepted");
         }

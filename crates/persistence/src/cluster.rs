@@ -86,7 +86,10 @@ pub enum ClusterError {
 
 type Result<T, E = ClusterError> = std::result::Result<T, E>;
 
-fn io_err<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> ClusterError + 'a {
+fn io_err<'a>(
+    what: &'static str,
+    path: &'a Path,
+) -> impl FnOnce(std::io::Error) -> ClusterError + 'a {
     move |source| ClusterError::Io {
         what,
         path: path.to_path_buf(),
@@ -291,7 +294,8 @@ impl LocalCluster {
             .write(true)
             .open(&lock_path)
             .map_err(io_err("opening", &lock_path))?;
-        lock.lock_exclusive().map_err(io_err("locking", &lock_path))?;
+        lock.lock_exclusive()
+            .map_err(io_err("locking", &lock_path))?;
 
         let password = load_or_create_password(&data_dir.join("db-password"))?;
         let root = cluster_root(&data_dir, run_as.as_ref())?;
@@ -362,7 +366,9 @@ impl LocalCluster {
         }
         self.started_here = false;
         let mut cmd = pg_command(self.run_as.as_ref(), &self.binaries.tool("pg_ctl"));
-        cmd.arg("-D").arg(self.pgdata()).args(["-m", "fast", "-w", "stop"]);
+        cmd.arg("-D")
+            .arg(self.pgdata())
+            .args(["-m", "fast", "-w", "stop"]);
         run_checked(cmd)?;
         tracing::info!(root = %self.root.display(), "stopped local PostgreSQL");
         Ok(())
@@ -377,7 +383,12 @@ impl LocalCluster {
     pub fn stop_command(&self) -> Vec<String> {
         let mut words = Vec::new();
         if let Some(user) = &self.run_as {
-            words.extend(["runuser".to_owned(), "-u".to_owned(), user.name.clone(), "--".to_owned()]);
+            words.extend([
+                "runuser".to_owned(),
+                "-u".to_owned(),
+                user.name.clone(),
+                "--".to_owned(),
+            ]);
         }
         words.push(self.binaries.tool("pg_ctl").display().to_string());
         words.extend(["-D".to_owned(), self.pgdata().display().to_string()]);
@@ -475,11 +486,12 @@ impl LocalCluster {
         };
         let mut conn = PgConnection::establish(&self.database_url("postgres"))
             .map_err(|e| db_err(e.to_string()))?;
-        let found: Exists =
-            diesel::sql_query("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS exists")
-                .bind::<diesel::sql_types::Text, _>(database)
-                .get_result(&mut conn)
-                .map_err(|e| db_err(e.to_string()))?;
+        let found: Exists = diesel::sql_query(
+            "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS exists",
+        )
+        .bind::<diesel::sql_types::Text, _>(database)
+        .get_result(&mut conn)
+        .map_err(|e| db_err(e.to_string()))?;
         if !found.exists {
             let ident = database.replace('"', "\"\"");
             match diesel::sql_query(format!("CREATE DATABASE \"{ident}\"")).execute(&mut conn) {
@@ -503,7 +515,8 @@ impl Drop for LocalCluster {
 }
 
 fn free_port() -> Result<u16> {
-    let listener = TcpListener::bind("127.0.0.1:0").map_err(io_err("binding", Path::new("127.0.0.1:0")))?;
+    let listener =
+        TcpListener::bind("127.0.0.1:0").map_err(io_err("binding", Path::new("127.0.0.1:0")))?;
     let port = listener
         .local_addr()
         .map_err(io_err("binding", Path::new("127.0.0.1:0")))?
@@ -536,9 +549,11 @@ fn write_private(path: &Path, contents: &str, owner: Option<&RunAs>) -> Result<(
         .mode(0o600)
         .open(path)
         .map_err(io_err("writing", path))?;
-    file.write_all(contents.as_bytes()).map_err(io_err("writing", path))?;
+    file.write_all(contents.as_bytes())
+        .map_err(io_err("writing", path))?;
     if let Some(user) = owner {
-        std::os::unix::fs::chown(path, Some(user.uid), Some(user.gid)).map_err(io_err("chown", path))?;
+        std::os::unix::fs::chown(path, Some(user.uid), Some(user.gid))
+            .map_err(io_err("chown", path))?;
     }
     Ok(())
 }
@@ -547,7 +562,8 @@ fn write_private(path: &Path, contents: &str, owner: Option<&RunAs>) -> Result<(
 fn prepare_owned_dir(dir: &Path, run_as: Option<&RunAs>) -> Result<()> {
     fs::create_dir_all(dir).map_err(io_err("creating", dir))?;
     if let Some(user) = run_as {
-        std::os::unix::fs::chown(dir, Some(user.uid), Some(user.gid)).map_err(io_err("chown", dir))?;
+        std::os::unix::fs::chown(dir, Some(user.uid), Some(user.gid))
+            .map_err(io_err("chown", dir))?;
     }
     fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(io_err("chmod", dir))?;
     Ok(())

@@ -34,7 +34,9 @@ fn migration_error(err: impl std::fmt::Display) -> Error {
 /// # Errors
 /// [`Error::Migration`] with the failing migration's message.
 pub fn run_pending(conn: &mut PgConnection) -> Result<Vec<String>> {
-    let applied = conn.run_pending_migrations(MIGRATIONS).map_err(migration_error)?;
+    let applied = conn
+        .run_pending_migrations(MIGRATIONS)
+        .map_err(migration_error)?;
     Ok(applied.iter().map(ToString::to_string).collect())
 }
 
@@ -47,7 +49,9 @@ pub fn revert_last(conn: &mut PgConnection) -> Result<Option<String>> {
     if applied.is_empty() {
         return Ok(None);
     }
-    let version = conn.revert_last_migration(MIGRATIONS).map_err(migration_error)?;
+    let version = conn
+        .revert_last_migration(MIGRATIONS)
+        .map_err(migration_error)?;
     Ok(Some(version.to_string()))
 }
 
@@ -56,7 +60,9 @@ pub fn revert_last(conn: &mut PgConnection) -> Result<Option<String>> {
 /// # Errors
 /// [`Error::Migration`] with the failing migration's message.
 pub fn revert_all(conn: &mut PgConnection) -> Result<Vec<String>> {
-    let reverted = conn.revert_all_migrations(MIGRATIONS).map_err(migration_error)?;
+    let reverted = conn
+        .revert_all_migrations(MIGRATIONS)
+        .map_err(migration_error)?;
     Ok(reverted.iter().map(ToString::to_string).collect())
 }
 

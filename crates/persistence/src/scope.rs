@@ -98,7 +98,12 @@ impl<'a> PlatformScope<'a> {
     where
         E: From<Error>,
     {
-        let begin = begin_sql(PLATFORM_ROLE, None, self.user, self.db.statement_timeout_ms());
+        let begin = begin_sql(
+            PLATFORM_ROLE,
+            None,
+            self.user,
+            self.db.statement_timeout_ms(),
+        );
         run_in_transaction(self.db, &begin, f)
     }
 }
@@ -110,7 +115,9 @@ fn begin_sql(
     statement_timeout_ms: Option<u128>,
 ) -> String {
     let mut sql = format!("BEGIN; SELECT set_config('role', '{role}', true)");
-    let tenant = tenant.map(|t| t.hyphenated().to_string()).unwrap_or_default();
+    let tenant = tenant
+        .map(|t| t.hyphenated().to_string())
+        .unwrap_or_default();
     let user = user.map(|u| u.hyphenated().to_string()).unwrap_or_default();
     // Writing to a String cannot fail.
     let _ = write!(

@@ -41,7 +41,9 @@ static TEMPLATE: OnceLock<String> = OnceLock::new();
 
 fn replace_database(url: &str, database: &str) -> String {
     // postgres://user:pw@host:port/db?params -> swap the path segment.
-    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
     let base = match base.rfind('/') {
         Some(i) if i > "postgres://".len() => &base[..i],
         _ => base,
@@ -73,7 +75,8 @@ fn server() -> &'static Server {
         // Hold the start-up lock while leasing, so the watchdog cannot stop the cluster
         // between our start and our lease.
         let leases = dir.join("leases");
-        fs::create_dir_all(&leases).unwrap_or_else(|e| panic!("creating {}: {e}", leases.display()));
+        fs::create_dir_all(&leases)
+            .unwrap_or_else(|e| panic!("creating {}: {e}", leases.display()));
         fs::write(leases.join(std::process::id().to_string()), b"")
             .unwrap_or_else(|e| panic!("leasing the test cluster: {e}"));
         let cluster = LocalCluster::start(&config).unwrap_or_else(|e| panic!("test cluster: {e}"));
@@ -91,7 +94,10 @@ fn server() -> &'static Server {
 }
 
 fn spawn_watchdog(dir: &std::path::Path, stop: &[String]) {
-    let stop: Vec<String> = stop.iter().map(|w| format!("'{}'", w.replace('\'', "'\\''"))).collect();
+    let stop: Vec<String> = stop
+        .iter()
+        .map(|w| format!("'{}'", w.replace('\'', "'\\''")))
+        .collect();
     let script = format!(
         r#"cd '{dir}' || exit 1
 idle=0
@@ -166,7 +172,8 @@ fn template() -> &'static str {
             {
                 let mut tpl = PgConnection::establish(&(server().url_of)(&building))
                     .unwrap_or_else(|e| panic!("template connection: {e}"));
-                migrations::run_pending(&mut tpl).unwrap_or_else(|e| panic!("migrating template: {e}"));
+                migrations::run_pending(&mut tpl)
+                    .unwrap_or_else(|e| panic!("migrating template: {e}"));
             }
             diesel::sql_query(format!("ALTER DATABASE {building} RENAME TO {name}"))
                 .execute(&mut conn)
@@ -234,7 +241,11 @@ impl TestDb {
             }
         }
         let url = (server().url_of)(&name);
-        Self { name, url, db: None }
+        Self {
+            name,
+            url,
+            db: None,
+        }
     }
 
     /// The owner URL of this database.
@@ -258,9 +269,12 @@ impl TestDb {
                 min_idle: Some(1),
                 ..PoolConfig::default()
             };
-            self.db = Some(Db::connect(&self.url, &config).unwrap_or_else(|e| panic!("test pool: {e}")));
+            self.db =
+                Some(Db::connect(&self.url, &config).unwrap_or_else(|e| panic!("test pool: {e}")));
         }
-        self.db.clone().unwrap_or_else(|| unreachable!("pool just created"))
+        self.db
+            .clone()
+            .unwrap_or_else(|| unreachable!("pool just created"))
     }
 
     /// A pool of exactly `max_size` connections over this database.
@@ -295,8 +309,11 @@ impl Drop for TestDb {
     fn drop(&mut self) {
         self.db = None;
         if let Ok(mut conn) = PgConnection::establish(&server().admin_url) {
-            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))
-                .execute(&mut conn);
+            let _ = diesel::sql_query(format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .execute(&mut conn);
         }
     }
 }

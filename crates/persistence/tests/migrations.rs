@@ -1,6 +1,8 @@
 //! Migrations: all up, all down, all up again with an identical schema; each step redoes
 //! cleanly; and `schema.rs` matches the migrated catalog.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::process::Command;
 
 use alphapulse_persistence::{cluster::PgBinaries, migrations, schema, testing::TestDb};
@@ -11,11 +13,20 @@ use diesel::{
 fn dump(url: &str) -> String {
     let bins = PgBinaries::find(None).expect("PostgreSQL binaries");
     let out = Command::new(bins.dir().join("pg_dump"))
-        .args(["--schema-only", "--no-owner", "--no-privileges", "--exclude-table=__diesel_schema_migrations"])
+        .args([
+            "--schema-only",
+            "--no-owner",
+            "--no-privileges",
+            "--exclude-table=__diesel_schema_migrations",
+        ])
         .arg(url)
         .output()
         .expect("pg_dump runs");
-    assert!(out.status.success(), "pg_dump: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "pg_dump: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // `\restrict <random key>` lines differ on every dump by design: drop them.
     String::from_utf8(out.stdout)
         .expect("utf-8 dump")
@@ -61,17 +72,30 @@ fn all_up_all_down_all_up_gives_the_same_schema() {
     let applied = migrations::run_pending(&mut conn).unwrap();
     assert!(applied.len() >= 3, "{applied:?}");
     let first = dump(db.url());
-    assert!(first.contains("CREATE TABLE public.tenants"), "dump lacks tenants");
+    assert!(
+        first.contains("CREATE TABLE public.tenants"),
+        "dump lacks tenants"
+    );
     assert!(first.contains("ROW LEVEL SECURITY"), "dump lacks RLS");
 
     let reverted = migrations::revert_all(&mut conn).unwrap();
     assert_eq!(reverted.len(), applied.len());
-    assert_eq!(user_tables(&mut conn), Vec::<String>::new(), "down left tables behind");
-    assert!(migrations::status(&mut conn).unwrap().iter().all(|m| !m.applied));
+    assert_eq!(
+        user_tables(&mut conn),
+        Vec::<String>::new(),
+        "down left tables behind"
+    );
+    assert!(migrations::status(&mut conn)
+        .unwrap()
+        .iter()
+        .all(|m| !m.applied));
 
     migrations::run_pending(&mut conn).unwrap();
     assert_same_schema(&first, &dump(db.url()));
-    assert!(migrations::status(&mut conn).unwrap().iter().all(|m| m.applied));
+    assert!(migrations::status(&mut conn)
+        .unwrap()
+        .iter()
+        .all(|m| m.applied));
 }
 
 #[test]
@@ -95,7 +119,13 @@ fn column_names(sql: &str) -> Vec<String> {
     select
         .trim_start_matches("SELECT ")
         .split(", ")
-        .map(|col| col.rsplit('.').next().unwrap_or_default().trim_matches('"').to_owned())
+        .map(|col| {
+            col.rsplit('.')
+                .next()
+                .unwrap_or_default()
+                .trim_matches('"')
+                .to_owned()
+        })
         .collect()
 }
 
@@ -126,7 +156,11 @@ fn schema_rs_matches_the_migrated_catalog() {
     ];
     let mut declared_tables: Vec<&str> = declared.iter().map(|(t, _)| *t).collect();
     declared_tables.sort();
-    assert_eq!(user_tables(&mut conn), declared_tables, "tables in schema.rs vs database");
+    assert_eq!(
+        user_tables(&mut conn),
+        declared_tables,
+        "tables in schema.rs vs database"
+    );
     for (table, columns) in declared {
         let actual: Vec<String> = sql_query(
             "SELECT column_name::text AS name FROM information_schema.columns \

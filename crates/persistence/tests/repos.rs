@@ -1,5 +1,7 @@
 //! The `Pg*Repo` port implementations against real PostgreSQL.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use alphapulse_domain::{
     ports::{Actor, AuditRepo, TenantFilter, TenantRepo, UserRepo},
     AuditOutcome, Email, NewAuditEntry, NewTenant, NewUser, PageRequest, RepoError, Role, Slug,
@@ -34,7 +36,10 @@ fn tenants_create_get_list_update_and_conflict() {
     let a = repo.create(new_tenant("acme-capital")).unwrap();
     assert_eq!(a.status, TenantStatus::Active);
     assert_eq!(a.max_api_calls_per_day, 10000, "database default");
-    assert!(matches!(repo.create(new_tenant("acme-capital")), Err(RepoError::Conflict(_))));
+    assert!(matches!(
+        repo.create(new_tenant("acme-capital")),
+        Err(RepoError::Conflict(_))
+    ));
     assert_eq!(repo.get(a.id).unwrap().slug.as_str(), "acme-capital");
     assert!(matches!(
         repo.get(alphapulse_domain::TenantId::new_random()),
@@ -49,7 +54,10 @@ fn tenants_create_get_list_update_and_conflict() {
     let mut cursor = None;
     loop {
         let page = repo
-            .list(&TenantFilter::default(), &PageRequest::new(Some(2), cursor).unwrap())
+            .list(
+                &TenantFilter::default(),
+                &PageRequest::new(Some(2), cursor).unwrap(),
+            )
             .unwrap();
         assert!(page.items.len() <= 2);
         seen.extend(page.items.into_iter().map(|t| t.slug.to_string()));
@@ -83,11 +91,20 @@ fn tenants_create_get_list_update_and_conflict() {
         .unwrap();
     assert_eq!(only_suspended.items.len(), 1);
     assert!(matches!(
-        repo.update(a.id, TenantPatch { max_users: Some(0), ..TenantPatch::default() }),
+        repo.update(
+            a.id,
+            TenantPatch {
+                max_users: Some(0),
+                ..TenantPatch::default()
+            }
+        ),
         Err(RepoError::Invalid(_))
     ));
     assert!(repo
-        .list(&TenantFilter::default(), &PageRequest::new(None, Some("garbage".into())).unwrap())
+        .list(
+            &TenantFilter::default(),
+            &PageRequest::new(None, Some("garbage".into())).unwrap()
+        )
         .is_err());
 }
 
@@ -101,8 +118,16 @@ fn users_are_tenant_scoped_and_limited() {
     let actor_a = Actor::system(a.id);
     let actor_b = Actor::system(b.id);
 
-    let admin_a = users.create(&actor_a, new_user(a.id, "admin@a.example", Role::Admin), 2).unwrap();
-    users.create(&actor_a, new_user(a.id, "viewer@a.example", Role::Viewer), 2).unwrap();
+    let admin_a = users
+        .create(&actor_a, new_user(a.id, "admin@a.example", Role::Admin), 2)
+        .unwrap();
+    users
+        .create(
+            &actor_a,
+            new_user(a.id, "viewer@a.example", Role::Viewer),
+            2,
+        )
+        .unwrap();
     assert!(matches!(
         users.create(&actor_a, new_user(a.id, "third@a.example", Role::Viewer), 2),
         Err(RepoError::LimitReached(_))
@@ -112,27 +137,77 @@ fn users_are_tenant_scoped_and_limited() {
         Err(RepoError::Conflict(_))
     ));
     // Acting for B while creating a user in A is refused.
-    assert!(users.create(&actor_b, new_user(a.id, "x@a.example", Role::Admin), 5).is_err());
+    assert!(users
+        .create(&actor_b, new_user(a.id, "x@a.example", Role::Admin), 5)
+        .is_err());
 
-    assert_eq!(users.get(&actor_a, admin_a.id).unwrap().email.as_str(), "admin@a.example");
-    assert!(matches!(users.get(&actor_b, admin_a.id), Err(RepoError::NotFound(_))));
+    assert_eq!(
+        users.get(&actor_a, admin_a.id).unwrap().email.as_str(),
+        "admin@a.example"
+    );
     assert!(matches!(
-        users.update(&actor_b, admin_a.id, UserPatch { active: Some(false), ..UserPatch::default() }),
+        users.get(&actor_b, admin_a.id),
         Err(RepoError::NotFound(_))
     ));
-    assert_eq!(users.list(&actor_a, &PageRequest::default()).unwrap().items.len(), 2);
-    assert_eq!(users.list(&actor_b, &PageRequest::default()).unwrap().items.len(), 0);
+    assert!(matches!(
+        users.update(
+            &actor_b,
+            admin_a.id,
+            UserPatch {
+                active: Some(false),
+                ..UserPatch::default()
+            }
+        ),
+        Err(RepoError::NotFound(_))
+    ));
+    assert_eq!(
+        users
+            .list(&actor_a, &PageRequest::default())
+            .unwrap()
+            .items
+            .len(),
+        2
+    );
+    assert_eq!(
+        users
+            .list(&actor_b, &PageRequest::default())
+            .unwrap()
+            .items
+            .len(),
+        0
+    );
 
     let updated = users
-        .update(&actor_a, admin_a.id, UserPatch { role: Some(Role::Trader), active: Some(false), password_hash: None })
+        .update(
+            &actor_a,
+            admin_a.id,
+            UserPatch {
+                role: Some(Role::Trader),
+                active: Some(false),
+                password_hash: None,
+            },
+        )
         .unwrap();
     assert_eq!((updated.role, updated.active), (Role::Trader, false));
 
-    let creds = users.find_credentials(&Email::parse("ADMIN@a.example").unwrap()).unwrap().unwrap();
+    let creds = users
+        .find_credentials(&Email::parse("ADMIN@a.example").unwrap())
+        .unwrap()
+        .unwrap();
     assert_eq!(creds.user.id, admin_a.id);
     assert!(creds.password_hash.starts_with("$argon2id$"));
-    assert!(users.find_credentials(&Email::parse("nobody@a.example").unwrap()).unwrap().is_none());
-    assert_eq!(users.find_any_tenant(admin_a.id).unwrap().unwrap().tenant_id, a.id);
+    assert!(users
+        .find_credentials(&Email::parse("nobody@a.example").unwrap())
+        .unwrap()
+        .is_none());
+    assert_eq!(
+        users
+            .find_any_tenant(admin_a.id)
+            .unwrap()
+            .unwrap()
+            .tenant_id,
+        a.id
+    );
 }
 
 #[test]
@@ -141,17 +216,28 @@ fn staff_assignments_and_audit_log() {
     let tenants = PgTenantRepo::new(t.db());
     let users = PgUserRepo::new(t.db());
     let audit = PgAuditRepo::new(t.db());
-    let platform = tenants.find_by_slug(&Slug::parse("platform").unwrap()).unwrap().unwrap();
+    let platform = tenants
+        .find_by_slug(&Slug::parse("platform").unwrap())
+        .unwrap()
+        .unwrap();
     let a = tenants.create(new_tenant("tenant-a")).unwrap();
     let b = tenants.create(new_tenant("tenant-b")).unwrap();
     let staff = users
-        .create(&Actor::system(platform.id), new_user(platform.id, "staff@alphapulse.example", Role::Staff), 100)
+        .create(
+            &Actor::system(platform.id),
+            new_user(platform.id, "staff@alphapulse.example", Role::Staff),
+            100,
+        )
         .unwrap();
     tenants.assign_staff(staff.id, a.id).unwrap();
     tenants.assign_staff(staff.id, a.id).unwrap();
     assert_eq!(tenants.assigned_tenants(staff.id).unwrap(), vec![a.id]);
 
-    for (tenant, action) in [(a.id, "tenant.update"), (a.id, "user.create"), (b.id, "user.create")] {
+    for (tenant, action) in [
+        (a.id, "tenant.update"),
+        (a.id, "user.create"),
+        (b.id, "user.create"),
+    ] {
         audit
             .append(NewAuditEntry {
                 tenant_id: tenant,
@@ -164,8 +250,17 @@ fn staff_assignments_and_audit_log() {
             })
             .unwrap();
     }
-    let page = audit.list(&Actor::system(a.id), &PageRequest::default()).unwrap();
+    let page = audit
+        .list(&Actor::system(a.id), &PageRequest::default())
+        .unwrap();
     assert_eq!(page.items.len(), 2);
     assert_eq!(page.items[0].action, "user.create", "newest first");
-    assert_eq!(audit.list(&Actor::system(b.id), &PageRequest::default()).unwrap().items.len(), 1);
+    assert_eq!(
+        audit
+            .list(&Actor::system(b.id), &PageRequest::default())
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
 }

@@ -3,6 +3,8 @@
 //! tenant context means no rows; `PlatformScope` sees everything; and the catalog shows every
 //! such table under forced RLS with the fail-closed policies.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use alphapulse_domain::{ports::Actor, TenantId, UserId};
 use alphapulse_persistence::{testing::TestDb, Db, Error};
 use diesel::{
@@ -149,7 +151,12 @@ fn catalog_shows_forced_fail_closed_rls_on_every_tenant_table() {
         .bind::<Text, _>(&table)
         .get_result(&mut w.owner)
         .unwrap();
-        assert!(flags.enabled && flags.forced, "{table}: RLS enabled={} forced={}", flags.enabled, flags.forced);
+        assert!(
+            flags.enabled && flags.forced,
+            "{table}: RLS enabled={} forced={}",
+            flags.enabled,
+            flags.forced
+        );
 
         #[derive(QueryableByName)]
         struct Policy {
@@ -169,22 +176,35 @@ fn catalog_shows_forced_fail_closed_rls_on_every_tenant_table() {
         .unwrap();
         let fail_closed = |e: &str| {
             e.contains("tenant_id =")
-                && e.contains("NULLIF(current_setting('app.current_tenant_id'::text, true), ''::text)")
+                && e.contains(
+                    "NULLIF(current_setting('app.current_tenant_id'::text, true), ''::text)",
+                )
                 && e.contains("SELECT")
         };
         for cmd in ["SELECT", "INSERT", "UPDATE", "DELETE"] {
-            let covering: Vec<&Policy> = policies.iter().filter(|p| p.cmd == cmd || p.cmd == "ALL").collect();
+            let covering: Vec<&Policy> = policies
+                .iter()
+                .filter(|p| p.cmd == cmd || p.cmd == "ALL")
+                .collect();
             assert!(!covering.is_empty(), "{table}: no {cmd} policy");
             for p in covering {
                 match cmd {
-                    "INSERT" => assert!(fail_closed(&p.check_expr), "{table} {cmd}: {}", p.check_expr),
+                    "INSERT" => assert!(
+                        fail_closed(&p.check_expr),
+                        "{table} {cmd}: {}",
+                        p.check_expr
+                    ),
                     "UPDATE" => assert!(
                         fail_closed(&p.using_expr) && fail_closed(&p.check_expr),
                         "{table} {cmd}: {} / {}",
                         p.using_expr,
                         p.check_expr
                     ),
-                    _ => assert!(fail_closed(&p.using_expr), "{table} {cmd}: {}", p.using_expr),
+                    _ => assert!(
+                        fail_closed(&p.using_expr),
+                        "{table} {cmd}: {}",
+                        p.using_expr
+                    ),
                 }
             }
         }
@@ -214,7 +234,9 @@ fn tenant_a_cannot_touch_tenant_b_rows_in_any_table() {
                 .execute(c)
                 .map_err(Error::from)
         });
-        let err = inserted.expect_err(&format!("{table}: A inserted a row for B")).to_string();
+        let err = inserted
+            .expect_err(&format!("{table}: A inserted a row for B"))
+            .to_string();
         assert!(err.contains("row-level security"), "{table}: {err}");
 
         // Update and delete of B's rows: no row touched (or no grant at all).
@@ -225,7 +247,9 @@ fn tenant_a_cannot_touch_tenant_b_rows_in_any_table() {
             let result = scope.run(|c| sql_query(&stmt).execute(c).map_err(Error::from));
             match (append_only, result) {
                 (false, Ok(n)) => assert_eq!(n, 0, "{table}: `{stmt}` touched B's rows"),
-                (true, Err(e)) => assert!(e.to_string().contains("permission denied"), "{table}: {e}"),
+                (true, Err(e)) => {
+                    assert!(e.to_string().contains("permission denied"), "{table}: {e}")
+                }
                 (_, other) => panic!("{table}: `{stmt}` gave {other:?}"),
             }
         }
@@ -236,23 +260,24 @@ fn tenant_a_cannot_touch_tenant_b_rows_in_any_table() {
                     .execute(c)
                     .map_err(Error::from)
             });
-            let msg = moved.expect_err(&format!("{table}: moved a row to B")).to_string();
+            let msg = moved
+                .expect_err(&format!("{table}: moved a row to B"))
+                .to_string();
             assert!(msg.contains("row-level security"), "{table}: {msg}");
         }
     }
     // B's rows are all still there.
-    let mut owner_view = w
-        .db
-        .platform()
-        .run(|c| {
-            Ok::<_, Error>(
-                FIXTURES
-                    .iter()
-                    .map(|(t, _, _)| count_in(c, t, &format!("WHERE tenant_id = '{b}'")))
-                    .collect::<Vec<_>>(),
-            )
-        })
-        .unwrap();
+    let mut owner_view =
+        w.db.platform()
+            .run(|c| {
+                Ok::<_, Error>(
+                    FIXTURES
+                        .iter()
+                        .map(|(t, _, _)| count_in(c, t, &format!("WHERE tenant_id = '{b}'")))
+                        .collect::<Vec<_>>(),
+                )
+            })
+            .unwrap();
     owner_view.retain(|n| *n < 1);
     assert!(owner_view.is_empty(), "B lost rows");
 }
@@ -285,17 +310,19 @@ fn platform_scope_sees_every_tenant() {
     let (a, _) = w.a;
     let (b, _) = w.b;
     for (table, _, _) in FIXTURES {
-        let (of_a, of_b) = w
-            .db
-            .platform()
-            .run(|c| {
-                Ok::<_, Error>((
-                    count_in(c, table, &format!("WHERE tenant_id = '{a}'")),
-                    count_in(c, table, &format!("WHERE tenant_id = '{b}'")),
-                ))
-            })
-            .unwrap();
-        assert!(of_a >= 1 && of_b >= 1, "{table}: platform saw A={of_a} B={of_b}");
+        let (of_a, of_b) =
+            w.db.platform()
+                .run(|c| {
+                    Ok::<_, Error>((
+                        count_in(c, table, &format!("WHERE tenant_id = '{a}'")),
+                        count_in(c, table, &format!("WHERE tenant_id = '{b}'")),
+                    ))
+                })
+                .unwrap();
+        assert!(
+            of_a >= 1 && of_b >= 1,
+            "{table}: platform saw A={of_a} B={of_b}"
+        );
     }
 }
 
@@ -334,21 +361,31 @@ fn a_pooled_connection_never_carries_one_tenants_context_into_the_next() {
     assert_eq!(in_a.pid, in_b.pid, "not the same pooled connection");
     assert_eq!(in_a.tenant, a.0.to_string());
     assert_eq!(in_b.tenant, b.0.to_string());
-    assert_eq!((in_a.role.as_str(), in_b.role.as_str()), ("alphapulse_tenant", "alphapulse_tenant"));
+    assert_eq!(
+        (in_a.role.as_str(), in_b.role.as_str()),
+        ("alphapulse_tenant", "alphapulse_tenant")
+    );
     assert_eq!((in_a.users, in_b.users), (1, 1));
 
     // A failed scope (rolled back) leaves nothing behind either.
-    let failed: Result<(), Error> = db
-        .tenant(Actor::user(a.0, a.1))
-        .run(|c| {
-            sql_query("SELECT 1/0").execute(c)?;
-            Ok(())
-        });
+    let failed: Result<(), Error> = db.tenant(Actor::user(a.0, a.1)).run(|c| {
+        sql_query("SELECT 1/0").execute(c)?;
+        Ok(())
+    });
     assert!(failed.is_err());
     let mut raw = db.owner_connection().unwrap();
     let after: Ctx = sql_query(ctx_sql).get_result(&mut *raw).unwrap();
     assert_eq!(after.pid, in_a.pid);
-    assert_eq!(after.tenant, "", "tenant setting leaked out of the transaction");
-    assert_ne!(after.role, "alphapulse_tenant", "role leaked out of the transaction");
-    assert_eq!(after.users, 2, "the owner sees both tenants' users outside a scope? {after:?}");
+    assert_eq!(
+        after.tenant, "",
+        "tenant setting leaked out of the transaction"
+    );
+    assert_ne!(
+        after.role, "alphapulse_tenant",
+        "role leaked out of the transaction"
+    );
+    assert_eq!(
+        after.users, 2,
+        "the owner sees both tenants' users outside a scope? {after:?}"
+    );
 }

@@ -1,5 +1,5 @@
-use anyhow::{Context, Result};
 use alphapulse_persistence::migrations;
+use anyhow::{Context, Result};
 use diesel::{Connection, PgConnection};
 
 use crate::{cli::MigrateAction, database::Database};
@@ -21,8 +21,8 @@ pub fn run(database: &Database, action: Option<MigrateAction>) -> Result<()> {
             None => println!("nothing to revert"),
         },
         MigrateAction::Redo => {
-            let reverted = migrations::revert_last(&mut conn)?
-                .context("no applied migration to redo")?;
+            let reverted =
+                migrations::revert_last(&mut conn)?.context("no applied migration to redo")?;
             println!("reverted {reverted}");
             for version in migrations::run_pending(&mut conn)? {
                 println!("applied {version}");

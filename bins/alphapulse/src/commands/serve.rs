@@ -1,36 +1,92 @@
-use anyhow::{Context, Result};
-use actix_web::{web, App, HttpServer};
+//! `alphapulse serve [--demo]`: migrate, (demo data), serve until SIGINT/SIGTERM.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use actix_web::HttpServer;
 use alphapulse_api::AppState;
-use alphapulse_persistence::migrations;
+use alphapulse_persistence::{Db, PgAuditRepo, PgTenantRepo, PgUserRepo};
+use anyhow::{Context, Result};
 
 use crate::{
     cli::{GlobalArgs, ServeArgs},
     database::Database,
+    demo::{self, Demo, DemoData},
 };
 
 /// Migrates, then serves until SIGINT/SIGTERM (actix drains in-flight requests first).
 pub fn run(global: &GlobalArgs, database: &Database, args: &ServeArgs) -> Result<()> {
+    let auth = args.auth.resolve(database.local_data_dir())?;
+    tracing::info!(
+        keys = %auth.source,
+        issuer = %auth.config.issuer,
+        audience = %auth.config.audience,
+        token_ttl_seconds = auth.config.token_ttl.as_secs(),
+        "token settings"
+    );
     let db = database.pool(global)?;
-    {
-        let mut conn = db.owner_connection().context("connecting to the database")?;
-        for version in migrations::run_pending(&mut conn)? {
-            tracing::info!(%version, "applied migration");
-        }
-    }
-    let state = web::Data::new(AppState { db });
+    super::migrate_pending(&db)?;
+    let demo_data = if args.demo { prepare_demo(&db)? } else { None };
+    let state = AppState::new(db, auth.config).context("building the application state")?;
+
     actix_web::rt::System::new().block_on(async move {
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(state.clone())
-                .configure(alphapulse_api::configure)
-        })
-        .bind(args.bind)
-        .with_context(|| format!("binding {}", args.bind))?
-        .shutdown_timeout(10);
+        let server = HttpServer::new(move || alphapulse_api::app(state.clone()))
+            .bind(args.bind)
+            .with_context(|| format!("binding {}", args.bind))?
+            .shutdown_timeout(10);
         let addrs = server.addrs();
         tracing::info!(?addrs, "AlphaPulse listening");
+        if let Some(data) = &demo_data {
+            let base = base_url(addrs.first().copied().unwrap_or(args.bind));
+            let text = demo::login_instructions(&base, data);
+            tracing::info!("demo logins:\n{}", text.trim_end());
+            print!("{text}");
+            std::io::Write::flush(&mut std::io::stdout()).context("writing to stdout")?;
+        }
         server.run().await.context("running the HTTP server")
     })?;
     tracing::info!("server stopped");
     Ok(())
+}
+
+/// `--demo`: loads the demo data into a database without tenants; on a database that already
+/// has tenants, loads nothing and returns the demo credentials only if they still work.
+fn prepare_demo(db: &Db) -> Result<Option<DemoData>> {
+    let (tenants, users, audit) = (
+        PgTenantRepo::new(db.clone()),
+        PgUserRepo::new(db.clone()),
+        PgAuditRepo::new(db.clone()),
+    );
+    let demo = Demo::new(&tenants, &users, &audit);
+    if demo.database_is_empty()? {
+        let (data, counts) = demo.seed().context("loading the demo data")?;
+        tracing::info!(
+            tenants_created = counts.tenants_created,
+            users_created = counts.users_created,
+            "loaded demo data"
+        );
+        return Ok(Some(data));
+    }
+    match demo.existing()? {
+        Some(data) => {
+            tracing::info!("the database already has tenants, and the demo data is present: not loading it again");
+            Ok(Some(data))
+        }
+        None => {
+            tracing::warn!(
+                "--demo: the database already has tenants and no complete demo data; loading nothing \
+                 (run `alphapulse seed-demo` to add or restore the demo data)"
+            );
+            Ok(None)
+        }
+    }
+}
+
+/// The URL clients use for a bound address (an unspecified address is reached via loopback).
+fn base_url(addr: SocketAddr) -> String {
+    let ip = match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        ip => ip,
+    };
+    format!("http://{}", SocketAddr::new(ip, addr.port()))
 }

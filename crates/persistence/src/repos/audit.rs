@@ -33,12 +33,13 @@ impl TryFrom<AuditRow> for AuditEntry {
             user_id: row.user_id.map(UserId),
             action: row.action,
             target: row.target,
-            outcome: row.outcome.parse().map_err(|e: alphapulse_domain::ValidationError| {
-                Error::Corrupt {
+            outcome: row
+                .outcome
+                .parse()
+                .map_err(|e: alphapulse_domain::ValidationError| Error::Corrupt {
                     table: "audit_log",
                     message: e.to_string(),
-                }
-            })?,
+                })?,
             request_id: row.request_id,
             details: row.details,
             created_at: row.created_at,
@@ -71,7 +72,11 @@ pub fn append(conn: &mut PgConnection, entry: &NewAuditEntry) -> Result<AuditId>
 ///
 /// # Errors
 /// [`Error::Invalid`] for a bad cursor.
-pub fn list(conn: &mut PgConnection, actor: &Actor, page: &PageRequest) -> Result<Page<AuditEntry>> {
+pub fn list(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    page: &PageRequest,
+) -> Result<Page<AuditEntry>> {
     let mut query = audit_log::table
         .filter(audit_log::tenant_id.eq(actor.tenant_id.as_uuid()))
         .select(AuditRow::as_select())
@@ -95,7 +100,10 @@ pub fn list(conn: &mut PgConnection, actor: &Actor, page: &PageRequest) -> Resul
     } else {
         None
     };
-    let items = rows.into_iter().map(AuditEntry::try_from).collect::<Result<_>>()?;
+    let items = rows
+        .into_iter()
+        .map(AuditEntry::try_from)
+        .collect::<Result<_>>()?;
     Ok(Page { items, next_cursor })
 }
 

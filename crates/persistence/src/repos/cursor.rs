@@ -28,7 +28,12 @@ mod tests {
         let at = DateTime::<Utc>::from_timestamp_micros(1_700_000_000_123_456).unwrap();
         let id = Uuid::new_v4();
         assert_eq!(decode(&encode(at, id)).unwrap(), (at, id));
-        for bad in ["", "x", "1_notauuid", "abc_00000000000000000000000000000000"] {
+        for bad in [
+            "",
+            "x",
+            "1_notauuid",
+            "abc_00000000000000000000000000000000",
+        ] {
             assert_eq!(decode(bad).unwrap_err().field, "cursor");
         }
     }

@@ -89,19 +89,25 @@ struct TenantChanges<'a> {
 
 fn validate_name(name: &str) -> Result<()> {
     if name.trim().is_empty() || name.chars().count() > 255 {
-        return Err(alphapulse_domain::ValidationError::new("name", "must be 1 to 255 characters").into());
+        return Err(
+            alphapulse_domain::ValidationError::new("name", "must be 1 to 255 characters").into(),
+        );
     }
     Ok(())
 }
 
 fn validate_limits(max_users: Option<i32>, max_calls: Option<i32>) -> Result<()> {
     if max_users.is_some_and(|n| n < 1) {
-        return Err(alphapulse_domain::ValidationError::new("max_users", "must be at least 1").into());
+        return Err(
+            alphapulse_domain::ValidationError::new("max_users", "must be at least 1").into(),
+        );
     }
     if max_calls.is_some_and(|n| n < 1) {
-        return Err(
-            alphapulse_domain::ValidationError::new("max_api_calls_per_day", "must be at least 1").into(),
-        );
+        return Err(alphapulse_domain::ValidationError::new(
+            "max_api_calls_per_day",
+            "must be at least 1",
+        )
+        .into());
     }
     Ok(())
 }
@@ -164,7 +170,11 @@ pub fn find_by_slug(conn: &mut PgConnection, slug: &Slug) -> Result<Option<Tenan
 ///
 /// # Errors
 /// [`Error::Invalid`] for a bad cursor.
-pub fn list(conn: &mut PgConnection, filter: &TenantFilter, page: &PageRequest) -> Result<Page<Tenant>> {
+pub fn list(
+    conn: &mut PgConnection,
+    filter: &TenantFilter,
+    page: &PageRequest,
+) -> Result<Page<Tenant>> {
     let mut query = tenants::table.select(TenantRow::as_select()).into_boxed();
     if let Some(status) = filter.status {
         query = query.filter(tenants::status.eq(status.as_str()));
@@ -192,7 +202,10 @@ pub fn list(conn: &mut PgConnection, filter: &TenantFilter, page: &PageRequest) 
     } else {
         None
     };
-    let items = rows.into_iter().map(Tenant::try_from).collect::<Result<_>>()?;
+    let items = rows
+        .into_iter()
+        .map(Tenant::try_from)
+        .collect::<Result<_>>()?;
     Ok(Page { items, next_cursor })
 }
 

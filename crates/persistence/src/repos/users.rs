@@ -179,7 +179,10 @@ pub fn list(conn: &mut PgConnection, tenant: TenantId, page: &PageRequest) -> Re
     } else {
         None
     };
-    let items = rows.into_iter().map(User::try_from).collect::<Result<_>>()?;
+    let items = rows
+        .into_iter()
+        .map(User::try_from)
+        .collect::<Result<_>>()?;
     Ok(Page { items, next_cursor })
 }
 
@@ -187,7 +190,12 @@ pub fn list(conn: &mut PgConnection, tenant: TenantId, page: &PageRequest) -> Re
 ///
 /// # Errors
 /// [`Error::NotFound`] when absent or in another tenant.
-pub fn update(conn: &mut PgConnection, tenant: TenantId, id: UserId, patch: &UserPatch) -> Result<User> {
+pub fn update(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    id: UserId,
+    patch: &UserPatch,
+) -> Result<User> {
     let changes = UserChanges {
         role: patch.role.map(|r| r.as_str()),
         active: patch.active,
@@ -266,11 +274,17 @@ impl UserRepo for PgUserRepo {
     }
 
     fn get(&self, actor: &Actor, id: UserId) -> Result<User, RepoError> {
-        Ok(self.db.tenant(*actor).run(|c| get(c, actor.tenant_id, id))?)
+        Ok(self
+            .db
+            .tenant(*actor)
+            .run(|c| get(c, actor.tenant_id, id))?)
     }
 
     fn list(&self, actor: &Actor, page: &PageRequest) -> Result<Page<User>, RepoError> {
-        Ok(self.db.tenant(*actor).run(|c| list(c, actor.tenant_id, page))?)
+        Ok(self
+            .db
+            .tenant(*actor)
+            .run(|c| list(c, actor.tenant_id, page))?)
     }
 
     fn update(&self, actor: &Actor, id: UserId, patch: UserPatch) -> Result<User, RepoError> {

@@ -1,0 +1,42 @@
+//! `alphapulse seed-demo [--json]`: idempotent demo data, then its credentials.
+
+use alphapulse_persistence::{PgAuditRepo, PgTenantRepo, PgUserRepo};
+use anyhow::{Context, Result};
+
+use crate::{cli::SeedDemoArgs, database::Database, demo::Demo};
+
+pub fn run(database: &Database, args: &SeedDemoArgs) -> Result<()> {
+    let db = database.command_pool()?;
+    super::migrate_pending(&db)?;
+    let (tenants, users, audit) = (
+        PgTenantRepo::new(db.clone()),
+        PgUserRepo::new(db.clone()),
+        PgAuditRepo::new(db),
+    );
+    let (data, counts) = Demo::new(&tenants, &users, &audit).seed()?;
+    tracing::info!(
+        tenants_created = counts.tenants_created,
+        users_created = counts.users_created,
+        users_restored = counts.users_repaired,
+        "demo data ready"
+    );
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&data).context("serialising the credentials")?
+        );
+    } else {
+        if counts.is_noop() {
+            println!("Demo data already present; nothing created.");
+        } else {
+            println!(
+                "Demo data updated: {} tenant(s) and {} user(s) created, {} user(s) restored.",
+                counts.tenants_created, counts.users_created, counts.users_repaired
+            );
+        }
+        println!("Demo credentials (demo only):");
+        print!("{}", crate::demo::credentials_table(&data));
+        println!("Log in: POST /api/v1/auth/token {{\"email\":\"...\",\"password\":\"...\"}}");
+    }
+    Ok(())
+}

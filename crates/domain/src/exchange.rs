@@ -1,0 +1,174 @@
+//! What the services need from an exchange account: balances, positions, prices, candles and
+//! orders. Implemented by the paper exchange (the default, backed by the database) and by the
+//! Binance adapters.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::{ports::Actor, tenant::string_enum, Candle, Symbol};
+
+string_enum!(
+    /// Spot or USD-M futures.
+    Market, "market" {
+        /// Spot wallet.
+        Spot => "spot",
+        /// USD-margined perpetual futures.
+        Futures => "futures",
+    }
+);
+
+string_enum!(
+    /// Order side.
+    Side, "side" {
+        /// Buy.
+        Buy => "buy",
+        /// Sell.
+        Sell => "sell",
+    }
+);
+
+string_enum!(
+    /// Direction of a futures position.
+    PositionSide, "side" {
+        /// Long.
+        Long => "long",
+        /// Short.
+        Short => "short",
+    }
+);
+
+/// A spot holding: quantity of one asset, valued against the quote asset (`USDT`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SpotBalance {
+    /// The trading pair the asset is valued through, e.g. `BTCUSDT` for `BTC`.
+    pub symbol: Symbol,
+    /// The asset, e.g. `BTC`.
+    pub asset: String,
+    /// Free plus locked quantity.
+    pub quantity: Decimal,
+    /// Average acquisition price, when the venue knows it.
+    pub avg_price: Option<Decimal>,
+}
+
+/// An open futures position.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FuturesPosition {
+    /// Contract symbol, e.g. `BTCUSDT`.
+    pub symbol: Symbol,
+    /// Long or short.
+    pub side: PositionSide,
+    /// Absolute size in base units.
+    pub quantity: Decimal,
+    /// Average entry price.
+    pub entry_price: Decimal,
+    /// Current mark price, when the venue reports it with the position.
+    pub mark_price: Option<Decimal>,
+    /// Leverage.
+    pub leverage: Decimal,
+    /// Liquidation price, when known.
+    pub liquidation_price: Option<Decimal>,
+}
+
+/// An order to place.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderRequest {
+    /// Caller-chosen id, unique per tenant: retries with the same id never double-place.
+    pub client_order_id: String,
+    /// Instrument.
+    pub symbol: Symbol,
+    /// Spot or futures.
+    pub market: Market,
+    /// Buy or sell.
+    pub side: Side,
+    /// Base quantity.
+    pub quantity: Decimal,
+    /// Futures only: may only reduce a position.
+    pub reduce_only: bool,
+}
+
+/// The venue's answer to an order (market orders fill at once on the paper exchange).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderAck {
+    /// The caller's id.
+    pub client_order_id: String,
+    /// The venue's id.
+    pub exchange_order_id: String,
+    /// `filled`, `new`, `partially_filled`, `rejected`, ...
+    pub status: String,
+    /// Quantity filled so far.
+    pub filled_quantity: Decimal,
+    /// Average fill price, when filled.
+    pub avg_price: Option<Decimal>,
+    /// Fee paid, in the quote asset.
+    pub fee: Decimal,
+    /// When the venue accepted it.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Exchange failures, typed so callers can retry, back off or report.
+#[derive(Debug, Clone, PartialEq, Error)]
+#[non_exhaustive]
+pub enum ExchangeError {
+    /// The venue could not be reached or answered 5xx.
+    #[error("exchange unavailable: {0}")]
+    Unavailable(String),
+    /// HTTP 429/418: back off for this many seconds.
+    #[error("rate limited by the exchange; retry after {retry_after_secs} s")]
+    RateLimited {
+        /// Seconds to wait.
+        retry_after_secs: u64,
+    },
+    /// Bad or missing credentials, signature or timestamp.
+    #[error("exchange rejected the credentials: {0}")]
+    Auth(String),
+    /// The venue refused the order (insufficient balance, bad quantity, ...).
+    #[error("order rejected (code {code}): {message}")]
+    Rejected {
+        /// The venue's error code.
+        code: i64,
+        /// The venue's message.
+        message: String,
+    },
+    /// No price is known for a symbol.
+    #[error("no price for {0}")]
+    NoPrice(String),
+    /// The tenant has no exchange account configured.
+    #[error("no exchange account configured")]
+    NoAccount,
+    /// Anything else.
+    #[error("exchange error: {0}")]
+    Other(String),
+}
+
+/// A tenant's exchange account. Every call is for one tenant ([`Actor`]).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait ExchangeClient: Send + Sync {
+    /// Spot holdings with a non-zero quantity (the quote asset itself excluded).
+    fn spot_balances(&self, actor: &Actor) -> Result<Vec<SpotBalance>, ExchangeError>;
+
+    /// Open futures positions.
+    fn futures_positions(&self, actor: &Actor) -> Result<Vec<FuturesPosition>, ExchangeError>;
+
+    /// Latest prices (spot last price, or futures mark price) of `symbols`.
+    fn prices(
+        &self,
+        actor: &Actor,
+        market: Market,
+        symbols: &[Symbol],
+    ) -> Result<BTreeMap<Symbol, Decimal>, ExchangeError>;
+
+    /// The most recent `limit` daily candles of `symbol`, oldest first.
+    fn daily_candles(
+        &self,
+        actor: &Actor,
+        symbol: &Symbol,
+        limit: u32,
+    ) -> Result<Vec<Candle>, ExchangeError>;
+
+    /// Places a market order.
+    fn place_order(&self, actor: &Actor, order: &OrderRequest) -> Result<OrderAck, ExchangeError>;
+}

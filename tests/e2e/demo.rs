@@ -1,0 +1,378 @@
+//! Demo data, logins and platform administration through the real binary: `serve --demo` on
+//! a fresh data dir, then `seed-demo --json`, `token` and `tenant ...` from second processes
+//! sharing the running cluster, checked over HTTP.
+
+use std::{
+    collections::BTreeSet,
+    os::unix::fs::PermissionsExt,
+    path::Path,
+    time::{Duration, Instant},
+};
+
+use reqwest::{blocking::Client, StatusCode};
+use serde_json::{json, Value};
+
+use crate::support::{command, run_ok, temp_dir, Server};
+
+const SLUGS: [&str; 3] = ["acme-capital", "beta-quant", "gamma-macro"];
+
+fn stdout(data_dir: &Path, args: &[&str]) -> String {
+    String::from_utf8(run_ok(data_dir, args).stdout).unwrap()
+}
+
+fn seed_demo_json(data_dir: &Path) -> Value {
+    let out = stdout(data_dir, &["seed-demo", "--json"]);
+    serde_json::from_str(&out)
+        .unwrap_or_else(|e| panic!("seed-demo --json is not JSON ({e}): {out}"))
+}
+
+fn tenant<'a>(demo: &'a Value, slug: &str) -> &'a Value {
+    demo["tenants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["slug"] == slug)
+        .unwrap_or_else(|| panic!("no tenant {slug} in {demo}"))
+}
+
+fn user<'a>(tenant: &'a Value, role: &str) -> &'a Value {
+    tenant["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["role"] == role)
+        .unwrap_or_else(|| panic!("no {role} in {tenant}"))
+}
+
+fn emails(tenant: &Value) -> BTreeSet<String> {
+    tenant["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["email"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// `POST /api/v1/auth/token` with the user's demo credentials; returns the access token.
+fn login(client: &Client, base: &str, user: &Value) -> String {
+    let resp = client
+        .post(format!("{base}/api/v1/auth/token"))
+        .json(&json!({ "email": user["email"], "password": user["password"] }))
+        .send()
+        .unwrap();
+    let status = resp.status();
+    let body: Value = resp.json().unwrap_or(Value::Null);
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "login of {} failed: {body}",
+        user["email"]
+    );
+    assert_eq!(body["token_type"], "bearer", "{body}");
+    body["access_token"].as_str().unwrap().to_owned()
+}
+
+fn get_users(client: &Client, base: &str, token: Option<&str>) -> reqwest::blocking::Response {
+    let mut req = client.get(format!("{base}/api/v1/users"));
+    if let Some(token) = token {
+        req = req.bearer_auth(token);
+    }
+    req.send().unwrap()
+}
+
+/// The e-mails `GET /api/v1/users` answers for this token (asserting 200).
+fn visible_emails(client: &Client, base: &str, token: &str) -> BTreeSet<String> {
+    let resp = get_users(client, base, Some(token));
+    let status = resp.status();
+    let body: Value = resp.json().unwrap_or(Value::Null);
+    assert_eq!(status, StatusCode::OK, "GET /api/v1/users: {body}");
+    assert!(body["next_cursor"].is_null(), "{body}");
+    body["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no items: {body}"))
+        .iter()
+        .map(|u| {
+            assert!(u.get("tenant_id").is_none(), "tenant_id leaked: {u}");
+            assert!(u.get("password_hash").is_none(), "hash leaked: {u}");
+            u["email"].as_str().unwrap().to_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn demo_data_logins_tokens_and_tenant_suspension() {
+    let parent = temp_dir(0o755);
+    let data_dir = parent.path().join("data");
+    let server = Server::start(&data_dir, &["--demo"]);
+    let base = server.base.clone();
+    let client = Client::new();
+
+    // `serve --demo` loaded the demo data before it became ready and logged how to log in.
+    let log = server.log_text();
+    assert!(log.contains("loaded demo data"), "{log}");
+    assert!(
+        log.contains("/api/v1/auth/token") && log.contains("admin@acme-capital.demo"),
+        "{log}"
+    );
+
+    // The generated JWT secret: private, in the data dir, never logged (unless the
+    // environment running the tests configures keys itself).
+    let configured = ["ALPHAPULSE_JWT_SECRET", "ALPHAPULSE_JWT_KEYS_FILE"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()));
+    if !configured {
+        let secret_path = data_dir.join("jwt-secret");
+        let mode = std::fs::metadata(&secret_path)
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(mode, 0o600, "jwt-secret mode {mode:o}");
+        let secret = std::fs::read_to_string(&secret_path).unwrap();
+        assert!(secret.trim().len() >= 32);
+        assert!(!log.contains(secret.trim()), "the JWT secret was logged");
+    }
+
+    // seed-demo from a second process: the same credentials twice (idempotent).
+    let first = seed_demo_json(&data_dir);
+    let second = seed_demo_json(&data_dir);
+    assert_eq!(first, second, "a second seed-demo changed the credentials");
+    let owner = &second["platform"]["owner"];
+    assert_eq!(owner["email"], "owner@alphapulse.local");
+    assert_eq!(owner["role"], "owner");
+    assert!(owner["user_id"]
+        .as_str()
+        .unwrap()
+        .parse::<uuid::Uuid>()
+        .is_ok());
+    let tenants = second["tenants"].as_array().unwrap();
+    assert_eq!(tenants.len(), 3, "{second}");
+    for slug in SLUGS {
+        let t = tenant(&second, slug);
+        assert!(t["id"].as_str().unwrap().parse::<uuid::Uuid>().is_ok());
+        for role in ["admin", "trader", "viewer"] {
+            let u = user(t, role);
+            assert_eq!(u["email"], format!("{role}@{slug}.demo"));
+            for field in ["user_id", "email", "password", "role"] {
+                assert!(u[field].is_string(), "{field} missing: {u}");
+            }
+        }
+    }
+    let text = stdout(&data_dir, &["seed-demo"]);
+    assert!(text.contains("nothing created"), "{text}");
+
+    // Logins (with the second run's credentials): each admin sees exactly its tenant's users.
+    let acme = tenant(&second, "acme-capital");
+    let beta = tenant(&second, "beta-quant");
+    let acme_token = login(&client, &base, user(acme, "admin"));
+    let beta_token = login(&client, &base, user(beta, "admin"));
+    assert_eq!(visible_emails(&client, &base, &acme_token), emails(acme));
+    assert_eq!(visible_emails(&client, &base, &beta_token), emails(beta));
+    login(&client, &base, owner);
+    login(&client, &base, &second["platform"]["staff"]);
+
+    // No token, or a wrong password: 401.
+    let resp = get_users(&client, &base, None);
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    assert!(resp.headers().contains_key("www-authenticate"));
+    let wrong = client
+        .post(format!("{base}/api/v1/auth/token"))
+        .json(&json!({ "email": "admin@acme-capital.demo", "password": "not-the-password" }))
+        .send()
+        .unwrap();
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+
+    // `token --user` signs with the same (generated) key the server verifies with.
+    let gamma = tenant(&second, "gamma-macro");
+    let gamma_admin = user(gamma, "admin")["user_id"].as_str().unwrap();
+    let token = stdout(&data_dir, &["token", "--user", gamma_admin, "--ttl", "120"]);
+    let token = token.trim();
+    assert_eq!(token.split('.').count(), 3, "not a JWT: {token:?}");
+    assert_eq!(visible_emails(&client, &base, token), emails(gamma));
+    let unknown = command(
+        &data_dir,
+        &["token", "--user", &uuid::Uuid::new_v4().to_string()],
+    )
+    .output()
+    .unwrap();
+    assert!(
+        !unknown.status.success(),
+        "token for an unknown user succeeded"
+    );
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no user with id"));
+
+    // tenant create / list from a second process.
+    let created = stdout(
+        &data_dir,
+        &[
+            "tenant",
+            "create",
+            "--name",
+            "Delta Fund",
+            "--slug",
+            "delta-fund",
+            "--tier",
+            "pro",
+            "--max-users",
+            "12",
+        ],
+    );
+    assert!(created.contains("delta-fund"), "{created}");
+    let duplicate = command(
+        &data_dir,
+        &[
+            "tenant",
+            "create",
+            "--name",
+            "Delta again",
+            "--slug",
+            "delta-fund",
+            "--tier",
+            "pro",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert!(!duplicate.status.success(), "duplicate slug accepted");
+    let list: Value =
+        serde_json::from_str(&stdout(&data_dir, &["tenant", "list", "--json"])).unwrap();
+    let listed: BTreeSet<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["slug"].as_str().unwrap())
+        .collect();
+    for slug in SLUGS.iter().chain(&["platform", "delta-fund"]) {
+        assert!(listed.contains(slug), "{slug} not listed: {list}");
+    }
+    let delta = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["slug"] == "delta-fund")
+        .unwrap();
+    assert_eq!(
+        (
+            &delta["subscription_tier"],
+            &delta["max_users"],
+            &delta["status"]
+        ),
+        (&json!("pro"), &json!(12), &json!("active"))
+    );
+
+    // Suspending beta-quant from a second process: its admin gets 403 once the server's
+    // status cache (30 s) expires; acme is unaffected.
+    let suspended_at = Instant::now();
+    let out = stdout(&data_dir, &["tenant", "suspend", "beta-quant"]);
+    assert!(out.contains("suspended"), "{out}");
+    let mut last = StatusCode::OK;
+    while suspended_at.elapsed() < Duration::from_secs(31) {
+        last = get_users(&client, &base, Some(&beta_token)).status();
+        if last == StatusCode::FORBIDDEN {
+            break;
+        }
+        assert_eq!(
+            last,
+            StatusCode::OK,
+            "unexpected status while waiting for the suspension"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    assert_eq!(
+        last,
+        StatusCode::FORBIDDEN,
+        "beta-quant still served 31 s after its suspension"
+    );
+    eprintln!("suspension took effect after {:?}", suspended_at.elapsed());
+    assert_eq!(visible_emails(&client, &base, &acme_token), emails(acme));
+    let suspended: Value = serde_json::from_str(&stdout(
+        &data_dir,
+        &["tenant", "list", "--status", "suspended", "--json"],
+    ))
+    .unwrap();
+    let slugs: Vec<&str> = suspended
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["slug"].as_str().unwrap())
+        .collect();
+    assert_eq!(slugs, ["beta-quant"]);
+
+    // Activation (by id) is recorded too; the platform tenant cannot be suspended.
+    let beta_id = beta["id"].as_str().unwrap();
+    let out = stdout(&data_dir, &["tenant", "activate", beta_id]);
+    assert!(out.contains("active"), "{out}");
+    let platform = command(&data_dir, &["tenant", "suspend", "platform"])
+        .output()
+        .unwrap();
+    assert!(
+        !platform.status.success(),
+        "the platform tenant was suspended"
+    );
+
+    // The audit log has the CLI's tenant actions (read through the owner URL).
+    let url = stdout(&data_dir, &["db", "url"]);
+    let audit = std::process::Command::new("psql")
+        .arg(url.trim())
+        .args(["-tAc", "SELECT action || ' ' || target FROM audit_log WHERE user_id IS NULL ORDER BY created_at"])
+        .output();
+    if let Some(audit) = audit.ok().filter(|o| o.status.success()) {
+        let rows = String::from_utf8_lossy(&audit.stdout);
+        for expected in [
+            "tenant.create".to_owned(),
+            format!("tenant.suspend tenant:{beta_id}"),
+            format!("tenant.activate tenant:{beta_id}"),
+        ] {
+            assert!(
+                rows.contains(&expected),
+                "no audit row {expected:?}: {rows}"
+            );
+        }
+    } else {
+        eprintln!("psql not available: audit rows not checked");
+    }
+    drop(server);
+}
+
+#[test]
+fn a_configured_database_url_requires_a_jwt_secret() {
+    let parent = temp_dir(0o755);
+    let data_dir = parent.path().join("data");
+    for args in [
+        &["serve"][..],
+        &["token", "--user", "00000000-0000-0000-0000-000000000001"][..],
+    ] {
+        let out = command(&data_dir, args)
+            // Never contacted: the key check comes first.
+            .env(
+                "ALPHAPULSE_DATABASE_URL",
+                "postgres://nobody@127.0.0.1:1/none",
+            )
+            .env_remove("ALPHAPULSE_JWT_SECRET")
+            .env_remove("ALPHAPULSE_JWT_KEYS_FILE")
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{args:?} started without a JWT key");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("ALPHAPULSE_JWT_SECRET") && err.contains("ALPHAPULSE_DATABASE_URL"),
+            "{args:?}: {err}"
+        );
+        assert!(
+            !data_dir.join("jwt-secret").exists(),
+            "a secret was generated for a configured database"
+        );
+    }
+    let short = command(&data_dir, &["serve"])
+        .env(
+            "ALPHAPULSE_DATABASE_URL",
+            "postgres://nobody@127.0.0.1:1/none",
+        )
+        .env("ALPHAPULSE_JWT_SECRET", "too-short")
+        .output()
+        .unwrap();
+    assert!(!short.status.success());
+    let err = String::from_utf8_lossy(&short.stderr);
+    assert!(err.contains("at least 32"), "{err}");
+    assert!(!err.contains("too-short"), "the secret was echoed: {err}");
+}
