@@ -26,5 +26,8 @@ pub mod testing;
 pub use cluster::{ClusterConfig, ClusterError, LocalCluster};
 pub use error::{Error, Result};
 pub use pool::{Db, PoolConfig};
-pub use repos::{PgAuditRepo, PgTenantRepo, PgUserRepo};
+pub use repos::{
+    PgAuditRepo, PgExchangeAccountRepo, PgMarketDataRepo, PgPaperBook, PgRegimeStore, PgTenantRepo,
+    PgUserRepo,
+};
 pub use scope::{PlatformScope, TenantScope, PLATFORM_ROLE, TENANT_ROLE};

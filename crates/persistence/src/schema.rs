@@ -145,6 +145,71 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    exchange_accounts (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        adapter -> Varchar,
+        label -> Varchar,
+        credentials_encrypted -> Nullable<Text>,
+        paper_cash -> Numeric,
+        fee_rate -> Numeric,
+        active -> Bool,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    market_candles (symbol, interval, open_time) {
+        symbol -> Varchar,
+        interval -> Varchar,
+        open_time -> Timestamptz,
+        open -> Numeric,
+        high -> Numeric,
+        low -> Numeric,
+        close -> Numeric,
+        volume -> Numeric,
+    }
+}
+
+diesel::table! {
+    regime_configs (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        universe -> Jsonb,
+        lookback_days -> Int4,
+        n_states -> Int4,
+        updated_at -> Timestamptz,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    regime_history (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        day -> Date,
+        regime -> Varchar,
+        confidence -> Float8,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    regime_alerts (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        from_regime -> Nullable<Varchar>,
+        to_regime -> Varchar,
+        confidence -> Float8,
+        message -> Text,
+        acknowledged -> Bool,
+        changed_on -> Date,
+        created_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(users -> tenants (tenant_id));
 diesel::joinable!(user_tenants -> users (user_id));
 
@@ -159,4 +224,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     risk_metrics,
     agent_signals,
     audit_log,
+    exchange_accounts,
+    market_candles,
+    regime_configs,
+    regime_history,
+    regime_alerts,
 );

@@ -153,6 +153,11 @@ fn schema_rs_matches_the_migrated_catalog() {
         ("risk_metrics", columns_of!(risk_metrics)),
         ("agent_signals", columns_of!(agent_signals)),
         ("audit_log", columns_of!(audit_log)),
+        ("exchange_accounts", columns_of!(exchange_accounts)),
+        ("market_candles", columns_of!(market_candles)),
+        ("regime_configs", columns_of!(regime_configs)),
+        ("regime_history", columns_of!(regime_history)),
+        ("regime_alerts", columns_of!(regime_alerts)),
     ];
     let mut declared_tables: Vec<&str> = declared.iter().map(|(t, _)| *t).collect();
     declared_tables.sort();

@@ -37,6 +37,10 @@ const FIXTURES: &[(&str, &str, bool)] = &[
     ("portfolio_snapshots", "INSERT INTO portfolio_snapshots (tenant_id, total_value, cash, positions_value) VALUES ($1, 100, 50, 50)", false),
     ("risk_metrics", "INSERT INTO risk_metrics (tenant_id, metric, value) VALUES ($1, 'var_95', 0.05)", false),
     ("agent_signals", "INSERT INTO agent_signals (tenant_id, agent_id, agent_type, symbol, signal, confidence) VALUES ($1, 'a1', 'technical', 'BTCUSDT', 0.5, 0.9)", false),
+    ("exchange_accounts", "INSERT INTO exchange_accounts (tenant_id, adapter, active) VALUES ($1, 'paper', false)", false),
+    ("regime_configs", "INSERT INTO regime_configs (tenant_id, universe) SELECT $1, '[{\"symbol\":\"BTCUSDT\",\"weight\":1}]' WHERE NOT EXISTS (SELECT 1 FROM regime_configs WHERE tenant_id = $1)", false),
+    ("regime_history", "INSERT INTO regime_history (tenant_id, day, regime, confidence) VALUES ($1, DATE '2020-01-01' + (random() * 3000)::int, 'bull', 0.9)", false),
+    ("regime_alerts", "INSERT INTO regime_alerts (tenant_id, to_regime, confidence, message, changed_on) VALUES ($1, 'bear', 0.8, 'x', DATE '2020-01-01' + (random() * 3000)::int)", false),
     ("audit_log", "INSERT INTO audit_log (tenant_id, user_id, action, target, outcome) VALUES ($1, $2, 'test.insert', 'x', 'success')", true),
 ];
 

@@ -64,12 +64,16 @@ impl Default for FeatureConfig {
 impl FeatureConfig {
     /// Leading prices consumed by the windows before the first feature row.
     pub fn warmup(&self) -> usize {
-        self.vol_window.max(self.trend_long.saturating_sub(1)).max(1)
+        self.vol_window
+            .max(self.trend_long.saturating_sub(1))
+            .max(1)
     }
 
     fn validate(&self) -> Result<(), FeatureError> {
         if self.vol_window < 2 {
-            return Err(FeatureError::InvalidConfig("vol_window must be at least 2".into()));
+            return Err(FeatureError::InvalidConfig(
+                "vol_window must be at least 2".into(),
+            ));
         }
         if self.trend_short == 0 || self.trend_short >= self.trend_long {
             return Err(FeatureError::InvalidConfig(
@@ -178,7 +182,10 @@ impl FeatureMatrix {
                 got: n,
             });
         }
-        if let Some(i) = prices[..n].iter().position(|p| !(p.is_finite() && *p > 0.0)) {
+        if let Some(i) = prices[..n]
+            .iter()
+            .position(|p| !(p.is_finite() && *p > 0.0))
+        {
             return Err(FeatureError::InvalidPrice {
                 member: 0,
                 date: dates[i],
@@ -205,8 +212,8 @@ impl FeatureMatrix {
             }
             let window = &returns[t + 1 - config.vol_window..=t];
             let mean = window.iter().sum::<f64>() / window.len() as f64;
-            let var = window.iter().map(|r| (r - mean).powi(2)).sum::<f64>()
-                / (window.len() - 1) as f64;
+            let var =
+                window.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / (window.len() - 1) as f64;
             let trend = (sma(t, config.trend_short) / sma(t, config.trend_long)).ln();
             rows.push([
                 returns[t],
@@ -335,7 +342,10 @@ pub fn portfolio_index(
 }
 
 /// Dates and closes of one member, checked.
-fn closes(member: usize, candles: &[Candle]) -> Result<(Vec<DateTime<Utc>>, Vec<f64>), FeatureError> {
+fn closes(
+    member: usize,
+    candles: &[Candle],
+) -> Result<(Vec<DateTime<Utc>>, Vec<f64>), FeatureError> {
     let mut dates = Vec::with_capacity(candles.len());
     let mut prices = Vec::with_capacity(candles.len());
     for (i, c) in candles.iter().enumerate() {
@@ -397,7 +407,16 @@ mod tests {
     fn too_short_input_is_a_typed_error() {
         let cfg = FeatureConfig::default();
         let err = FeatureMatrix::from_prices(&days(30), &[1.0; 30], &cfg).unwrap_err();
-        assert_eq!(err, FeatureError::TooShort { needed: 51, got: 30 });
-        assert_eq!(portfolio_index(&[]).unwrap_err(), FeatureError::EmptyUniverse);
+        assert_eq!(
+            err,
+            FeatureError::TooShort {
+                needed: 50,
+                got: 30
+            }
+        );
+        assert_eq!(
+            portfolio_index(&[]).unwrap_err(),
+            FeatureError::EmptyUniverse
+        );
     }
 }

@@ -6,16 +6,32 @@
 //!
 //! With the `mocks` feature (or in this crate's tests) `mockall` generates `Mock*` types.
 
+mod accounts;
 mod audit;
+mod market;
+mod paper;
+mod regime;
 mod tenants;
 mod users;
 
+pub use accounts::{AdapterKind, ExchangeAccount, ExchangeAccountRepo, NewExchangeAccount};
 pub use audit::AuditRepo;
+pub use market::MarketDataRepo;
+pub use paper::PaperBook;
+pub use regime::{RegimeAlert, RegimeConfig, RegimeDay, RegimeStore};
 pub use tenants::{TenantFilter, TenantRepo};
 pub use users::{Credentials, UserRepo};
 
 #[cfg(any(test, feature = "mocks"))]
+pub use accounts::MockExchangeAccountRepo;
+#[cfg(any(test, feature = "mocks"))]
 pub use audit::MockAuditRepo;
+#[cfg(any(test, feature = "mocks"))]
+pub use market::MockMarketDataRepo;
+#[cfg(any(test, feature = "mocks"))]
+pub use paper::MockPaperBook;
+#[cfg(any(test, feature = "mocks"))]
+pub use regime::MockRegimeStore;
 #[cfg(any(test, feature = "mocks"))]
 pub use tenants::MockTenantRepo;
 #[cfg(any(test, feature = "mocks"))]

@@ -98,7 +98,8 @@ pub fn map_response(
         }
     }
     if status >= 500 {
-        let detail = api_error.map_or_else(|| excerpt(body), |e| format!("{} (code {})", e.msg, e.code));
+        let detail =
+            api_error.map_or_else(|| excerpt(body), |e| format!("{} (code {})", e.msg, e.code));
         return ExchangeError::Unavailable(format!("HTTP {status}: {detail}"));
     }
     match api_error {
@@ -166,6 +167,7 @@ fn excerpt(body: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
@@ -174,19 +176,27 @@ mod tests {
         let q = RequestKind::Query;
         assert_eq!(
             map_response(429, Some("7"), "", q),
-            ExchangeError::RateLimited { retry_after_secs: 7 }
+            ExchangeError::RateLimited {
+                retry_after_secs: 7
+            }
         );
         assert_eq!(
             map_response(429, None, "", q),
-            ExchangeError::RateLimited { retry_after_secs: 1 }
+            ExchangeError::RateLimited {
+                retry_after_secs: 1
+            }
         );
         assert_eq!(
             map_response(418, Some("not a number"), "", q),
-            ExchangeError::RateLimited { retry_after_secs: 60 }
+            ExchangeError::RateLimited {
+                retry_after_secs: 60
+            }
         );
         assert_eq!(
             map_response(418, Some(" 120 "), "", q),
-            ExchangeError::RateLimited { retry_after_secs: 120 }
+            ExchangeError::RateLimited {
+                retry_after_secs: 120
+            }
         );
     }
 
@@ -209,7 +219,8 @@ mod tests {
 
     #[test]
     fn order_codes_are_rejections() {
-        let body = r#"{"code":-1111,"msg":"Precision is over the maximum defined for this asset."}"#;
+        let body =
+            r#"{"code":-1111,"msg":"Precision is over the maximum defined for this asset."}"#;
         assert_eq!(
             map_response(400, None, body, RequestKind::Order),
             ExchangeError::Rejected {

@@ -43,7 +43,10 @@ impl Signer {
     /// # Errors
     /// [`ExchangeError::Auth`] for an empty secret; [`ExchangeError::Other`] for a
     /// `recv_window_ms` outside `1..=60000`.
-    pub fn new(credentials: &BinanceCredentials, recv_window_ms: u64) -> Result<Self, ExchangeError> {
+    pub fn new(
+        credentials: &BinanceCredentials,
+        recv_window_ms: u64,
+    ) -> Result<Self, ExchangeError> {
         if credentials.api_secret.is_empty() {
             return Err(ExchangeError::Auth("the API secret is empty".to_owned()));
         }
@@ -108,6 +111,7 @@ fn now_ms() -> u64 {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
@@ -141,7 +145,10 @@ mod tests {
     fn signed_query_of_no_parameters() {
         let signed = doc_signer().signed_query_at("", 42);
         assert!(signed.starts_with("recvWindow=5000&timestamp=42&signature="));
-        assert_eq!(signed.len(), "recvWindow=5000&timestamp=42&signature=".len() + 64);
+        assert_eq!(
+            signed.len(),
+            "recvWindow=5000&timestamp=42&signature=".len() + 64
+        );
     }
 
     #[test]
@@ -159,10 +166,19 @@ mod tests {
     #[test]
     fn rejects_empty_secret_and_bad_recv_window() {
         let empty = BinanceCredentials::new("key", "");
-        assert!(matches!(Signer::new(&empty, 5_000), Err(ExchangeError::Auth(_))));
+        assert!(matches!(
+            Signer::new(&empty, 5_000),
+            Err(ExchangeError::Auth(_))
+        ));
         let creds = BinanceCredentials::new("key", "secret");
-        assert!(matches!(Signer::new(&creds, 0), Err(ExchangeError::Other(_))));
-        assert!(matches!(Signer::new(&creds, 60_001), Err(ExchangeError::Other(_))));
+        assert!(matches!(
+            Signer::new(&creds, 0),
+            Err(ExchangeError::Other(_))
+        ));
+        assert!(matches!(
+            Signer::new(&creds, 60_001),
+            Err(ExchangeError::Other(_))
+        ));
         assert!(Signer::new(&creds, 60_000).is_ok());
     }
 

@@ -4,11 +4,19 @@
 //! Query functions take `&mut PgConnection` and leave the transaction to the caller (a
 //! [`crate::TenantScope`] or [`crate::PlatformScope`]); the repo structs open the right scope.
 
+pub mod accounts;
 pub mod audit;
 mod cursor;
+pub mod market;
+pub mod paper;
+pub mod regime;
 pub mod tenants;
 pub mod users;
 
+pub use accounts::PgExchangeAccountRepo;
 pub use audit::PgAuditRepo;
+pub use market::PgMarketDataRepo;
+pub use paper::PgPaperBook;
+pub use regime::PgRegimeStore;
 pub use tenants::PgTenantRepo;
 pub use users::PgUserRepo;

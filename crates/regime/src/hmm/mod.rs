@@ -15,15 +15,17 @@
 //! restarts draw from one ChaCha8 stream, initialised by k-means++ picks refined by a few Lloyd
 //! steps, and the restart with the highest final log-likelihood wins (ties: the earlier one).
 //! Fitted states are reported in ascending order of their mean of feature 0.
+//!
+//! Evaluation (forward-backward, Viterbi) lives here; fitting (initialisation, EM) in [`fit`].
 
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+mod fit;
+
+pub use fit::GaussianHmm;
+
 use serde::{Deserialize, Serialize};
 
 /// Smallest initial / transition probability a fit produces.
 pub const PROB_FLOOR: f64 = 1e-12;
-/// A state whose expected occupancy falls below this keeps its previous mean and variance.
-const DEAD_STATE_WEIGHT: f64 = 1e-8;
 const LN_2PI: f64 = 1.837_877_066_409_345_3;
 
 /// Settings of [`GaussianHmm::fit`].
@@ -113,46 +115,6 @@ pub struct FitReport {
     pub restart_log_likelihoods: Vec<Option<f64>>,
 }
 
-/// Entry point of fitting; see [`GaussianHmm::fit`].
-#[derive(Debug, Clone, Copy, Default)]
-pub struct GaussianHmm;
-
-impl GaussianHmm {
-    /// Fits a `K`-state diagonal Gaussian HMM to one observation sequence by Baum-Welch.
-    ///
-    /// # Errors
-    /// Bad config, empty / ragged / non-finite observations, fewer than `max(2, K)` rows, or
-    /// every restart failing numerically.
-    pub fn fit<R: AsRef<[f64]>>(obs: &[R], config: &FitConfig) -> Result<FittedHmm, HmmError> {
-        validate_config(config)?;
-        let data = Obs::new(obs, None)?;
-        let needed = config.n_states.max(2);
-        if data.t < needed {
-            return Err(HmmError::TooFewObservations { needed, got: data.t });
-        }
-        let var = data.variances();
-        let floor: Vec<f64> = var.iter().map(|v| (v * config.variance_floor).max(1e-12)).collect();
-        let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
-        let mut best: Option<(FittedHmm, f64)> = None;
-        let mut restart_lls = Vec::with_capacity(config.restarts);
-        for _ in 0..config.restarts {
-            let init = initialise(&data, config.n_states, &var, &floor, &mut rng);
-            match run_em(init, &data, config, &floor) {
-                Ok((model, ll)) => {
-                    restart_lls.push(Some(ll));
-                    if best.as_ref().is_none_or(|(_, b)| ll > *b) {
-                        best = Some((model, ll));
-                    }
-                }
-                Err(_) => restart_lls.push(None),
-            }
-        }
-        let (mut model, _) = best.ok_or(HmmError::ZeroProbability)?;
-        model.report.restart_log_likelihoods = restart_lls;
-        Ok(model.sorted_by_first_mean())
-    }
-}
-
 /// A fitted (or hand-built) HMM.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FittedHmm {
@@ -185,18 +147,37 @@ impl FittedHmm {
             return bad("initial, transition, means and variances must have K entries");
         }
         let is_distribution = |p: &[f64]| {
-            p.iter().all(|x| x.is_finite() && *x >= 0.0) && (p.iter().sum::<f64>() - 1.0).abs() < 1e-6
+            p.iter().all(|x| x.is_finite() && *x >= 0.0)
+                && (p.iter().sum::<f64>() - 1.0).abs() < 1e-6
         };
-        if !is_distribution(&initial) || !transition.iter().all(|r| r.len() == k && is_distribution(r)) {
-            return bad("initial and transition rows must be probability distributions over K states");
+        if !is_distribution(&initial)
+            || !transition
+                .iter()
+                .all(|r| r.len() == k && is_distribution(r))
+        {
+            return bad(
+                "initial and transition rows must be probability distributions over K states",
+            );
         }
-        if !means.iter().all(|m| m.len() == d && m.iter().all(|x| x.is_finite())) {
+        if !means
+            .iter()
+            .all(|m| m.len() == d && m.iter().all(|x| x.is_finite()))
+        {
             return bad("means must be finite, K×D");
         }
-        if !variances.iter().all(|v| v.len() == d && v.iter().all(|x| x.is_finite() && *x > 0.0)) {
+        if !variances
+            .iter()
+            .all(|v| v.len() == d && v.iter().all(|x| x.is_finite() && *x > 0.0))
+        {
             return bad("variances must be positive and finite, K×D");
         }
-        Ok(Self { initial, transition, means, variances, report: FitReport::default() })
+        Ok(Self {
+            initial,
+            transition,
+            means,
+            variances,
+            report: FitReport::default(),
+        })
     }
 
     /// Number of hidden states `K`.
@@ -260,11 +241,18 @@ impl FittedHmm {
     ///
     /// # Errors
     /// As [`FittedHmm::viterbi`].
-    pub fn viterbi_with_score<R: AsRef<[f64]>>(&self, obs: &[R]) -> Result<(Vec<usize>, f64), HmmError> {
+    pub fn viterbi_with_score<R: AsRef<[f64]>>(
+        &self,
+        obs: &[R],
+    ) -> Result<(Vec<usize>, f64), HmmError> {
         let data = Obs::new(obs, Some(self.n_features()))?;
         let (k, t_len) = (self.n_states(), data.t);
         let logb = self.log_emissions(&data);
-        let log_a: Vec<Vec<f64>> = self.transition.iter().map(|r| r.iter().map(|p| p.ln()).collect()).collect();
+        let log_a: Vec<Vec<f64>> = self
+            .transition
+            .iter()
+            .map(|r| r.iter().map(|p| p.ln()).collect())
+            .collect();
         let mut delta: Vec<f64> = (0..k).map(|j| self.initial[j].ln() + logb[j]).collect();
         let mut psi = vec![0usize; t_len * k];
         let mut next = vec![0.0; k];
@@ -300,11 +288,17 @@ impl FittedHmm {
     ///
     /// # Errors
     /// Bad observations, or a path of the wrong length / with out-of-range states.
-    pub fn path_log_probability<R: AsRef<[f64]>>(&self, obs: &[R], path: &[usize]) -> Result<f64, HmmError> {
+    pub fn path_log_probability<R: AsRef<[f64]>>(
+        &self,
+        obs: &[R],
+        path: &[usize],
+    ) -> Result<f64, HmmError> {
         let data = Obs::new(obs, Some(self.n_features()))?;
         let k = self.n_states();
         if path.len() != data.t || path.iter().any(|s| *s >= k) {
-            return Err(HmmError::InvalidParameters("path must have one valid state per observation".into()));
+            return Err(HmmError::InvalidParameters(
+                "path must have one valid state per observation".into(),
+            ));
         }
         let logb = self.log_emissions(&data);
         let mut lp = self.initial[path[0]].ln() + logb[path[0]];
@@ -324,14 +318,14 @@ impl FittedHmm {
             .collect();
         let mut out = Vec::with_capacity(data.t * k);
         for x in data.rows() {
-            for s in 0..k {
+            for ((mean, var), norm) in self.means.iter().zip(&self.variances).zip(&norm) {
                 let quad: f64 = x
                     .iter()
-                    .zip(&self.means[s])
-                    .zip(&self.variances[s])
+                    .zip(mean)
+                    .zip(var)
                     .map(|((x, m), v)| (x - m).powi(2) / v)
                     .sum();
-                out.push(norm[s] - 0.5 * quad);
+                out.push(norm - 0.5 * quad);
             }
         }
         out
@@ -353,7 +347,9 @@ impl FittedHmm {
                 let prior = if t == 0 {
                     self.initial[j]
                 } else {
-                    (0..k).map(|i| alpha[(t - 1) * k + i] * self.transition[i][j]).sum()
+                    (0..k)
+                        .map(|i| alpha[(t - 1) * k + i] * self.transition[i][j])
+                        .sum()
                 };
                 alpha[t * k + j] = prior * b[t * k + j];
             }
@@ -365,13 +361,23 @@ impl FittedHmm {
             scale[t] = c;
             loglik += c.ln() + shift;
         }
-        Ok(Forward { alpha, b, scale, loglik })
+        Ok(Forward {
+            alpha,
+            b,
+            scale,
+            loglik,
+        })
     }
 
     /// Forward-backward: posteriors and (optionally) expected transition counts.
     fn e_step(&self, logb: &[f64], with_xi: bool) -> Result<EStep, HmmError> {
         let k = self.n_states();
-        let Forward { alpha, b, scale, loglik } = self.forward(logb)?;
+        let Forward {
+            alpha,
+            b,
+            scale,
+            loglik,
+        } = self.forward(logb)?;
         let t_len = scale.len();
         let mut beta = vec![1.0; t_len * k];
         let mut xi = vec![vec![0.0; k]; k];
@@ -379,7 +385,8 @@ impl FittedHmm {
             for i in 0..k {
                 let mut acc = 0.0;
                 for j in 0..k {
-                    let w = self.transition[i][j] * b[(t + 1) * k + j] * beta[(t + 1) * k + j] / scale[t + 1];
+                    let w = self.transition[i][j] * b[(t + 1) * k + j] * beta[(t + 1) * k + j]
+                        / scale[t + 1];
                     acc += w;
                     if with_xi {
                         xi[i][j] += alpha[t * k + i] * w;
@@ -398,58 +405,6 @@ impl FittedHmm {
             g_row.iter_mut().for_each(|g| *g /= sum);
         }
         Ok(EStep { gamma, xi, loglik })
-    }
-
-    /// The M-step: new parameters from expected sufficient statistics.
-    fn m_step(&self, data: &Obs, stats: &EStep, floor: &[f64]) -> Self {
-        let (k, d) = (self.n_states(), data.d);
-        let initial = floored_distribution(&stats.gamma[..k]);
-        let transition = stats
-            .xi
-            .iter()
-            .zip(&self.transition)
-            .map(|(row, old)| {
-                if row.iter().sum::<f64>() > 0.0 {
-                    floored_distribution(row)
-                } else {
-                    old.clone()
-                }
-            })
-            .collect();
-        let mut means = self.means.clone();
-        let mut variances = self.variances.clone();
-        for s in 0..k {
-            let weight: f64 = stats.gamma.iter().skip(s).step_by(k).sum();
-            if weight < DEAD_STATE_WEIGHT {
-                continue;
-            }
-            let mut mean = vec![0.0; d];
-            for (x, g) in data.rows().zip(stats.gamma.iter().skip(s).step_by(k)) {
-                mean.iter_mut().zip(x).for_each(|(m, x)| *m += g * x);
-            }
-            mean.iter_mut().for_each(|m| *m /= weight);
-            let mut var = vec![0.0; d];
-            for (x, g) in data.rows().zip(stats.gamma.iter().skip(s).step_by(k)) {
-                var.iter_mut().zip(x.iter().zip(&mean)).for_each(|(v, (x, m))| *v += g * (x - m).powi(2));
-            }
-            var.iter_mut().zip(floor).for_each(|(v, f)| *v = (*v / weight).max(*f));
-            means[s] = mean;
-            variances[s] = var;
-        }
-        Self { initial, transition, means, variances, report: FitReport::default() }
-    }
-
-    /// The same model with states reordered by ascending mean of feature 0.
-    fn sorted_by_first_mean(self) -> Self {
-        let mut order: Vec<usize> = (0..self.n_states()).collect();
-        order.sort_by(|a, b| self.means[*a][0].total_cmp(&self.means[*b][0]));
-        Self {
-            initial: order.iter().map(|i| self.initial[*i]).collect(),
-            transition: order.iter().map(|i| order.iter().map(|j| self.transition[*i][*j]).collect()).collect(),
-            means: order.iter().map(|i| self.means[*i].clone()).collect(),
-            variances: order.iter().map(|i| self.variances[*i].clone()).collect(),
-            report: self.report,
-        }
     }
 }
 
@@ -486,14 +441,22 @@ impl Obs {
         for (row, r) in obs.iter().enumerate() {
             let r = r.as_ref();
             if r.len() != d {
-                return Err(HmmError::DimensionMismatch { row, expected: d, got: r.len() });
+                return Err(HmmError::DimensionMismatch {
+                    row,
+                    expected: d,
+                    got: r.len(),
+                });
             }
             if let Some(col) = r.iter().position(|x| !x.is_finite()) {
                 return Err(HmmError::NonFinite { row, col });
             }
             data.extend_from_slice(r);
         }
-        Ok(Self { t: obs.len(), d, data })
+        Ok(Self {
+            t: obs.len(),
+            d,
+            data,
+        })
     }
 
     fn rows(&self) -> std::slice::Chunks<'_, f64> {
@@ -509,114 +472,10 @@ impl Obs {
         }
         let mut var = vec![0.0; self.d];
         for x in self.rows() {
-            var.iter_mut().zip(x.iter().zip(&mean)).for_each(|(v, (x, m))| *v += (x - m).powi(2) / n);
+            var.iter_mut()
+                .zip(x.iter().zip(&mean))
+                .for_each(|(v, (x, m))| *v += (x - m).powi(2) / n);
         }
         var
     }
-}
-
-fn validate_config(c: &FitConfig) -> Result<(), HmmError> {
-    let bad = |m: &str| Err(HmmError::InvalidConfig(m.into()));
-    if c.n_states == 0 {
-        return bad("n_states must be at least 1");
-    }
-    if c.restarts == 0 {
-        return bad("restarts must be at least 1");
-    }
-    if !(c.tol.is_finite() && c.tol >= 0.0) {
-        return bad("tol must be finite and non-negative");
-    }
-    if !(c.variance_floor.is_finite() && c.variance_floor > 0.0) {
-        return bad("variance_floor must be positive");
-    }
-    Ok(())
-}
-
-/// Normalises non-negative weights, floors every entry at [`PROB_FLOOR`], renormalises.
-fn floored_distribution(weights: &[f64]) -> Vec<f64> {
-    let sum: f64 = weights.iter().sum();
-    let n = weights.len() as f64;
-    let p: Vec<f64> = weights
-        .iter()
-        .map(|w| if sum > 0.0 { (w / sum).max(PROB_FLOOR) } else { 1.0 / n })
-        .collect();
-    let total: f64 = p.iter().sum();
-    p.into_iter().map(|x| x / total).collect()
-}
-
-/// One random starting point: k-means++ centres refined by Lloyd steps on standardised data.
-fn initialise(data: &Obs, k: usize, var: &[f64], floor: &[f64], rng: &mut ChaCha8Rng) -> FittedHmm {
-    let scale: Vec<f64> = var.iter().map(|v| if *v > 0.0 { 1.0 / v } else { 1.0 }).collect();
-    let dist = |a: &[f64], b: &[f64]| -> f64 { a.iter().zip(b).zip(&scale).map(|((a, b), s)| (a - b).powi(2) * s).sum() };
-    let rows: Vec<&[f64]> = data.rows().collect();
-    let mut centres: Vec<Vec<f64>> = vec![rows[rng.gen_range(0..data.t)].to_vec()];
-    let mut nearest: Vec<f64> = rows.iter().map(|x| dist(x, &centres[0])).collect();
-    while centres.len() < k {
-        let total: f64 = nearest.iter().sum();
-        let pick = if total > 0.0 {
-            let mut target = rng.gen::<f64>() * total;
-            nearest.iter().position(|w| { target -= w; target < 0.0 }).unwrap_or(data.t - 1)
-        } else {
-            rng.gen_range(0..data.t)
-        };
-        centres.push(rows[pick].to_vec());
-        let c = &centres[centres.len() - 1];
-        nearest.iter_mut().zip(&rows).for_each(|(n, x)| *n = n.min(dist(x, c)));
-    }
-    let mut assign = vec![0usize; data.t];
-    for _ in 0..10 {
-        for (a, x) in assign.iter_mut().zip(&rows) {
-            *a = (0..k).min_by(|i, j| dist(x, &centres[*i]).total_cmp(&dist(x, &centres[*j]))).unwrap_or(0);
-        }
-        for (s, centre) in centres.iter_mut().enumerate() {
-            let members: Vec<&&[f64]> = rows.iter().zip(&assign).filter(|(_, a)| **a == s).map(|(x, _)| x).collect();
-            if !members.is_empty() {
-                let n = members.len() as f64;
-                *centre = (0..data.d).map(|f| members.iter().map(|x| x[f]).sum::<f64>() / n).collect();
-            }
-        }
-    }
-    let variances = (0..k)
-        .map(|s| {
-            let members: Vec<&&[f64]> = rows.iter().zip(&assign).filter(|(_, a)| **a == s).map(|(x, _)| x).collect();
-            (0..data.d)
-                .map(|f| {
-                    if members.len() < 2 {
-                        return var[f].max(floor[f]);
-                    }
-                    let n = members.len() as f64;
-                    let m = members.iter().map(|x| x[f]).sum::<f64>() / n;
-                    (members.iter().map(|x| (x[f] - m).powi(2)).sum::<f64>() / n).max(floor[f])
-                })
-                .collect()
-        })
-        .collect();
-    let stay = if k == 1 { 1.0 } else { 0.9 };
-    let transition = (0..k)
-        .map(|i| (0..k).map(|j| if i == j { stay } else { (1.0 - stay) / (k - 1) as f64 }).collect())
-        .collect();
-    FittedHmm { initial: vec![1.0 / k as f64; k], transition, means: centres, variances, report: FitReport::default() }
-}
-
-/// Baum-Welch from `model` until `tol` or `max_iter`; returns the model and its log-likelihood.
-fn run_em(mut model: FittedHmm, data: &Obs, config: &FitConfig, floor: &[f64]) -> Result<(FittedHmm, f64), HmmError> {
-    let mut stats = model.e_step(&model.log_emissions(data), true)?;
-    let mut history = vec![stats.loglik];
-    let mut converged = false;
-    let mut iterations = 0;
-    while iterations < config.max_iter {
-        let next = model.m_step(data, &stats, floor);
-        let next_stats = next.e_step(&next.log_emissions(data), true)?;
-        iterations += 1;
-        let gain = next_stats.loglik - stats.loglik;
-        history.push(next_stats.loglik);
-        model = next;
-        stats = next_stats;
-        if gain < config.tol {
-            converged = true;
-            break;
-        }
-    }
-    model.report = FitReport { log_likelihood_history: history, iterations, converged, restart_log_likelihoods: Vec::new() };
-    Ok((model, stats.loglik))
 }

@@ -1,0 +1,24 @@
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+
+use super::Actor;
+use crate::{Candle, RepoError, Symbol};
+
+/// Stored daily market data (shared by every tenant; written only by platform imports).
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait MarketDataRepo: Send + Sync {
+    /// The last `limit` daily candles of `symbol`, oldest first (read in the actor's scope).
+    fn daily_candles(&self, actor: &Actor, symbol: &Symbol, limit: u32) -> Result<Vec<Candle>, RepoError>;
+
+    /// The latest close of each of `symbols` that has data.
+    fn latest_closes(&self, actor: &Actor, symbols: &[Symbol]) -> Result<BTreeMap<Symbol, Decimal>, RepoError>;
+
+    /// A version stamp of the data (newest candle time and row count): changes whenever
+    /// candles are added, so cached models know to refit.
+    fn version(&self, actor: &Actor) -> Result<(Option<DateTime<Utc>>, i64), RepoError>;
+
+    /// Platform: inserts or replaces candles; returns how many rows were written.
+    fn import(&self, candles: &[Candle]) -> Result<usize, RepoError>;
+}

@@ -1,0 +1,35 @@
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+
+use super::Actor;
+use crate::{FuturesPosition, Market, OrderAck, OrderRequest, RepoError, SpotBalance};
+
+/// The paper exchange's ledger: positions, orders and trades in the tenant's tables.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait PaperBook: Send + Sync {
+    /// Spot holdings (quantity > 0) with their average price.
+    fn spot_holdings(&self, actor: &Actor) -> Result<Vec<SpotBalance>, RepoError>;
+
+    /// Open futures positions (quantity > 0).
+    fn futures_positions(&self, actor: &Actor) -> Result<Vec<FuturesPosition>, RepoError>;
+
+    /// Fills a market order at `price` with `fee_rate`: the order, its trade and the position
+    /// change are written in ONE transaction (all or nothing). A retry with the same
+    /// `client_order_id` returns the first fill and writes nothing.
+    fn fill(
+        &self,
+        actor: &Actor,
+        order: &OrderRequest,
+        price: Decimal,
+        fee_rate: Decimal,
+        at: DateTime<Utc>,
+    ) -> Result<OrderAck, RepoError>;
+
+    /// Sets a position directly (demo data and tests): quantity 0 removes it.
+    fn set_position(
+        &self,
+        actor: &Actor,
+        market: Market,
+        position: &FuturesPosition,
+    ) -> Result<(), RepoError>;
+}

@@ -1,0 +1,2 @@
+DROP TABLE market_candles;
+DROP TABLE exchange_accounts;

@@ -1,0 +1,3 @@
+DROP TABLE regime_alerts;
+DROP TABLE regime_history;
+DROP TABLE regime_configs;
