@@ -199,11 +199,7 @@ impl RegimeModel {
         universe: &[(f64, Vec<Candle>)],
         config: &ModelConfig,
     ) -> Result<Self, RegimeError> {
-        if config.lookback_days == 0 || !config.emission_features.contains(&true) {
-            return Err(RegimeError::InvalidConfig(
-                "lookback_days must be positive and at least one emission feature chosen".into(),
-            ));
-        }
+        validate(config)?;
         let mut features = FeatureMatrix::from_universe(universe, &config.features)?;
         features.keep_last(config.lookback_days);
         Self::train_on_features(features, config)
@@ -217,6 +213,7 @@ impl RegimeModel {
         features: FeatureMatrix,
         config: &ModelConfig,
     ) -> Result<Self, RegimeError> {
+        validate(config)?;
         let needed = config.min_observations.max(config.n_states).max(2);
         if features.len() < needed {
             return Err(RegimeError::InsufficientData {
@@ -350,6 +347,20 @@ impl RegimeModel {
     pub fn path(&self) -> &[usize] {
         &self.path
     }
+}
+
+fn validate(config: &ModelConfig) -> Result<(), RegimeError> {
+    if config.lookback_days == 0 {
+        return Err(RegimeError::InvalidConfig(
+            "lookback_days must be positive".into(),
+        ));
+    }
+    if !config.emission_features.contains(&true) {
+        return Err(RegimeError::InvalidConfig(
+            "choose at least one emission feature".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// The chosen columns, each shifted and scaled to mean 0, standard deviation 1 (a constant

@@ -201,6 +201,14 @@ fn lookback_limits_the_window_and_short_history_is_an_error() {
             got: 51
         }
     );
+    let no_emissions = ModelConfig {
+        emission_features: [false; 4],
+        ..config
+    };
+    assert!(matches!(
+        RegimeModel::fit(&[(1.0, candles.clone())], &no_emissions),
+        Err(RegimeError::InvalidConfig(_))
+    ));
     let err = RegimeModel::fit(&[], &config).unwrap_err();
     assert_eq!(err, RegimeError::Features(FeatureError::EmptyUniverse));
 }

@@ -58,5 +58,9 @@ pub trait ExchangeAccountRepo: Send + Sync {
     fn active(&self, actor: &Actor) -> Result<Option<ExchangeAccount>, RepoError>;
 
     /// Makes `new` the tenant's active account (deactivating the previous one).
-    fn activate(&self, actor: &Actor, new: NewExchangeAccount) -> Result<ExchangeAccount, RepoError>;
+    fn activate(
+        &self,
+        actor: &Actor,
+        new: NewExchangeAccount,
+    ) -> Result<ExchangeAccount, RepoError>;
 }

@@ -10,10 +10,19 @@ use crate::{Candle, RepoError, Symbol};
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 pub trait MarketDataRepo: Send + Sync {
     /// The last `limit` daily candles of `symbol`, oldest first (read in the actor's scope).
-    fn daily_candles(&self, actor: &Actor, symbol: &Symbol, limit: u32) -> Result<Vec<Candle>, RepoError>;
+    fn daily_candles(
+        &self,
+        actor: &Actor,
+        symbol: &Symbol,
+        limit: u32,
+    ) -> Result<Vec<Candle>, RepoError>;
 
     /// The latest close of each of `symbols` that has data.
-    fn latest_closes(&self, actor: &Actor, symbols: &[Symbol]) -> Result<BTreeMap<Symbol, Decimal>, RepoError>;
+    fn latest_closes(
+        &self,
+        actor: &Actor,
+        symbols: &[Symbol],
+    ) -> Result<BTreeMap<Symbol, Decimal>, RepoError>;
 
     /// A version stamp of the data (newest candle time and row count): changes whenever
     /// candles are added, so cached models know to refit.

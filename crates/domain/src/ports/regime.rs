@@ -60,7 +60,12 @@ pub trait RegimeStore: Send + Sync {
 
     /// Replaces the stored history with `days` and appends the alerts for regime changes not
     /// recorded before (by day and regime), in one transaction; returns the new alerts' count.
-    fn record(&self, actor: &Actor, days: &[RegimeDay], changes: &[(NaiveDate, Option<Regime>, Regime, f64)]) -> Result<usize, RepoError>;
+    fn record(
+        &self,
+        actor: &Actor,
+        days: &[RegimeDay],
+        changes: &[(NaiveDate, Option<Regime>, Regime, f64)],
+    ) -> Result<usize, RepoError>;
 
     /// The newest `days` entries, oldest first.
     fn history(&self, actor: &Actor, days: u32) -> Result<Vec<RegimeDay>, RepoError>;

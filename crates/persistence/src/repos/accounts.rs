@@ -28,10 +28,13 @@ impl TryFrom<AccountRow> for ExchangeAccount {
     fn try_from(row: AccountRow) -> Result<Self> {
         Ok(ExchangeAccount {
             id: row.id,
-            adapter: row.adapter.parse::<AdapterKind>().map_err(|e| Error::Corrupt {
-                table: "exchange_accounts",
-                message: e.to_string(),
-            })?,
+            adapter: row
+                .adapter
+                .parse::<AdapterKind>()
+                .map_err(|e| Error::Corrupt {
+                    table: "exchange_accounts",
+                    message: e.to_string(),
+                })?,
             label: row.label,
             credentials_encrypted: row.credentials_encrypted,
             paper_cash: row.paper_cash,
@@ -60,14 +63,21 @@ pub fn active(conn: &mut PgConnection, actor: &Actor) -> Result<Option<ExchangeA
 ///
 /// # Errors
 /// Database failures.
-pub fn activate(conn: &mut PgConnection, actor: &Actor, new: &NewExchangeAccount) -> Result<ExchangeAccount> {
+pub fn activate(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    new: &NewExchangeAccount,
+) -> Result<ExchangeAccount> {
     let tenant = actor.tenant_id.as_uuid();
     diesel::update(
         exchange_accounts::table
             .filter(exchange_accounts::tenant_id.eq(tenant))
             .filter(exchange_accounts::active.eq(true)),
     )
-    .set((exchange_accounts::active.eq(false), exchange_accounts::updated_at.eq(Utc::now())))
+    .set((
+        exchange_accounts::active.eq(false),
+        exchange_accounts::updated_at.eq(Utc::now()),
+    ))
     .execute(conn)?;
     diesel::insert_into(exchange_accounts::table)
         .values((
@@ -101,7 +111,11 @@ impl ExchangeAccountRepo for PgExchangeAccountRepo {
         Ok(self.db.tenant(*actor).run(|c| active(c, actor))?)
     }
 
-    fn activate(&self, actor: &Actor, new: NewExchangeAccount) -> Result<ExchangeAccount, RepoError> {
+    fn activate(
+        &self,
+        actor: &Actor,
+        new: NewExchangeAccount,
+    ) -> Result<ExchangeAccount, RepoError> {
         Ok(self.db.tenant(*actor).run(|c| activate(c, actor, &new))?)
     }
 }

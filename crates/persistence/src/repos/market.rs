@@ -66,7 +66,10 @@ pub fn daily_candles(conn: &mut PgConnection, symbol: &Symbol, limit: u32) -> Re
 ///
 /// # Errors
 /// Database failures.
-pub fn latest_closes(conn: &mut PgConnection, symbols: &[Symbol]) -> Result<BTreeMap<Symbol, Decimal>> {
+pub fn latest_closes(
+    conn: &mut PgConnection,
+    symbols: &[Symbol],
+) -> Result<BTreeMap<Symbol, Decimal>> {
     let names: Vec<&str> = symbols.iter().map(Symbol::as_str).collect();
     let rows: Vec<(String, Decimal)> = market_candles::table
         .filter(market_candles::symbol.eq_any(&names))
@@ -117,7 +120,11 @@ pub fn upsert(conn: &mut PgConnection, candles: &[Candle]) -> Result<usize> {
             .collect();
         written += diesel::insert_into(market_candles::table)
             .values(&rows)
-            .on_conflict((market_candles::symbol, market_candles::interval, market_candles::open_time))
+            .on_conflict((
+                market_candles::symbol,
+                market_candles::interval,
+                market_candles::open_time,
+            ))
             .do_update()
             .set((
                 market_candles::open.eq(excluded(market_candles::open)),
@@ -145,11 +152,23 @@ impl PgMarketDataRepo {
 }
 
 impl MarketDataRepo for PgMarketDataRepo {
-    fn daily_candles(&self, actor: &Actor, symbol: &Symbol, limit: u32) -> Result<Vec<Candle>, RepoError> {
-        Ok(self.db.tenant(*actor).run(|c| daily_candles(c, symbol, limit))?)
+    fn daily_candles(
+        &self,
+        actor: &Actor,
+        symbol: &Symbol,
+        limit: u32,
+    ) -> Result<Vec<Candle>, RepoError> {
+        Ok(self
+            .db
+            .tenant(*actor)
+            .run(|c| daily_candles(c, symbol, limit))?)
     }
 
-    fn latest_closes(&self, actor: &Actor, symbols: &[Symbol]) -> Result<BTreeMap<Symbol, Decimal>, RepoError> {
+    fn latest_closes(
+        &self,
+        actor: &Actor,
+        symbols: &[Symbol],
+    ) -> Result<BTreeMap<Symbol, Decimal>, RepoError> {
         Ok(self.db.tenant(*actor).run(|c| latest_closes(c, symbols))?)
     }
 

@@ -61,7 +61,11 @@ pub fn spot_holdings(conn: &mut PgConnection, actor: &Actor) -> Result<Vec<SpotB
         .into_iter()
         .map(|row| {
             let symbol = symbol_of(&row.symbol)?;
-            let asset = symbol.as_str().strip_suffix(QUOTE).unwrap_or(symbol.as_str()).to_owned();
+            let asset = symbol
+                .as_str()
+                .strip_suffix(QUOTE)
+                .unwrap_or(symbol.as_str())
+                .to_owned();
             Ok(SpotBalance {
                 symbol,
                 asset,
@@ -82,7 +86,11 @@ pub fn futures_positions(conn: &mut PgConnection, actor: &Actor) -> Result<Vec<F
         .map(|row| {
             Ok(FuturesPosition {
                 symbol: symbol_of(&row.symbol)?,
-                side: if row.side == "short" { PositionSide::Short } else { PositionSide::Long },
+                side: if row.side == "short" {
+                    PositionSide::Short
+                } else {
+                    PositionSide::Long
+                },
                 quantity: row.quantity,
                 entry_price: row.entry_price,
                 mark_price: None,
@@ -97,7 +105,12 @@ pub fn futures_positions(conn: &mut PgConnection, actor: &Actor) -> Result<Vec<F
 ///
 /// # Errors
 /// Database failures.
-pub fn set_position(conn: &mut PgConnection, actor: &Actor, market: Market, p: &FuturesPosition) -> Result<()> {
+pub fn set_position(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    market: Market,
+    p: &FuturesPosition,
+) -> Result<()> {
     let tenant = actor.tenant_id.as_uuid();
     diesel::delete(
         positions::table
@@ -122,11 +135,21 @@ pub fn set_position(conn: &mut PgConnection, actor: &Actor, market: Market, p: &
     Ok(())
 }
 
-fn existing_ack(conn: &mut PgConnection, actor: &Actor, client_order_id: &str) -> Result<Option<OrderAck>> {
+fn existing_ack(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    client_order_id: &str,
+) -> Result<Option<OrderAck>> {
     let found: Option<(Uuid, String, Decimal, Option<Decimal>, DateTime<Utc>)> = orders::table
         .filter(orders::tenant_id.eq(actor.tenant_id.as_uuid()))
         .filter(orders::client_order_id.eq(client_order_id))
-        .select((orders::id, orders::status, orders::filled_quantity, orders::price, orders::created_at))
+        .select((
+            orders::id,
+            orders::status,
+            orders::filled_quantity,
+            orders::price,
+            orders::created_at,
+        ))
         .first(conn)
         .optional()?;
     let Some((id, status, filled, price, created_at)) = found else {
@@ -199,17 +222,34 @@ pub fn fill(
     let leverage = current.as_ref().map_or(Decimal::ONE, |p| p.leverage);
     let (new_signed, new_entry, realized, cash_delta) = match order.market {
         Market::Spot => {
-            let (q0, avg0) = current.as_ref().map_or((Decimal::ZERO, Decimal::ZERO), |p| (p.quantity, p.entry_price));
+            let (q0, avg0) = current
+                .as_ref()
+                .map_or((Decimal::ZERO, Decimal::ZERO), |p| {
+                    (p.quantity, p.entry_price)
+                });
             match order.side {
                 Side::Buy => {
                     let q = q0 + order.quantity;
-                    ((q), (q0 * avg0 + notional) / q, Decimal::ZERO, -(notional + fee))
+                    (
+                        (q),
+                        (q0 * avg0 + notional) / q,
+                        Decimal::ZERO,
+                        -(notional + fee),
+                    )
                 }
                 Side::Sell => {
                     if order.quantity > q0 {
-                        return Err(Error::Conflict(format!("insufficient {} holdings", order.symbol)));
+                        return Err(Error::Conflict(format!(
+                            "insufficient {} holdings",
+                            order.symbol
+                        )));
                     }
-                    (q0 - order.quantity, avg0, (price - avg0) * order.quantity, notional - fee)
+                    (
+                        q0 - order.quantity,
+                        avg0,
+                        (price - avg0) * order.quantity,
+                        notional - fee,
+                    )
                 }
             }
         }
@@ -221,15 +261,26 @@ pub fn fill(
                 Side::Sell => -order.quantity,
             };
             let s1 = s0 + delta;
-            if order.reduce_only && (s0.is_zero() || s0.is_sign_positive() == delta.is_sign_positive() || s1.abs() > s0.abs() || (s1 != Decimal::ZERO && s1.is_sign_positive() != s0.is_sign_positive())) {
-                return Err(Error::Conflict("reduce-only order would not reduce the position".into()));
+            if order.reduce_only
+                && (s0.is_zero()
+                    || s0.is_sign_positive() == delta.is_sign_positive()
+                    || s1.abs() > s0.abs()
+                    || (s1 != Decimal::ZERO && s1.is_sign_positive() != s0.is_sign_positive()))
+            {
+                return Err(Error::Conflict(
+                    "reduce-only order would not reduce the position".into(),
+                ));
             }
             if s0.is_zero() || s0.is_sign_positive() == delta.is_sign_positive() {
                 let entry = (s0.abs() * e0 + order.quantity * price) / s1.abs();
                 (s1, entry, Decimal::ZERO, -fee)
             } else {
                 let closed = order.quantity.min(s0.abs());
-                let pnl = if s0.is_sign_positive() { (price - e0) * closed } else { (e0 - price) * closed };
+                let pnl = if s0.is_sign_positive() {
+                    (price - e0) * closed
+                } else {
+                    (e0 - price) * closed
+                };
                 let entry = if s1.is_zero() {
                     Decimal::ZERO
                 } else if s1.is_sign_positive() == s0.is_sign_positive() {
@@ -275,9 +326,13 @@ pub fn fill(
         ))
         .returning(orders::id)
         .get_result(conn)?;
-    diesel::update(orders::table.filter(orders::tenant_id.eq(tenant)).filter(orders::id.eq(order_id)))
-        .set(orders::exchange_order_id.eq(order_id.to_string()))
-        .execute(conn)?;
+    diesel::update(
+        orders::table
+            .filter(orders::tenant_id.eq(tenant))
+            .filter(orders::id.eq(order_id)),
+    )
+    .set(orders::exchange_order_id.eq(order_id.to_string()))
+    .execute(conn)?;
     diesel::insert_into(trades::table)
         .values((
             trades::tenant_id.eq(tenant),
@@ -342,7 +397,10 @@ impl PaperBook for PgPaperBook {
     }
 
     fn futures_positions(&self, actor: &Actor) -> Result<Vec<FuturesPosition>, RepoError> {
-        Ok(self.db.tenant(*actor).run(|c| futures_positions(c, actor))?)
+        Ok(self
+            .db
+            .tenant(*actor)
+            .run(|c| futures_positions(c, actor))?)
     }
 
     fn fill(
@@ -353,10 +411,21 @@ impl PaperBook for PgPaperBook {
         fee_rate: Decimal,
         at: DateTime<Utc>,
     ) -> Result<OrderAck, RepoError> {
-        Ok(self.db.tenant(*actor).run(|c| fill(c, actor, order, price, fee_rate, at))?)
+        Ok(self
+            .db
+            .tenant(*actor)
+            .run(|c| fill(c, actor, order, price, fee_rate, at))?)
     }
 
-    fn set_position(&self, actor: &Actor, market: Market, position: &FuturesPosition) -> Result<(), RepoError> {
-        Ok(self.db.tenant(*actor).run(|c| set_position(c, actor, market, position))?)
+    fn set_position(
+        &self,
+        actor: &Actor,
+        market: Market,
+        position: &FuturesPosition,
+    ) -> Result<(), RepoError> {
+        Ok(self
+            .db
+            .tenant(*actor)
+            .run(|c| set_position(c, actor, market, position))?)
     }
 }

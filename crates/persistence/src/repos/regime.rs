@@ -54,7 +54,12 @@ pub fn config(conn: &mut PgConnection, actor: &Actor) -> Result<Option<RegimeCon
         serde_json::from_value(universe).map_err(|e| corrupt("regime_configs", e))?;
     let universe = entries
         .into_iter()
-        .map(|e| Ok((Symbol::parse(&e.symbol).map_err(|x| corrupt("regime_configs", x))?, e.weight)))
+        .map(|e| {
+            Ok((
+                Symbol::parse(&e.symbol).map_err(|x| corrupt("regime_configs", x))?,
+                e.weight,
+            ))
+        })
         .collect::<Result<Vec<_>>>()?;
     Ok(Some(RegimeConfig {
         universe,
@@ -111,7 +116,8 @@ pub fn record(
     changes: &[(NaiveDate, Option<Regime>, Regime, f64)],
 ) -> Result<usize> {
     let tenant = actor.tenant_id.as_uuid();
-    diesel::delete(regime_history::table.filter(regime_history::tenant_id.eq(tenant))).execute(conn)?;
+    diesel::delete(regime_history::table.filter(regime_history::tenant_id.eq(tenant)))
+        .execute(conn)?;
     for chunk in days.chunks(1000) {
         let rows: Vec<_> = chunk
             .iter()
@@ -124,7 +130,9 @@ pub fn record(
                 )
             })
             .collect();
-        diesel::insert_into(regime_history::table).values(&rows).execute(conn)?;
+        diesel::insert_into(regime_history::table)
+            .values(&rows)
+            .execute(conn)?;
     }
     let mut created = 0;
     for (day, from, to, confidence) in changes {
@@ -141,7 +149,11 @@ pub fn record(
                 regime_alerts::message.eq(message),
                 regime_alerts::changed_on.eq(day),
             ))
-            .on_conflict((regime_alerts::tenant_id, regime_alerts::changed_on, regime_alerts::to_regime))
+            .on_conflict((
+                regime_alerts::tenant_id,
+                regime_alerts::changed_on,
+                regime_alerts::to_regime,
+            ))
             .do_nothing()
             .execute(conn)?;
     }
@@ -157,7 +169,11 @@ pub fn history(conn: &mut PgConnection, actor: &Actor, days: u32) -> Result<Vec<
         .filter(regime_history::tenant_id.eq(actor.tenant_id.as_uuid()))
         .order(regime_history::day.desc())
         .limit(i64::from(days))
-        .select((regime_history::day, regime_history::regime, regime_history::confidence))
+        .select((
+            regime_history::day,
+            regime_history::regime,
+            regime_history::confidence,
+        ))
         .load(conn)?;
     rows.reverse();
     rows.into_iter()
@@ -171,7 +187,16 @@ pub fn history(conn: &mut PgConnection, actor: &Actor, days: u32) -> Result<Vec<
         .collect()
 }
 
-type AlertRow = (Uuid, DateTime<Utc>, Option<String>, String, f64, String, bool, NaiveDate);
+type AlertRow = (
+    Uuid,
+    DateTime<Utc>,
+    Option<String>,
+    String,
+    f64,
+    String,
+    bool,
+    NaiveDate,
+);
 
 /// The newest alerts, newest first.
 ///
@@ -180,7 +205,10 @@ type AlertRow = (Uuid, DateTime<Utc>, Option<String>, String, f64, String, bool,
 pub fn alerts(conn: &mut PgConnection, actor: &Actor, limit: u32) -> Result<Vec<RegimeAlert>> {
     let rows: Vec<AlertRow> = regime_alerts::table
         .filter(regime_alerts::tenant_id.eq(actor.tenant_id.as_uuid()))
-        .order((regime_alerts::changed_on.desc(), regime_alerts::created_at.desc()))
+        .order((
+            regime_alerts::changed_on.desc(),
+            regime_alerts::created_at.desc(),
+        ))
         .limit(i64::from(limit))
         .select((
             regime_alerts::id,
@@ -194,18 +222,20 @@ pub fn alerts(conn: &mut PgConnection, actor: &Actor, limit: u32) -> Result<Vec<
         ))
         .load(conn)?;
     rows.into_iter()
-        .map(|(id, created_at, from, to, confidence, message, acknowledged, changed_on)| {
-            Ok(RegimeAlert {
-                id,
-                created_at,
-                from_regime: from.map(|f| regime_of("regime_alerts", &f)).transpose()?,
-                to_regime: regime_of("regime_alerts", &to)?,
-                confidence,
-                message,
-                acknowledged,
-                changed_on,
-            })
-        })
+        .map(
+            |(id, created_at, from, to, confidence, message, acknowledged, changed_on)| {
+                Ok(RegimeAlert {
+                    id,
+                    created_at,
+                    from_regime: from.map(|f| regime_of("regime_alerts", &f)).transpose()?,
+                    to_regime: regime_of("regime_alerts", &to)?,
+                    confidence,
+                    message,
+                    acknowledged,
+                    changed_on,
+                })
+            },
+        )
         .collect()
 }
 
@@ -237,7 +267,10 @@ impl RegimeStore for PgRegimeStore {
         days: &[RegimeDay],
         changes: &[(NaiveDate, Option<Regime>, Regime, f64)],
     ) -> Result<usize, RepoError> {
-        Ok(self.db.tenant(*actor).run(|c| record(c, actor, days, changes))?)
+        Ok(self
+            .db
+            .tenant(*actor)
+            .run(|c| record(c, actor, days, changes))?)
     }
 
     fn history(&self, actor: &Actor, days: u32) -> Result<Vec<RegimeDay>, RepoError> {

@@ -16,7 +16,7 @@
 //! steps, and the restart with the highest final log-likelihood wins (ties: the earlier one).
 //! Fitted states are reported in ascending order of their mean of feature 0.
 //!
-//! Evaluation (forward-backward, Viterbi) lives here; fitting (initialisation, EM) in [`fit`].
+//! Evaluation (forward-backward, Viterbi) lives here; fitting (initialisation, EM) in the private `fit` submodule.
 
 mod fit;
 

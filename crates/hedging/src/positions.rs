@@ -1,0 +1,290 @@
+//! Positions valued at current prices.
+
+use std::sync::Arc;
+
+use alphapulse_domain::{
+    ports::Actor, ExchangeClient, ExchangeError, Market, PositionSide, Symbol,
+};
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+/// Maintenance margin rate used to estimate a liquidation price when the venue gives none
+/// (Binance's lowest USD-M tier is 0.4 %).
+pub const MAINTENANCE_MARGIN_RATE: Decimal = Decimal::from_parts(4, 0, 0, false, 3);
+
+/// A spot holding valued at the current price (`GET /api/v1/positions/spot`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SpotPosition {
+    /// Pair, e.g. `BTCUSDT`.
+    pub symbol: Symbol,
+    /// Quantity held.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub quantity: Decimal,
+    /// Average acquisition price (the current price when the venue does not know it).
+    #[serde(with = "rust_decimal::serde::str")]
+    pub avg_price: Decimal,
+    /// Latest price.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub current_price: Decimal,
+    /// `quantity * current_price`.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub value: Decimal,
+    /// `(current_price - avg_price) * quantity`.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub unrealized_pnl: Decimal,
+}
+
+/// A futures position valued at the mark price (`GET /api/v1/positions/futures`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FuturesPositionView {
+    /// Contract.
+    pub symbol: Symbol,
+    /// `long` or `short`.
+    pub side: PositionSide,
+    /// Absolute size.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub quantity: Decimal,
+    /// Entry price.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub entry_price: Decimal,
+    /// Mark price.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub mark_price: Decimal,
+    /// Leverage.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub leverage: Decimal,
+    /// `quantity * mark_price`.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub notional: Decimal,
+    /// Mark-to-market PnL, sign by side.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub unrealized_pnl: Decimal,
+    /// The venue's liquidation price, or an isolated-margin estimate.
+    #[serde(with = "rust_decimal::serde::str_option")]
+    pub liquidation_price: Option<Decimal>,
+}
+
+/// Fetches and values a tenant's positions through its exchange client.
+#[derive(Clone)]
+pub struct PositionService {
+    exchange: Arc<dyn ExchangeClient>,
+}
+
+impl std::fmt::Debug for PositionService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PositionService").finish_non_exhaustive()
+    }
+}
+
+/// Isolated-margin liquidation estimate: where the loss eats the initial margin down to the
+/// maintenance margin.
+pub fn estimate_liquidation(
+    side: PositionSide,
+    entry: Decimal,
+    leverage: Decimal,
+) -> Option<Decimal> {
+    if leverage <= Decimal::ONE || entry <= Decimal::ZERO {
+        return None; // unlevered: no liquidation
+    }
+    let margin = Decimal::ONE / leverage;
+    let price = match side {
+        PositionSide::Long => entry * (Decimal::ONE - margin + MAINTENANCE_MARGIN_RATE),
+        PositionSide::Short => entry * (Decimal::ONE + margin - MAINTENANCE_MARGIN_RATE),
+    };
+    Some(price.round_dp(8))
+}
+
+impl PositionService {
+    /// A service over the tenant-routing exchange client.
+    pub fn new(exchange: Arc<dyn ExchangeClient>) -> Self {
+        Self { exchange }
+    }
+
+    /// Spot holdings valued at current prices, largest value first.
+    ///
+    /// # Errors
+    /// The exchange's failure (the API answers 503 "Failed to fetch spot positions").
+    pub fn spot(&self, actor: &Actor) -> Result<Vec<SpotPosition>, ExchangeError> {
+        let balances = self.exchange.spot_balances(actor)?;
+        let symbols: Vec<Symbol> = balances.iter().map(|b| b.symbol.clone()).collect();
+        let prices = if symbols.is_empty() {
+            Default::default()
+        } else {
+            self.exchange.prices(actor, Market::Spot, &symbols)?
+        };
+        let mut out = Vec::with_capacity(balances.len());
+        for b in balances {
+            let price = *prices
+                .get(&b.symbol)
+                .ok_or_else(|| ExchangeError::NoPrice(b.symbol.to_string()))?;
+            let avg = b.avg_price.unwrap_or(price);
+            out.push(SpotPosition {
+                value: (b.quantity * price).round_dp(8),
+                unrealized_pnl: ((price - avg) * b.quantity).round_dp(8),
+                symbol: b.symbol,
+                quantity: b.quantity,
+                avg_price: avg.round_dp(8),
+                current_price: price,
+            });
+        }
+        out.sort_by(|a, b| b.value.cmp(&a.value).then_with(|| a.symbol.cmp(&b.symbol)));
+        Ok(out)
+    }
+
+    /// Futures positions at mark prices, largest notional first.
+    ///
+    /// # Errors
+    /// The exchange's failure.
+    pub fn futures(&self, actor: &Actor) -> Result<Vec<FuturesPositionView>, ExchangeError> {
+        let positions = self.exchange.futures_positions(actor)?;
+        let missing: Vec<Symbol> = positions
+            .iter()
+            .filter(|p| p.mark_price.is_none())
+            .map(|p| p.symbol.clone())
+            .collect();
+        let marks = if missing.is_empty() {
+            Default::default()
+        } else {
+            self.exchange.prices(actor, Market::Futures, &missing)?
+        };
+        let mut out = Vec::with_capacity(positions.len());
+        for p in positions {
+            let mark = match p.mark_price {
+                Some(m) => m,
+                None => *marks
+                    .get(&p.symbol)
+                    .ok_or_else(|| ExchangeError::NoPrice(p.symbol.to_string()))?,
+            };
+            let direction = match p.side {
+                PositionSide::Long => Decimal::ONE,
+                PositionSide::Short => Decimal::NEGATIVE_ONE,
+            };
+            out.push(FuturesPositionView {
+                notional: (p.quantity * mark).round_dp(8),
+                unrealized_pnl: ((mark - p.entry_price) * p.quantity * direction).round_dp(8),
+                liquidation_price: p
+                    .liquidation_price
+                    .or_else(|| estimate_liquidation(p.side, p.entry_price, p.leverage)),
+                symbol: p.symbol,
+                side: p.side,
+                quantity: p.quantity,
+                entry_price: p.entry_price,
+                mark_price: mark,
+                leverage: p.leverage,
+            });
+        }
+        out.sort_by(|a, b| {
+            b.notional
+                .cmp(&a.notional)
+                .then_with(|| a.symbol.cmp(&b.symbol))
+        });
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use alphapulse_domain::{exchange::MockExchangeClient, FuturesPosition, SpotBalance, TenantId};
+    use rust_decimal_macros::dec;
+
+    use super::*;
+
+    fn sym(s: &str) -> Symbol {
+        Symbol::parse(s).unwrap()
+    }
+
+    #[test]
+    fn spot_positions_are_valued_at_current_prices() {
+        let mut ex = MockExchangeClient::new();
+        ex.expect_spot_balances().returning(|_| {
+            Ok(vec![
+                SpotBalance {
+                    symbol: sym("ETHUSDT"),
+                    asset: "ETH".into(),
+                    quantity: dec!(10),
+                    avg_price: Some(dec!(2000)),
+                },
+                SpotBalance {
+                    symbol: sym("BTCUSDT"),
+                    asset: "BTC".into(),
+                    quantity: dec!(0.5),
+                    avg_price: None,
+                },
+            ])
+        });
+        ex.expect_prices().returning(|_, market, symbols| {
+            assert_eq!(market, Market::Spot);
+            assert_eq!(symbols.len(), 2);
+            Ok(BTreeMap::from([
+                (sym("ETHUSDT"), dec!(2500)),
+                (sym("BTCUSDT"), dec!(60000)),
+            ]))
+        });
+        let service = PositionService::new(Arc::new(ex));
+        let spot = service
+            .spot(&Actor::system(TenantId::new_random()))
+            .unwrap();
+        assert_eq!(spot[0].symbol.as_str(), "BTCUSDT", "largest value first");
+        assert_eq!(
+            (spot[0].value, spot[0].unrealized_pnl),
+            (dec!(30000), dec!(0))
+        );
+        assert_eq!(
+            (spot[1].value, spot[1].unrealized_pnl),
+            (dec!(25000), dec!(5000))
+        );
+    }
+
+    #[test]
+    fn futures_pnl_has_the_sign_of_the_side_and_a_liquidation_estimate() {
+        let mut ex = MockExchangeClient::new();
+        ex.expect_futures_positions().returning(|_| {
+            Ok(vec![FuturesPosition {
+                symbol: sym("BTCUSDT"),
+                side: PositionSide::Short,
+                quantity: dec!(2),
+                entry_price: dec!(50000),
+                mark_price: None,
+                leverage: dec!(5),
+                liquidation_price: None,
+            }])
+        });
+        ex.expect_prices()
+            .returning(|_, _, _| Ok(BTreeMap::from([(sym("BTCUSDT"), dec!(45000))])));
+        let service = PositionService::new(Arc::new(ex));
+        let f = &service
+            .futures(&Actor::system(TenantId::new_random()))
+            .unwrap()[0];
+        assert_eq!((f.notional, f.unrealized_pnl), (dec!(90000), dec!(10000)));
+        // short at 5x: 50000 * (1 + 0.2 - 0.004)
+        assert_eq!(f.liquidation_price, Some(dec!(59800)));
+    }
+
+    #[test]
+    fn a_missing_price_and_an_exchange_failure_are_errors() {
+        let mut ex = MockExchangeClient::new();
+        ex.expect_spot_balances().returning(|_| {
+            Ok(vec![SpotBalance {
+                symbol: sym("XRPUSDT"),
+                asset: "XRP".into(),
+                quantity: dec!(1),
+                avg_price: None,
+            }])
+        });
+        ex.expect_prices().returning(|_, _, _| Ok(BTreeMap::new()));
+        ex.expect_futures_positions()
+            .returning(|_| Err(ExchangeError::Unavailable("timeout".into())));
+        let service = PositionService::new(Arc::new(ex));
+        let actor = Actor::system(TenantId::new_random());
+        assert_eq!(
+            service.spot(&actor),
+            Err(ExchangeError::NoPrice("XRPUSDT".into()))
+        );
+        assert!(matches!(
+            service.futures(&actor),
+            Err(ExchangeError::Unavailable(_))
+        ));
+    }
+}
