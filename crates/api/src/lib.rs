@@ -17,7 +17,7 @@ pub mod routing;
 pub mod state;
 
 pub use error::{ApiError, ApiResult};
-pub use state::{AppState, AuthConfig, SetupError};
+pub use state::{AppState, AuthConfig, ExchangeSettings, SetupError};
 
 use routing::{RouteInfo, Routes};
 
@@ -79,6 +79,8 @@ fn register(routes: &mut Routes<'_>) {
     routes::auth::configure(routes);
     routes::tenants::configure(routes);
     routes::users::configure(routes);
+    routes::positions::configure(routes);
+    routes::regime::configure(routes);
 }
 
 /// Registers every route of the API (and the extractor settings); returns the route table.

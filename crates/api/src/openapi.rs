@@ -43,6 +43,13 @@ impl Modify for BearerAuth {
         crate::routes::users::list_users,
         crate::routes::users::create_user,
         crate::routes::users::update_user,
+        crate::routes::positions::spot_positions,
+        crate::routes::positions::futures_positions,
+        crate::routes::positions::position_metrics,
+        crate::routes::regime::current_regime,
+        crate::routes::regime::regime_history,
+        crate::routes::regime::regime_analysis,
+        crate::routes::regime::regime_alerts,
     ),
     components(schemas(
         crate::error::ErrorBody,

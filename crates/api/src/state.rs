@@ -3,8 +3,19 @@
 
 use std::{num::NonZeroU32, sync::Arc, time::Duration};
 
-use alphapulse_domain::ports::{AuditRepo, TenantRepo, UserRepo};
-use alphapulse_persistence::{Db, PgAuditRepo, PgTenantRepo, PgUserRepo};
+use alphapulse_domain::{
+    ports::{AuditRepo, ExchangeAccountRepo, MarketDataRepo, TenantRepo, UserRepo},
+    ExchangeClient,
+};
+use alphapulse_exchange::{
+    binance::BinanceConfig, CredentialsCipher, ExchangeRouter, PaperExchange,
+};
+use alphapulse_hedging::PositionService;
+use alphapulse_persistence::{
+    Db, PgAuditRepo, PgExchangeAccountRepo, PgMarketDataRepo, PgPaperBook, PgRegimeStore,
+    PgTenantRepo, PgUserRepo,
+};
+use alphapulse_regime::{service::RegimeService, ModelConfig};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use tenant_auth::{actix::Authenticator, KeySet, TokenIssuer, TokenVerifier, VerifierConfig};
 
@@ -25,6 +36,15 @@ pub struct AuthConfig {
     pub leeway: Duration,
     /// Login attempts allowed per client address per minute.
     pub login_per_minute: u32,
+}
+
+/// Exchange settings (from `ALPHAPULSE_CREDENTIALS_KEY` and friends).
+#[derive(Debug, Clone, Default)]
+pub struct ExchangeSettings {
+    /// Decrypts stored exchange credentials; `None` = live accounts cannot be used.
+    pub cipher: Option<CredentialsCipher>,
+    /// Where Binance is.
+    pub binance: BinanceConfig,
 }
 
 /// Errors building the state.
@@ -56,6 +76,10 @@ pub struct AppState {
     pub principals: Arc<RepoPrincipalCheck>,
     /// Per-client-address login limiter.
     pub login_limiter: Arc<DefaultKeyedRateLimiter<std::net::IpAddr>>,
+    /// Positions valued through the tenant's exchange account.
+    pub positions: PositionService,
+    /// Market regimes per tenant.
+    pub regime: Arc<RegimeService>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -72,10 +96,41 @@ impl AppState {
     /// # Errors
     /// Keys that cannot sign.
     pub fn new(db: Db, auth: AuthConfig) -> Result<Self, SetupError> {
+        Self::with_exchange(db, auth, ExchangeSettings::default())
+    }
+
+    /// The production state with exchange settings.
+    ///
+    /// # Errors
+    /// Keys that cannot sign.
+    pub fn with_exchange(
+        db: Db,
+        auth: AuthConfig,
+        exchange: ExchangeSettings,
+    ) -> Result<Self, SetupError> {
         let tenants: Arc<dyn TenantRepo> = Arc::new(PgTenantRepo::new(db.clone()));
         let users: Arc<dyn UserRepo> = Arc::new(PgUserRepo::new(db.clone()));
         let audit: Arc<dyn AuditRepo> = Arc::new(PgAuditRepo::new(db.clone()));
-        let mut state = Self::from_ports(tenants, users, audit, auth)?;
+        let market: Arc<dyn MarketDataRepo> = Arc::new(PgMarketDataRepo::new(db.clone()));
+        let accounts: Arc<dyn ExchangeAccountRepo> =
+            Arc::new(PgExchangeAccountRepo::new(db.clone()));
+        let paper = PaperExchange::new(
+            Arc::new(PgPaperBook::new(db.clone())),
+            market.clone(),
+            accounts.clone(),
+        );
+        let router: Arc<dyn ExchangeClient> = Arc::new(ExchangeRouter::new(
+            accounts,
+            paper,
+            exchange.cipher,
+            exchange.binance,
+        ));
+        let regime = Arc::new(RegimeService::new(
+            market,
+            Arc::new(PgRegimeStore::new(db.clone())),
+            ModelConfig::default(),
+        ));
+        let mut state = Self::from_ports(tenants, users, audit, router, regime, auth)?;
         state.db = Some(db);
         Ok(state)
     }
@@ -88,6 +143,8 @@ impl AppState {
         tenants: Arc<dyn TenantRepo>,
         users: Arc<dyn UserRepo>,
         audit: Arc<dyn AuditRepo>,
+        exchange: Arc<dyn ExchangeClient>,
+        regime: Arc<RegimeService>,
         auth: AuthConfig,
     ) -> Result<Self, SetupError> {
         let issuer = TokenIssuer::new(
@@ -113,6 +170,8 @@ impl AppState {
             authenticator,
             principals,
             login_limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
+            positions: PositionService::new(exchange),
+            regime,
         })
     }
 }

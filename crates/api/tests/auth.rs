@@ -1,5 +1,7 @@
 //! Login (JSON and OAuth2 form), and what the extractor does with bad tokens on the real app.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use actix_web::test::TestRequest;

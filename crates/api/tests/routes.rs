@@ -2,6 +2,8 @@
 //! route added later is covered without editing this test) answers 401 without a token and
 //! with a bad one, except the public allow-list; and the OpenAPI document covers every route.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::collections::BTreeSet;

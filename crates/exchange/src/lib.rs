@@ -40,9 +40,13 @@
 
 pub mod binance;
 pub mod credentials;
+pub mod paper;
+pub mod router;
 
 pub use binance::{
     BinanceConfig, BinanceCredentials, BinanceExchange, BinanceFutures, BinanceSpot,
     FuturesAssetBalance,
 };
 pub use credentials::{CredentialsCipher, CredentialsError};
+pub use paper::PaperExchange;
+pub use router::ExchangeRouter;

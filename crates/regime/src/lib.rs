@@ -39,6 +39,7 @@ pub mod hmm;
 pub mod labels;
 pub mod model;
 pub mod regime_map;
+pub mod service;
 pub mod synthetic;
 
 pub use alphapulse_domain::Regime;

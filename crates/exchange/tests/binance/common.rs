@@ -1,5 +1,7 @@
 //! Shared set-up: credentials, the mock server, fixtures, matchers.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use alphapulse_domain::{ports::Actor, TenantId};

@@ -1,6 +1,8 @@
 //! Error mapping end to end: status codes, venue codes, transport failures, and no secret in any
 //! message.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::{net::TcpListener, time::Duration};
 
 use alphapulse_domain::{ExchangeClient, ExchangeError, Market, OrderRequest, Side, Symbol};

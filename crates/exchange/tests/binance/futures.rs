@@ -1,5 +1,7 @@
 //! USD-M futures: positions, balances, mark prices, orders.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::str::FromStr;
 
 use alphapulse_domain::{ExchangeClient, Market, OrderRequest, PositionSide, Side, Symbol};

@@ -1,5 +1,7 @@
 //! The signature and what every signed request carries.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use alphapulse_exchange::{binance::sign::Signer, BinanceCredentials};
 use wiremock::{
     matchers::{header, method, path, query_param},

@@ -1,5 +1,7 @@
 //! Spot: balances, ticker prices, klines, orders.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::{str::FromStr, sync::Arc};
 
 use alphapulse_domain::{ExchangeClient, Market, OrderRequest, Side, Symbol};

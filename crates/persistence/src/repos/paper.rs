@@ -135,12 +135,14 @@ pub fn set_position(
     Ok(())
 }
 
+type OrderFacts = (Uuid, String, Decimal, Option<Decimal>, DateTime<Utc>);
+
 fn existing_ack(
     conn: &mut PgConnection,
     actor: &Actor,
     client_order_id: &str,
 ) -> Result<Option<OrderAck>> {
-    let found: Option<(Uuid, String, Decimal, Option<Decimal>, DateTime<Utc>)> = orders::table
+    let found: Option<OrderFacts> = orders::table
         .filter(orders::tenant_id.eq(actor.tenant_id.as_uuid()))
         .filter(orders::client_order_id.eq(client_order_id))
         .select((
