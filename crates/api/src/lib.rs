@@ -17,7 +17,7 @@ pub mod routing;
 pub mod state;
 
 pub use error::{ApiError, ApiResult};
-pub use state::{AppState, AuthConfig, ExchangeSettings, SetupError};
+pub use state::{AppState, AuthConfig, ExchangeSettings, Ports, SetupError};
 
 use routing::{RouteInfo, Routes};
 

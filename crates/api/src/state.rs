@@ -4,7 +4,9 @@
 use std::{num::NonZeroU32, sync::Arc, time::Duration};
 
 use alphapulse_domain::{
-    ports::{AuditRepo, ExchangeAccountRepo, MarketDataRepo, TenantRepo, UserRepo},
+    ports::{
+        AuditRepo, ExchangeAccountRepo, IdempotencyRepo, MarketDataRepo, TenantRepo, UserRepo,
+    },
     ExchangeClient,
 };
 use alphapulse_exchange::{
@@ -12,8 +14,8 @@ use alphapulse_exchange::{
 };
 use alphapulse_hedging::PositionService;
 use alphapulse_persistence::{
-    Db, PgAuditRepo, PgExchangeAccountRepo, PgMarketDataRepo, PgPaperBook, PgRegimeStore,
-    PgTenantRepo, PgUserRepo,
+    Db, PgAuditRepo, PgExchangeAccountRepo, PgIdempotencyRepo, PgMarketDataRepo, PgPaperBook,
+    PgRegimeStore, PgTenantRepo, PgUserRepo,
 };
 use alphapulse_regime::{service::RegimeService, ModelConfig};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -45,6 +47,28 @@ pub struct ExchangeSettings {
     pub cipher: Option<CredentialsCipher>,
     /// Where Binance is.
     pub binance: BinanceConfig,
+}
+
+/// The services and repositories a state is built from.
+pub struct Ports {
+    /// Tenants (platform).
+    pub tenants: Arc<dyn TenantRepo>,
+    /// Users.
+    pub users: Arc<dyn UserRepo>,
+    /// Audit log.
+    pub audit: Arc<dyn AuditRepo>,
+    /// The tenant-routing exchange client.
+    pub exchange: Arc<dyn ExchangeClient>,
+    /// Regime service.
+    pub regime: Arc<RegimeService>,
+    /// Idempotency keys.
+    pub idempotency: Arc<dyn IdempotencyRepo>,
+}
+
+impl std::fmt::Debug for Ports {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ports").finish_non_exhaustive()
+    }
 }
 
 /// Errors building the state.
@@ -80,6 +104,10 @@ pub struct AppState {
     pub positions: PositionService,
     /// Market regimes per tenant.
     pub regime: Arc<RegimeService>,
+    /// The tenant-routing exchange client (orders of hedge actions).
+    pub exchange: Arc<dyn ExchangeClient>,
+    /// Idempotency keys of trading actions.
+    pub idempotency: Arc<dyn IdempotencyRepo>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -130,7 +158,16 @@ impl AppState {
             Arc::new(PgRegimeStore::new(db.clone())),
             ModelConfig::default(),
         ));
-        let mut state = Self::from_ports(tenants, users, audit, router, regime, auth)?;
+        let idempotency: Arc<dyn IdempotencyRepo> = Arc::new(PgIdempotencyRepo::new(db.clone()));
+        let ports = Ports {
+            tenants,
+            users,
+            audit,
+            exchange: router,
+            regime,
+            idempotency,
+        };
+        let mut state = Self::from_ports(ports, auth)?;
         state.db = Some(db);
         Ok(state)
     }
@@ -139,14 +176,15 @@ impl AppState {
     ///
     /// # Errors
     /// Keys that cannot sign.
-    pub fn from_ports(
-        tenants: Arc<dyn TenantRepo>,
-        users: Arc<dyn UserRepo>,
-        audit: Arc<dyn AuditRepo>,
-        exchange: Arc<dyn ExchangeClient>,
-        regime: Arc<RegimeService>,
-        auth: AuthConfig,
-    ) -> Result<Self, SetupError> {
+    pub fn from_ports(ports: Ports, auth: AuthConfig) -> Result<Self, SetupError> {
+        let Ports {
+            tenants,
+            users,
+            audit,
+            exchange,
+            regime,
+            idempotency,
+        } = ports;
         let issuer = TokenIssuer::new(
             auth.keys.clone(),
             auth.issuer.clone(),
@@ -170,8 +208,10 @@ impl AppState {
             authenticator,
             principals,
             login_limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
-            positions: PositionService::new(exchange),
+            positions: PositionService::new(exchange.clone()),
             regime,
+            exchange,
+            idempotency,
         })
     }
 }

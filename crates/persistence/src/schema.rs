@@ -210,6 +210,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    idempotency_keys (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        scope -> Varchar,
+        key -> Varchar,
+        request_hash -> Bpchar,
+        status_code -> Nullable<Int4>,
+        response -> Nullable<Jsonb>,
+        created_at -> Timestamptz,
+        completed_at -> Nullable<Timestamptz>,
+    }
+}
+
 diesel::joinable!(users -> tenants (tenant_id));
 diesel::joinable!(user_tenants -> users (user_id));
 
@@ -229,4 +243,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     regime_configs,
     regime_history,
     regime_alerts,
+    idempotency_keys,
 );

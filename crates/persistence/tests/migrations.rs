@@ -158,6 +158,7 @@ fn schema_rs_matches_the_migrated_catalog() {
         ("regime_configs", columns_of!(regime_configs)),
         ("regime_history", columns_of!(regime_history)),
         ("regime_alerts", columns_of!(regime_alerts)),
+        ("idempotency_keys", columns_of!(idempotency_keys)),
     ];
     let mut declared_tables: Vec<&str> = declared.iter().map(|(t, _)| *t).collect();
     declared_tables.sort();

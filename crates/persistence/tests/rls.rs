@@ -41,6 +41,7 @@ const FIXTURES: &[(&str, &str, bool)] = &[
     ("regime_configs", "INSERT INTO regime_configs (tenant_id, universe) SELECT $1, '[{\"symbol\":\"BTCUSDT\",\"weight\":1}]' WHERE NOT EXISTS (SELECT 1 FROM regime_configs WHERE tenant_id = $1)", false),
     ("regime_history", "INSERT INTO regime_history (tenant_id, day, regime, confidence) VALUES ($1, DATE '2020-01-01' + (random() * 3000)::int, 'bull', 0.9)", false),
     ("regime_alerts", "INSERT INTO regime_alerts (tenant_id, to_regime, confidence, message, changed_on) VALUES ($1, 'bear', 0.8, 'x', DATE '2020-01-01' + (random() * 3000)::int)", false),
+    ("idempotency_keys", "INSERT INTO idempotency_keys (tenant_id, scope, key, request_hash) VALUES ($1, 'hedging.execute', gen_random_uuid()::text, repeat('a', 64))", false),
     ("audit_log", "INSERT INTO audit_log (tenant_id, user_id, action, target, outcome) VALUES ($1, $2, 'test.insert', 'x', 'success')", true),
 ];
 

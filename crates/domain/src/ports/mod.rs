@@ -8,6 +8,7 @@
 
 mod accounts;
 mod audit;
+mod idempotency;
 mod market;
 mod paper;
 mod regime;
@@ -16,6 +17,7 @@ mod users;
 
 pub use accounts::{AdapterKind, ExchangeAccount, ExchangeAccountRepo, NewExchangeAccount};
 pub use audit::AuditRepo;
+pub use idempotency::{IdempotencyBegin, IdempotencyRepo};
 pub use market::MarketDataRepo;
 pub use paper::PaperBook;
 pub use regime::{RegimeAlert, RegimeConfig, RegimeDay, RegimeStore};
@@ -26,6 +28,8 @@ pub use users::{Credentials, UserRepo};
 pub use accounts::MockExchangeAccountRepo;
 #[cfg(any(test, feature = "mocks"))]
 pub use audit::MockAuditRepo;
+#[cfg(any(test, feature = "mocks"))]
+pub use idempotency::MockIdempotencyRepo;
 #[cfg(any(test, feature = "mocks"))]
 pub use market::MockMarketDataRepo;
 #[cfg(any(test, feature = "mocks"))]

@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod audit;
 mod cursor;
+pub mod idempotency;
 pub mod market;
 pub mod paper;
 pub mod regime;
@@ -15,6 +16,7 @@ pub mod users;
 
 pub use accounts::PgExchangeAccountRepo;
 pub use audit::PgAuditRepo;
+pub use idempotency::PgIdempotencyRepo;
 pub use market::PgMarketDataRepo;
 pub use paper::PgPaperBook;
 pub use regime::PgRegimeStore;

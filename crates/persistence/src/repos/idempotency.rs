@@ -1,0 +1,125 @@
+//! `idempotency_keys`: claims, stored answers and the audit row of trading actions.
+
+use alphapulse_domain::{
+    ports::{Actor, IdempotencyBegin, IdempotencyRepo},
+    NewAuditEntry, RepoError,
+};
+use chrono::Utc;
+use diesel::{pg::PgConnection, prelude::*};
+
+use crate::{error::Result, repos::audit, schema::idempotency_keys, Db};
+
+type Stored = (String, Option<i32>, Option<serde_json::Value>);
+
+/// Claims the key or reports its earlier use (see [`IdempotencyRepo::begin`]).
+///
+/// # Errors
+/// Database failures.
+pub fn begin(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    scope: &str,
+    key: &str,
+    hash: &str,
+) -> Result<IdempotencyBegin> {
+    let tenant = actor.tenant_id.as_uuid();
+    let inserted = diesel::insert_into(idempotency_keys::table)
+        .values((
+            idempotency_keys::tenant_id.eq(tenant),
+            idempotency_keys::scope.eq(scope),
+            idempotency_keys::key.eq(key),
+            idempotency_keys::request_hash.eq(hash),
+        ))
+        .on_conflict_do_nothing()
+        .execute(conn)?;
+    if inserted == 1 {
+        return Ok(IdempotencyBegin::Started);
+    }
+    let (stored_hash, status, body): Stored = idempotency_keys::table
+        .filter(idempotency_keys::tenant_id.eq(tenant))
+        .filter(idempotency_keys::scope.eq(scope))
+        .filter(idempotency_keys::key.eq(key))
+        .select((
+            idempotency_keys::request_hash,
+            idempotency_keys::status_code,
+            idempotency_keys::response,
+        ))
+        .first(conn)?;
+    Ok(match (stored_hash == hash, status, body) {
+        (false, _, _) => IdempotencyBegin::Mismatch,
+        (true, Some(status), Some(body)) => IdempotencyBegin::Completed {
+            status: u16::try_from(status).unwrap_or(200),
+            body,
+        },
+        _ => IdempotencyBegin::InProgress,
+    })
+}
+
+/// [`IdempotencyRepo`] over PostgreSQL.
+#[derive(Debug, Clone)]
+pub struct PgIdempotencyRepo {
+    db: Db,
+}
+
+impl PgIdempotencyRepo {
+    /// A repo over `db`.
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+}
+
+impl IdempotencyRepo for PgIdempotencyRepo {
+    fn begin(
+        &self,
+        actor: &Actor,
+        scope: &str,
+        key: &str,
+        request_hash: &str,
+    ) -> Result<IdempotencyBegin, RepoError> {
+        Ok(self
+            .db
+            .tenant(*actor)
+            .run(|c| begin(c, actor, scope, key, request_hash))?)
+    }
+
+    fn complete(
+        &self,
+        actor: &Actor,
+        scope: &str,
+        key: &str,
+        status: u16,
+        body: &serde_json::Value,
+        entry: &NewAuditEntry,
+    ) -> Result<(), RepoError> {
+        Ok(self.db.tenant(*actor).run(|c| {
+            diesel::update(
+                idempotency_keys::table
+                    .filter(idempotency_keys::tenant_id.eq(actor.tenant_id.as_uuid()))
+                    .filter(idempotency_keys::scope.eq(scope))
+                    .filter(idempotency_keys::key.eq(key)),
+            )
+            .set((
+                idempotency_keys::status_code.eq(i32::from(status)),
+                idempotency_keys::response.eq(body),
+                idempotency_keys::completed_at.eq(Utc::now()),
+            ))
+            .execute(c)?;
+            audit::append(c, entry)?;
+            Ok::<_, crate::Error>(())
+        })?)
+    }
+
+    fn release(&self, actor: &Actor, scope: &str, key: &str) -> Result<(), RepoError> {
+        Ok(self.db.tenant(*actor).run(|c| {
+            diesel::delete(
+                idempotency_keys::table
+                    .filter(idempotency_keys::tenant_id.eq(actor.tenant_id.as_uuid()))
+                    .filter(idempotency_keys::scope.eq(scope))
+                    .filter(idempotency_keys::key.eq(key))
+                    .filter(idempotency_keys::status_code.is_null()),
+            )
+            .execute(c)?;
+            Ok::<_, crate::Error>(())
+        })?)
+    }
+}
