@@ -81,6 +81,7 @@ fn register(routes: &mut Routes<'_>) {
     routes::users::configure(routes);
     routes::positions::configure(routes);
     routes::regime::configure(routes);
+    routes::hedging::configure(routes);
 }
 
 /// Registers every route of the API (and the extractor settings); returns the route table.

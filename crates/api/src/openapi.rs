@@ -50,6 +50,9 @@ impl Modify for BearerAuth {
         crate::routes::regime::regime_history,
         crate::routes::regime::regime_analysis,
         crate::routes::regime::regime_alerts,
+        crate::routes::hedging::hedge_analysis,
+        crate::routes::hedging::execute_hedge,
+        crate::routes::hedging::close_hedges,
     ),
     components(schemas(
         crate::error::ErrorBody,

@@ -5,9 +5,13 @@
 //! figures of `GET /api/v1/positions/metrics`. Services talk to ports only: no diesel, no HTTP.
 #![deny(missing_docs)]
 
+pub mod analysis;
+pub mod execution;
 pub mod metrics;
 pub mod positions;
 
+pub use analysis::{analyse, HedgeAction, HedgeAnalysis, Recommendation};
+pub use execution::OrderOutcome;
 pub use metrics::{metrics, PositionMetrics};
 pub use positions::{FuturesPositionView, PositionService, SpotPosition};
 

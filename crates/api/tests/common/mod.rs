@@ -7,6 +7,8 @@
 #![allow(dead_code, unused_macros, unused_imports)]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod trading;
+
 use std::{
     collections::HashMap,
     io,
