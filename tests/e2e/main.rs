@@ -5,4 +5,5 @@
 
 mod cluster;
 mod demo;
+mod market;
 mod support;

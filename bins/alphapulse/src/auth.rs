@@ -180,7 +180,7 @@ impl AuthArgs {
             )
         } else if let Some(dir) = data_dir {
             let path = dir.join(SECRET_FILE);
-            let (secret, created) = load_or_generate_secret(&path)?;
+            let (secret, created) = load_or_generate_secret(&path, random_secret)?;
             let keys = hs256(secret.expose())
                 .with_context(|| format!("the secret in {}", path.display()))?;
             (keys, KeySource::Generated { path, created })
@@ -215,10 +215,24 @@ fn hs256(secret: &str) -> Result<KeySet> {
     KeySet::hs256(SECRET_KID, secret.as_bytes()).context("building the HS256 key")
 }
 
-/// Reads the generated secret, or creates it (mode 600) if absent. Creation is atomic: the
-/// secret is written to a private temporary file and hard-linked into place, so concurrent
-/// processes on one data dir agree on one secret and never read a half-written file.
-fn load_or_generate_secret(path: &Path) -> Result<(Secret, bool)> {
+/// A random JWT secret of [`GENERATED_SECRET_LEN`] alphanumeric characters.
+fn random_secret() -> String {
+    rand::thread_rng()
+        .sample_iter(&Alphanumeric)
+        .take(GENERATED_SECRET_LEN)
+        .map(char::from)
+        .collect()
+}
+
+/// Reads the generated secret at `path`, or creates it with `generate` (mode 600) if absent;
+/// the flag says whether it was created now. Creation is atomic: the secret is written to a
+/// private temporary file and hard-linked into place, so concurrent processes on one data dir
+/// agree on one secret and never read a half-written file. Also used for other generated
+/// secrets of the data dir (the credentials key).
+pub(crate) fn load_or_generate_secret(
+    path: &Path,
+    generate: impl FnOnce() -> String,
+) -> Result<(Secret, bool)> {
     if let Some(secret) = read_secret(path)? {
         return Ok((secret, false));
     }
@@ -226,12 +240,11 @@ fn load_or_generate_secret(path: &Path) -> Result<(Secret, bool)> {
         .parent()
         .context("the secret path has no parent directory")?;
     fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let secret: String = rand::thread_rng()
-        .sample_iter(&Alphanumeric)
-        .take(GENERATED_SECRET_LEN)
-        .map(char::from)
-        .collect();
-    let tmp = dir.join(format!(".{SECRET_FILE}.{}.tmp", std::process::id()));
+    let secret = generate();
+    let name = path
+        .file_name()
+        .map_or_else(|| SECRET_FILE.into(), |n| n.to_string_lossy());
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let _ = fs::remove_file(&tmp);
     {
         let mut file = fs::OpenOptions::new()

@@ -6,7 +6,7 @@ use alphapulse_domain::{SubscriptionTier, TenantStatus};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use uuid::Uuid;
 
-use crate::auth::AuthArgs;
+use crate::{auth::AuthArgs, credentials::CredentialsArgs};
 
 /// AlphaPulse: a multi-tenant trading API.
 #[derive(Debug, Parser)]
@@ -88,6 +88,11 @@ pub enum Command {
         #[command(subcommand)]
         action: DbAction,
     },
+    /// Shared daily market data (platform): import candles from CSV, list symbols.
+    Market {
+        #[command(subcommand)]
+        action: MarketAction,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -103,6 +108,9 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub auth: AuthArgs,
+
+    #[command(flatten)]
+    pub credentials: CredentialsArgs,
 }
 
 #[derive(Debug, Args)]
@@ -201,4 +209,25 @@ pub enum MigrateAction {
 pub enum DbAction {
     /// Print the owner database URL in use (embedded or configured).
     Url,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MarketAction {
+    /// Import daily OHLCV candles from a CSV file (all rows or none).
+    ///
+    /// The header is `symbol,open_time,open,high,low,close,volume`; `open_time` is YYYY-MM-DD
+    /// or RFC 3339 at 00:00 UTC. The whole file is checked first: any problem (reported with
+    /// its line number) imports nothing. Existing candles of the same symbol and day are
+    /// replaced, so a re-import writes the same rows again.
+    Import {
+        /// The CSV file.
+        #[arg(long, value_name = "FILE")]
+        csv: PathBuf,
+    },
+    /// List the symbols with data: first and last day, number of candles.
+    Symbols {
+        /// Print a JSON array.
+        #[arg(long)]
+        json: bool,
+    },
 }

@@ -13,6 +13,9 @@
 //! only what is missing is created. A demo user whose password, role or active flag was
 //! changed is put back, so the printed credentials always work. Everything goes through the
 //! repository ports (`Actor::system(tenant)` for tenant-scoped writes).
+//!
+//! The demo tenants' market data, paper accounts, positions and regime universes are seeded by
+//! [`crate::demo_market`] (after this module's tenants and users exist).
 
 use alphapulse_api::password::{hash_password, verify_password};
 use alphapulse_domain::{

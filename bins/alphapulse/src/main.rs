@@ -4,8 +4,11 @@
 mod auth;
 mod cli;
 mod commands;
+mod credentials;
 mod database;
 mod demo;
+mod demo_market;
+mod market_csv;
 mod telemetry;
 
 use anyhow::Result;
@@ -27,6 +30,7 @@ fn main() -> Result<()> {
         Command::SeedDemo(args) => commands::seed_demo::run(&database, args),
         Command::Token(args) => commands::token::run(&database, args),
         Command::Tenant { action } => commands::tenant::run(&database, action),
+        Command::Market { action } => commands::market::run(&database, action),
     };
     // Stop a cluster we started, even when the command failed.
     let stopped = database.shutdown();

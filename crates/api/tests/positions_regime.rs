@@ -278,7 +278,7 @@ async fn an_exchange_failure_is_503_failed_to_fetch() {
     let (_, token) = app.user_with_token(tenant, "viewer@acme.example", Role::Viewer);
     let mut exchange = MockExchangeClient::new();
     exchange
-        .expect_spot_balances()
+        .expect_spot_valued()
         .returning(|_| Err(ExchangeError::Unavailable("connect timeout".into())));
     exchange
         .expect_futures_positions()

@@ -171,4 +171,84 @@ pub trait ExchangeClient: Send + Sync {
 
     /// Places a market order.
     fn place_order(&self, actor: &Actor, order: &OrderRequest) -> Result<OrderAck, ExchangeError>;
+
+    /// Spot holdings with their latest spot price (`None` when the venue has none). The
+    /// default asks [`ExchangeClient::spot_balances`] then [`ExchangeClient::prices`];
+    /// adapters that can answer both at once (the paper exchange: one query) override it.
+    fn spot_valued(
+        &self,
+        actor: &Actor,
+    ) -> Result<Vec<(SpotBalance, Option<Decimal>)>, ExchangeError> {
+        let balances = self.spot_balances(actor)?;
+        if balances.is_empty() {
+            return Ok(Vec::new());
+        }
+        let symbols: Vec<Symbol> = balances.iter().map(|b| b.symbol.clone()).collect();
+        let prices = self.prices(actor, Market::Spot, &symbols)?;
+        Ok(balances
+            .into_iter()
+            .map(|b| {
+                let price = prices.get(&b.symbol).copied();
+                (b, price)
+            })
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::TenantId;
+
+    /// A venue that knows balances and prices separately: the default `spot_valued` joins them.
+    struct TwoCalls;
+
+    impl ExchangeClient for TwoCalls {
+        fn spot_balances(&self, _: &Actor) -> Result<Vec<SpotBalance>, ExchangeError> {
+            Ok(["BTCUSDT", "XRPUSDT"]
+                .iter()
+                .map(|s| SpotBalance {
+                    symbol: Symbol::parse(s).unwrap(),
+                    asset: s.trim_end_matches("USDT").into(),
+                    quantity: Decimal::ONE,
+                    avg_price: None,
+                })
+                .collect())
+        }
+        fn futures_positions(&self, _: &Actor) -> Result<Vec<FuturesPosition>, ExchangeError> {
+            Ok(vec![])
+        }
+        fn prices(
+            &self,
+            _: &Actor,
+            market: Market,
+            symbols: &[Symbol],
+        ) -> Result<BTreeMap<Symbol, Decimal>, ExchangeError> {
+            assert_eq!((market, symbols.len()), (Market::Spot, 2));
+            Ok(BTreeMap::from([(
+                Symbol::parse("BTCUSDT").unwrap(),
+                Decimal::TEN,
+            )]))
+        }
+        fn daily_candles(
+            &self,
+            _: &Actor,
+            _: &Symbol,
+            _: u32,
+        ) -> Result<Vec<Candle>, ExchangeError> {
+            Ok(vec![])
+        }
+        fn place_order(&self, _: &Actor, _: &OrderRequest) -> Result<OrderAck, ExchangeError> {
+            Err(ExchangeError::Other("not used".into()))
+        }
+    }
+
+    #[test]
+    fn default_spot_valued_joins_balances_and_prices() {
+        let valued = TwoCalls
+            .spot_valued(&Actor::system(TenantId::new_random()))
+            .unwrap();
+        assert_eq!(valued[0].1, Some(Decimal::TEN));
+        assert_eq!(valued[1].1, None, "no price known for XRP");
+    }
 }

@@ -65,6 +65,13 @@ impl ExchangeClient for PaperExchange {
         self.book.futures_positions(actor).map_err(from_repo)
     }
 
+    fn spot_valued(
+        &self,
+        actor: &Actor,
+    ) -> Result<Vec<(SpotBalance, Option<Decimal>)>, ExchangeError> {
+        self.book.spot_holdings_priced(actor).map_err(from_repo)
+    }
+
     fn prices(
         &self,
         actor: &Actor,

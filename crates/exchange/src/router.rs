@@ -5,10 +5,11 @@
 use std::{
     collections::{BTreeMap, HashMap},
     sync::{Arc, Mutex},
+    time::{Duration, Instant},
 };
 
 use alphapulse_domain::{
-    ports::{Actor, AdapterKind, ExchangeAccountRepo},
+    ports::{Actor, AdapterKind, ExchangeAccount, ExchangeAccountRepo},
     Candle, ExchangeClient, ExchangeError, FuturesPosition, Market, OrderAck, OrderRequest,
     SpotBalance, Symbol, TenantId,
 };
@@ -34,7 +35,12 @@ pub struct ExchangeRouter {
     cipher: Option<CredentialsCipher>,
     binance: BinanceConfig,
     live: Mutex<HashMap<(TenantId, uuid::Uuid), Arc<BinanceExchange>>>,
+    accounts_seen: Mutex<HashMap<TenantId, (Instant, Option<ExchangeAccount>)>>,
 }
+
+/// How long a tenant's active-account lookup is reused: switching a tenant's account takes
+/// effect within this time, and the positions hot path skips one transaction per request.
+pub const ACCOUNT_TTL: Duration = Duration::from_secs(5);
 
 impl std::fmt::Debug for ExchangeRouter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -56,11 +62,33 @@ impl ExchangeRouter {
             cipher,
             binance,
             live: Mutex::new(HashMap::new()),
+            accounts_seen: Mutex::new(HashMap::new()),
         }
     }
 
-    fn route(&self, actor: &Actor) -> Result<Arc<dyn ExchangeClient>, ExchangeError> {
+    fn active_account(&self, actor: &Actor) -> Result<Option<ExchangeAccount>, ExchangeError> {
+        if let Some((at, account)) = self
+            .accounts_seen
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&actor.tenant_id).cloned())
+        {
+            if at.elapsed() < ACCOUNT_TTL {
+                return Ok(account);
+            }
+        }
         let account = self.accounts.active(actor).map_err(from_repo)?;
+        if let Ok(mut seen) = self.accounts_seen.lock() {
+            if seen.len() > 10_000 {
+                seen.clear();
+            }
+            seen.insert(actor.tenant_id, (Instant::now(), account.clone()));
+        }
+        Ok(account)
+    }
+
+    fn route(&self, actor: &Actor) -> Result<Arc<dyn ExchangeClient>, ExchangeError> {
+        let account = self.active_account(actor)?;
         let Some(account) = account.filter(|a| a.adapter == AdapterKind::Binance) else {
             return Ok(Arc::new(self.paper.clone()));
         };
@@ -93,6 +121,13 @@ impl ExchangeRouter {
 }
 
 impl ExchangeClient for ExchangeRouter {
+    fn spot_valued(
+        &self,
+        actor: &Actor,
+    ) -> Result<Vec<(SpotBalance, Option<Decimal>)>, ExchangeError> {
+        self.route(actor)?.spot_valued(actor)
+    }
+
     fn spot_balances(&self, actor: &Actor) -> Result<Vec<SpotBalance>, ExchangeError> {
         self.route(actor)?.spot_balances(actor)
     }

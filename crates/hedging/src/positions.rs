@@ -105,18 +105,10 @@ impl PositionService {
     /// # Errors
     /// The exchange's failure (the API answers 503 "Failed to fetch spot positions").
     pub fn spot(&self, actor: &Actor) -> Result<Vec<SpotPosition>, ExchangeError> {
-        let balances = self.exchange.spot_balances(actor)?;
-        let symbols: Vec<Symbol> = balances.iter().map(|b| b.symbol.clone()).collect();
-        let prices = if symbols.is_empty() {
-            Default::default()
-        } else {
-            self.exchange.prices(actor, Market::Spot, &symbols)?
-        };
-        let mut out = Vec::with_capacity(balances.len());
-        for b in balances {
-            let price = *prices
-                .get(&b.symbol)
-                .ok_or_else(|| ExchangeError::NoPrice(b.symbol.to_string()))?;
+        let valued = self.exchange.spot_valued(actor)?;
+        let mut out = Vec::with_capacity(valued.len());
+        for (b, price) in valued {
+            let price = price.ok_or_else(|| ExchangeError::NoPrice(b.symbol.to_string()))?;
             let avg = b.avg_price.unwrap_or(price);
             out.push(SpotPosition {
                 value: (b.quantity * price).round_dp(8),
@@ -198,29 +190,27 @@ mod tests {
     #[test]
     fn spot_positions_are_valued_at_current_prices() {
         let mut ex = MockExchangeClient::new();
-        ex.expect_spot_balances().returning(|_| {
+        ex.expect_spot_valued().returning(|_| {
             Ok(vec![
-                SpotBalance {
-                    symbol: sym("ETHUSDT"),
-                    asset: "ETH".into(),
-                    quantity: dec!(10),
-                    avg_price: Some(dec!(2000)),
-                },
-                SpotBalance {
-                    symbol: sym("BTCUSDT"),
-                    asset: "BTC".into(),
-                    quantity: dec!(0.5),
-                    avg_price: None,
-                },
+                (
+                    SpotBalance {
+                        symbol: sym("ETHUSDT"),
+                        asset: "ETH".into(),
+                        quantity: dec!(10),
+                        avg_price: Some(dec!(2000)),
+                    },
+                    Some(dec!(2500)),
+                ),
+                (
+                    SpotBalance {
+                        symbol: sym("BTCUSDT"),
+                        asset: "BTC".into(),
+                        quantity: dec!(0.5),
+                        avg_price: None,
+                    },
+                    Some(dec!(60000)),
+                ),
             ])
-        });
-        ex.expect_prices().returning(|_, market, symbols| {
-            assert_eq!(market, Market::Spot);
-            assert_eq!(symbols.len(), 2);
-            Ok(BTreeMap::from([
-                (sym("ETHUSDT"), dec!(2500)),
-                (sym("BTCUSDT"), dec!(60000)),
-            ]))
         });
         let service = PositionService::new(Arc::new(ex));
         let spot = service
@@ -265,15 +255,17 @@ mod tests {
     #[test]
     fn a_missing_price_and_an_exchange_failure_are_errors() {
         let mut ex = MockExchangeClient::new();
-        ex.expect_spot_balances().returning(|_| {
-            Ok(vec![SpotBalance {
-                symbol: sym("XRPUSDT"),
-                asset: "XRP".into(),
-                quantity: dec!(1),
-                avg_price: None,
-            }])
+        ex.expect_spot_valued().returning(|_| {
+            Ok(vec![(
+                SpotBalance {
+                    symbol: sym("XRPUSDT"),
+                    asset: "XRP".into(),
+                    quantity: dec!(1),
+                    avg_price: None,
+                },
+                None,
+            )])
         });
-        ex.expect_prices().returning(|_, _, _| Ok(BTreeMap::new()));
         ex.expect_futures_positions()
             .returning(|_| Err(ExchangeError::Unavailable("timeout".into())));
         let service = PositionService::new(Arc::new(ex));

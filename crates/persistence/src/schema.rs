@@ -224,6 +224,62 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    ensembles (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        name -> Varchar,
+        method -> Varchar,
+        config -> Jsonb,
+        weights_version -> Int4,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    ensemble_agents (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        ensemble_id -> Uuid,
+        agent_id -> Varchar,
+        agent_type -> Varchar,
+        weight -> Float8,
+        active -> Bool,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    ensemble_predictions (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        ensemble_id -> Uuid,
+        symbol -> Varchar,
+        inputs -> Jsonb,
+        prediction -> Float8,
+        confidence -> Float8,
+        contributions -> Jsonb,
+        weights_version -> Int4,
+        price_at -> Nullable<Numeric>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    ensemble_weight_history (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        ensemble_id -> Uuid,
+        version -> Int4,
+        method -> Varchar,
+        weights -> Jsonb,
+        created_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(users -> tenants (tenant_id));
 diesel::joinable!(user_tenants -> users (user_id));
 
@@ -244,4 +300,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     regime_history,
     regime_alerts,
     idempotency_keys,
+    ensembles,
+    ensemble_agents,
+    ensemble_predictions,
+    ensemble_weight_history,
 );

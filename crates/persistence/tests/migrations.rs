@@ -159,6 +159,10 @@ fn schema_rs_matches_the_migrated_catalog() {
         ("regime_history", columns_of!(regime_history)),
         ("regime_alerts", columns_of!(regime_alerts)),
         ("idempotency_keys", columns_of!(idempotency_keys)),
+        ("ensembles", columns_of!(ensembles)),
+        ("ensemble_agents", columns_of!(ensemble_agents)),
+        ("ensemble_predictions", columns_of!(ensemble_predictions)),
+        ("ensemble_weight_history", columns_of!(ensemble_weight_history)),
     ];
     let mut declared_tables: Vec<&str> = declared.iter().map(|(t, _)| *t).collect();
     declared_tables.sort();

@@ -42,6 +42,10 @@ const FIXTURES: &[(&str, &str, bool)] = &[
     ("regime_history", "INSERT INTO regime_history (tenant_id, day, regime, confidence) VALUES ($1, DATE '2020-01-01' + (random() * 3000)::int, 'bull', 0.9)", false),
     ("regime_alerts", "INSERT INTO regime_alerts (tenant_id, to_regime, confidence, message, changed_on) VALUES ($1, 'bear', 0.8, 'x', DATE '2020-01-01' + (random() * 3000)::int)", false),
     ("idempotency_keys", "INSERT INTO idempotency_keys (tenant_id, scope, key, request_hash) VALUES ($1, 'hedging.execute', gen_random_uuid()::text, repeat('a', 64))", false),
+    ("ensembles", "INSERT INTO ensembles (tenant_id, name, method, created_by) VALUES ($1, 'e', 'weighted_average', $2)", false),
+    ("ensemble_agents", "WITH e AS (INSERT INTO ensembles (tenant_id, name, method) VALUES ($1, 'e', 'majority_vote') RETURNING tenant_id, id) INSERT INTO ensemble_agents (tenant_id, ensemble_id, agent_id, agent_type, weight) SELECT tenant_id, id, 'a1', 'technical', 1 FROM e", false),
+    ("ensemble_predictions", "WITH e AS (INSERT INTO ensembles (tenant_id, name, method) VALUES ($1, 'e', 'weighted_average') RETURNING tenant_id, id) INSERT INTO ensemble_predictions (tenant_id, ensemble_id, symbol, inputs, prediction, confidence, contributions, weights_version) SELECT tenant_id, id, 'BTCUSDT', '[]', 0.5, 0.7, '[]', 0 FROM e", true),
+    ("ensemble_weight_history", "WITH e AS (INSERT INTO ensembles (tenant_id, name, method) VALUES ($1, 'e', 'weighted_average') RETURNING tenant_id, id) INSERT INTO ensemble_weight_history (tenant_id, ensemble_id, version, method, weights) SELECT tenant_id, id, 1, 'equal', '{\"a1\": 1}' FROM e", true),
     ("audit_log", "INSERT INTO audit_log (tenant_id, user_id, action, target, outcome) VALUES ($1, $2, 'test.insert', 'x', 'success')", true),
 ];
 

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod db;
+pub mod market;
 pub mod migrate;
 pub mod seed_demo;
 pub mod serve;

@@ -1,4 +1,5 @@
-//! `alphapulse seed-demo [--json]`: idempotent demo data, then its credentials.
+//! `alphapulse seed-demo [--json]`: idempotent demo data (tenants and users, then market data,
+//! paper accounts, positions and regime universes), then its credentials.
 
 use alphapulse_persistence::{PgAuditRepo, PgTenantRepo, PgUserRepo};
 use anyhow::{Context, Result};
@@ -11,9 +12,11 @@ pub fn run(database: &Database, args: &SeedDemoArgs) -> Result<()> {
     let (tenants, users, audit) = (
         PgTenantRepo::new(db.clone()),
         PgUserRepo::new(db.clone()),
-        PgAuditRepo::new(db),
+        PgAuditRepo::new(db.clone()),
     );
     let (data, counts) = Demo::new(&tenants, &users, &audit).seed()?;
+    let market = crate::demo_market::seed_demo_market(&db, &data)
+        .context("seeding the demo market data, accounts and positions")?;
     tracing::info!(
         tenants_created = counts.tenants_created,
         users_created = counts.users_created,
@@ -33,6 +36,9 @@ pub fn run(database: &Database, args: &SeedDemoArgs) -> Result<()> {
                 "Demo data updated: {} tenant(s) and {} user(s) created, {} user(s) restored.",
                 counts.tenants_created, counts.users_created, counts.users_repaired
             );
+        }
+        if !market.is_noop() {
+            println!("{}", market.summary());
         }
         println!("Demo credentials (demo only):");
         print!("{}", crate::demo::credentials_table(&data));

@@ -3,7 +3,7 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 use actix_web::HttpServer;
-use alphapulse_api::AppState;
+use alphapulse_api::{AppState, ExchangeSettings};
 use alphapulse_persistence::{Db, PgAuditRepo, PgTenantRepo, PgUserRepo};
 use anyhow::{Context, Result};
 
@@ -11,6 +11,7 @@ use crate::{
     cli::{GlobalArgs, ServeArgs},
     database::Database,
     demo::{self, Demo, DemoData},
+    demo_market::seed_demo_market,
 };
 
 /// Migrates, then serves until SIGINT/SIGTERM (actix drains in-flight requests first).
@@ -23,10 +24,16 @@ pub fn run(global: &GlobalArgs, database: &Database, args: &ServeArgs) -> Result
         token_ttl_seconds = auth.config.token_ttl.as_secs(),
         "token settings"
     );
+    let cipher = args.credentials.resolve(database.local_data_dir())?;
     let db = database.pool(global)?;
     super::migrate_pending(&db)?;
     let demo_data = if args.demo { prepare_demo(&db)? } else { None };
-    let state = AppState::new(db, auth.config).context("building the application state")?;
+    let exchange = ExchangeSettings {
+        cipher,
+        ..ExchangeSettings::default()
+    };
+    let state = AppState::with_exchange(db, auth.config, exchange)
+        .context("building the application state")?;
 
     actix_web::rt::System::new().block_on(async move {
         let server = HttpServer::new(move || alphapulse_api::app(state.clone()))
@@ -64,11 +71,18 @@ fn prepare_demo(db: &Db) -> Result<Option<DemoData>> {
             users_created = counts.users_created,
             "loaded demo data"
         );
+        let market = seed_demo_market(db, &data).context("loading the demo market data")?;
+        tracing::info!(summary = %market.summary(), "loaded demo market data and positions");
         return Ok(Some(data));
     }
     match demo.existing()? {
         Some(data) => {
             tracing::info!("the database already has tenants, and the demo data is present: not loading it again");
+            // Only adds the candles of the days since the last run.
+            let market = seed_demo_market(db, &data).context("updating the demo market data")?;
+            if !market.is_noop() {
+                tracing::info!(summary = %market.summary(), "updated demo market data");
+            }
             Ok(Some(data))
         }
         None => {

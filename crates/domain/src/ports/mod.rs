@@ -8,6 +8,7 @@
 
 mod accounts;
 mod audit;
+mod ensemble;
 mod idempotency;
 mod market;
 mod paper;
@@ -17,6 +18,8 @@ mod users;
 
 pub use accounts::{AdapterKind, ExchangeAccount, ExchangeAccountRepo, NewExchangeAccount};
 pub use audit::AuditRepo;
+#[allow(unused_imports)]
+pub use ensemble::*;
 pub use idempotency::{IdempotencyBegin, IdempotencyRepo};
 pub use market::MarketDataRepo;
 pub use paper::PaperBook;

@@ -10,6 +10,13 @@ pub trait PaperBook: Send + Sync {
     /// Spot holdings (quantity > 0) with their average price.
     fn spot_holdings(&self, actor: &Actor) -> Result<Vec<SpotBalance>, RepoError>;
 
+    /// Spot holdings with the latest stored close of each, in one query (the hot path of
+    /// `GET /api/v1/positions/spot`).
+    fn spot_holdings_priced(
+        &self,
+        actor: &Actor,
+    ) -> Result<Vec<(SpotBalance, Option<Decimal>)>, RepoError>;
+
     /// Open futures positions (quantity > 0).
     fn futures_positions(&self, actor: &Actor) -> Result<Vec<FuturesPosition>, RepoError>;
 

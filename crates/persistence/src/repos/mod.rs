@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod audit;
 mod cursor;
+pub mod ensembles;
 pub mod idempotency;
 pub mod market;
 pub mod paper;
@@ -16,6 +17,7 @@ pub mod users;
 
 pub use accounts::PgExchangeAccountRepo;
 pub use audit::PgAuditRepo;
+pub use ensembles::PgEnsembleRepo;
 pub use idempotency::PgIdempotencyRepo;
 pub use market::PgMarketDataRepo;
 pub use paper::PgPaperBook;

@@ -76,6 +76,59 @@ pub fn spot_holdings(conn: &mut PgConnection, actor: &Actor) -> Result<Vec<SpotB
         .collect()
 }
 
+#[derive(QueryableByName)]
+struct PricedRow {
+    #[diesel(sql_type = diesel::sql_types::Varchar)]
+    symbol: String,
+    #[diesel(sql_type = diesel::sql_types::Numeric)]
+    quantity: Decimal,
+    #[diesel(sql_type = diesel::sql_types::Numeric)]
+    entry_price: Decimal,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Numeric>)]
+    close: Option<Decimal>,
+}
+
+/// Spot holdings with the latest daily close of each symbol: one statement (an index-backed
+/// `LATERAL` lookup per holding), so the positions request is one round trip of work.
+///
+/// # Errors
+/// Database failures.
+pub fn spot_holdings_priced(
+    conn: &mut PgConnection,
+    actor: &Actor,
+) -> Result<Vec<(SpotBalance, Option<Decimal>)>> {
+    let rows: Vec<PricedRow> = diesel::sql_query(
+        "SELECT p.symbol, p.quantity, p.entry_price, c.close \
+         FROM positions p \
+         LEFT JOIN LATERAL (SELECT m.close FROM market_candles m \
+             WHERE m.symbol = p.symbol AND m.interval = '1d' \
+             ORDER BY m.open_time DESC LIMIT 1) c ON true \
+         WHERE p.tenant_id = $1 AND p.market = 'spot' AND p.quantity > 0 \
+         ORDER BY p.symbol",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(actor.tenant_id.as_uuid())
+    .load(conn)?;
+    rows.into_iter()
+        .map(|row| {
+            let symbol = symbol_of(&row.symbol)?;
+            let asset = symbol
+                .as_str()
+                .strip_suffix(QUOTE)
+                .unwrap_or(symbol.as_str())
+                .to_owned();
+            Ok((
+                SpotBalance {
+                    symbol,
+                    asset,
+                    quantity: row.quantity,
+                    avg_price: Some(row.entry_price),
+                },
+                row.close,
+            ))
+        })
+        .collect()
+}
+
 /// Open futures positions of the tenant.
 ///
 /// # Errors
@@ -394,6 +447,13 @@ impl PgPaperBook {
 }
 
 impl PaperBook for PgPaperBook {
+    fn spot_holdings_priced(
+        &self,
+        actor: &Actor,
+    ) -> Result<Vec<(SpotBalance, Option<Decimal>)>, RepoError> {
+        Ok(self.db.tenant(*actor).run(|c| spot_holdings_priced(c, actor))?)
+    }
+
     fn spot_holdings(&self, actor: &Actor) -> Result<Vec<SpotBalance>, RepoError> {
         Ok(self.db.tenant(*actor).run(|c| spot_holdings(c, actor))?)
     }
