@@ -752,6 +752,12 @@ mod tests {
                 })
                 .collect())
         }
+        fn spot_holdings_priced(
+            &self,
+            a: &Actor,
+        ) -> Result<Vec<(SpotBalance, Option<Decimal>)>, RepoError> {
+            Ok(self.spot_holdings(a)?.into_iter().map(|b| (b, None)).collect())
+        }
         fn futures_positions(&self, a: &Actor) -> Result<Vec<FuturesPosition>, RepoError> {
             Ok(self.positions_of(a.tenant_id, Market::Futures))
         }
