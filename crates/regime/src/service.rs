@@ -18,6 +18,11 @@ use thiserror::Error;
 
 use crate::{ModelConfig, RegimeError, RegimeModel, RegimeSnapshot};
 
+/// How long a cached snapshot is served without asking whether data or configuration
+/// changed: daily candles change at most daily, so requests within this window never touch
+/// the database.
+pub const FRESH_FOR: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Extra candles loaded before the lookback so the rolling features are warm.
 const WARMUP_DAYS: u32 = 60;
 
@@ -52,7 +57,8 @@ pub struct RegimeService {
     market: Arc<dyn MarketDataRepo>,
     store: Arc<dyn RegimeStore>,
     defaults: ModelConfig,
-    cache: Mutex<HashMap<TenantId, (CacheKey, Arc<Fitted>)>>,
+    fresh_for: std::time::Duration,
+    cache: Mutex<HashMap<TenantId, (CacheKey, std::time::Instant, Arc<Fitted>)>>,
 }
 
 impl std::fmt::Debug for RegimeService {
@@ -84,8 +90,17 @@ impl RegimeService {
             market,
             store,
             defaults,
+            fresh_for: FRESH_FOR,
             cache: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Sets how long a snapshot is served without checking for new data ([`FRESH_FOR`] by
+    /// default; zero checks on every request).
+    #[must_use]
+    pub fn with_freshness(mut self, fresh_for: std::time::Duration) -> Self {
+        self.fresh_for = fresh_for;
+        self
     }
 
     /// The tenant's current snapshot, fitted now if the data or configuration changed.
@@ -93,16 +108,27 @@ impl RegimeService {
     /// # Errors
     /// Storage failures, no data, or a model that cannot be fitted.
     pub fn current(&self, actor: &Actor) -> Result<Arc<Fitted>, RegimeServiceError> {
-        let config = self.store.config(actor)?.unwrap_or_else(default_config);
-        let (newest, rows) = self.market.version(actor)?;
-        let key = (config.updated_at, newest, rows);
-        if let Some((cached_key, snapshot)) = self
+        let cached = self
             .cache
             .lock()
             .ok()
-            .and_then(|c| c.get(&actor.tenant_id).cloned())
-        {
+            .and_then(|c| c.get(&actor.tenant_id).cloned());
+        if let Some((_, checked, snapshot)) = &cached {
+            if checked.elapsed() < self.fresh_for {
+                return Ok(snapshot.clone());
+            }
+        }
+        let config = self.store.config(actor)?.unwrap_or_else(default_config);
+        let (newest, rows) = self.market.version(actor)?;
+        let key = (config.updated_at, newest, rows);
+        if let Some((cached_key, _, snapshot)) = cached {
             if cached_key == key {
+                if let Ok(mut cache) = self.cache.lock() {
+                    cache.insert(
+                        actor.tenant_id,
+                        (key, std::time::Instant::now(), snapshot.clone()),
+                    );
+                }
                 return Ok(snapshot);
             }
         }
@@ -112,7 +138,10 @@ impl RegimeService {
         });
         self.record(actor, &snapshot.snapshot)?;
         if let Ok(mut cache) = self.cache.lock() {
-            cache.insert(actor.tenant_id, (key, snapshot.clone()));
+            cache.insert(
+                actor.tenant_id,
+                (key, std::time::Instant::now(), snapshot.clone()),
+            );
         }
         Ok(snapshot)
     }
@@ -293,7 +322,8 @@ mod tests {
         let mut store = MockRegimeStore::new();
         store.expect_config().returning(|_| Ok(None));
         store.expect_record().times(2).returning(|_, _, _| Ok(0));
-        let service = RegimeService::new(Arc::new(market), Arc::new(store), fast());
+        let service = RegimeService::new(Arc::new(market), Arc::new(store), fast())
+            .with_freshness(std::time::Duration::ZERO);
         let actor = Actor::system(TenantId::new_random());
         service.current(&actor).unwrap();
         service.current(&actor).unwrap();

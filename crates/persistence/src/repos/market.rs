@@ -70,18 +70,30 @@ pub fn latest_closes(
     conn: &mut PgConnection,
     symbols: &[Symbol],
 ) -> Result<BTreeMap<Symbol, Decimal>> {
+    #[derive(QueryableByName)]
+    struct Close {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        symbol: String,
+        #[diesel(sql_type = diesel::sql_types::Numeric)]
+        close: Decimal,
+    }
+    if symbols.is_empty() {
+        return Ok(BTreeMap::new());
+    }
     let names: Vec<&str> = symbols.iter().map(Symbol::as_str).collect();
-    let rows: Vec<(String, Decimal)> = market_candles::table
-        .filter(market_candles::symbol.eq_any(&names))
-        .filter(market_candles::interval.eq(DAILY))
-        .distinct_on(market_candles::symbol)
-        .order((market_candles::symbol, market_candles::open_time.desc()))
-        .select((market_candles::symbol, market_candles::close))
-        .load(conn)?;
+    // One index-backed probe per symbol (primary key: symbol, interval, open_time).
+    let rows: Vec<Close> = diesel::sql_query(
+        "SELECT s.symbol, c.close FROM unnest($1::text[]) AS s(symbol) \
+         JOIN LATERAL (SELECT m.close FROM market_candles m \
+             WHERE m.symbol = s.symbol AND m.interval = '1d' \
+             ORDER BY m.open_time DESC LIMIT 1) c ON true",
+    )
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(&names)
+    .load(conn)?;
     let mut out = BTreeMap::new();
-    for (symbol, close) in rows {
-        if let Ok(symbol) = Symbol::parse(&symbol) {
-            out.insert(symbol, close);
+    for row in rows {
+        if let Ok(symbol) = Symbol::parse(&row.symbol) {
+            out.insert(symbol, row.close);
         }
     }
     Ok(out)
