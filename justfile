@@ -24,9 +24,12 @@ lint:
 fmt:
     cargo fmt --all
 
-# Criterion benches.
+# (Criterion benches: `cargo bench --workspace`.) Release server on a throw-away cluster with
+# 50 tenants x 1000 positions; wrk closed loop, fixed-rate open loop, pgbench with and without
+# RLS. Env: BENCH_SECONDS (15), BENCH_RUNS (1; 3 = medians), BENCH_PREPARED (1), BENCH_SKIP_BUILD.
+# Performance harness: one table of throughput, latency and ratios -> target/bench/report.md
 bench:
-    cargo bench --workspace
+    bash scripts/bench/run.sh
 
 # Apply pending migrations (local cluster unless ALPHAPULSE_DATABASE_URL is set).
 migrate *ARGS:

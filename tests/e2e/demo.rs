@@ -417,5 +417,8 @@ fn demo_tenants_have_their_own_positions_and_regimes() {
         let history = get("/api/v1/regime/history?days=30");
         assert_eq!(history.as_array().unwrap().len(), 30);
     }
-    assert_ne!(spot_by_tenant[0], spot_by_tenant[1], "tenants share holdings");
+    assert_ne!(
+        spot_by_tenant[0], spot_by_tenant[1],
+        "tenants share holdings"
+    );
 }

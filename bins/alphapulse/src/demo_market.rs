@@ -756,7 +756,11 @@ mod tests {
             &self,
             a: &Actor,
         ) -> Result<Vec<(SpotBalance, Option<Decimal>)>, RepoError> {
-            Ok(self.spot_holdings(a)?.into_iter().map(|b| (b, None)).collect())
+            Ok(self
+                .spot_holdings(a)?
+                .into_iter()
+                .map(|b| (b, None))
+                .collect())
         }
         fn futures_positions(&self, a: &Actor) -> Result<Vec<FuturesPosition>, RepoError> {
             Ok(self.positions_of(a.tenant_id, Market::Futures))

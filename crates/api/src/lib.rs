@@ -81,6 +81,7 @@ fn register(routes: &mut Routes<'_>) {
     routes::users::configure(routes);
     routes::positions::configure(routes);
     routes::regime::configure(routes);
+    routes::ensemble::configure(routes);
     routes::hedging::configure(routes);
 }
 

@@ -9,13 +9,14 @@ use alphapulse_domain::{
     },
     ExchangeClient,
 };
+use alphapulse_ensemble::EnsembleService;
 use alphapulse_exchange::{
     binance::BinanceConfig, CredentialsCipher, ExchangeRouter, PaperExchange,
 };
 use alphapulse_hedging::PositionService;
 use alphapulse_persistence::{
-    Db, PgAuditRepo, PgExchangeAccountRepo, PgIdempotencyRepo, PgMarketDataRepo, PgPaperBook,
-    PgRegimeStore, PgTenantRepo, PgUserRepo,
+    Db, PgAuditRepo, PgEnsembleRepo, PgExchangeAccountRepo, PgIdempotencyRepo, PgMarketDataRepo,
+    PgPaperBook, PgRegimeStore, PgTenantRepo, PgUserRepo,
 };
 use alphapulse_regime::{service::RegimeService, ModelConfig};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -63,6 +64,8 @@ pub struct Ports {
     pub regime: Arc<RegimeService>,
     /// Idempotency keys.
     pub idempotency: Arc<dyn IdempotencyRepo>,
+    /// AI-agent ensembles.
+    pub ensembles: Arc<EnsembleService>,
 }
 
 impl std::fmt::Debug for Ports {
@@ -108,6 +111,8 @@ pub struct AppState {
     pub exchange: Arc<dyn ExchangeClient>,
     /// Idempotency keys of trading actions.
     pub idempotency: Arc<dyn IdempotencyRepo>,
+    /// AI-agent ensembles of the tenant.
+    pub ensembles: Arc<EnsembleService>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -153,6 +158,10 @@ impl AppState {
             exchange.cipher,
             exchange.binance,
         ));
+        let ensembles = Arc::new(EnsembleService::new(
+            Arc::new(PgEnsembleRepo::new(db.clone())),
+            market.clone(),
+        ));
         let regime = Arc::new(RegimeService::new(
             market,
             Arc::new(PgRegimeStore::new(db.clone())),
@@ -166,6 +175,7 @@ impl AppState {
             exchange: router,
             regime,
             idempotency,
+            ensembles,
         };
         let mut state = Self::from_ports(ports, auth)?;
         state.db = Some(db);
@@ -184,6 +194,7 @@ impl AppState {
             exchange,
             regime,
             idempotency,
+            ensembles,
         } = ports;
         let issuer = TokenIssuer::new(
             auth.keys.clone(),
@@ -212,6 +223,7 @@ impl AppState {
             regime,
             exchange,
             idempotency,
+            ensembles,
         })
     }
 }

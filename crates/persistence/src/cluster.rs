@@ -498,7 +498,8 @@ impl LocalCluster {
                 Ok(_) => {}
                 // Another process created it between our check and our create.
                 Err(diesel::result::Error::DatabaseError(_, info))
-                    if info.message().contains("already exists") => {}
+                    if info.message().contains("already exists")
+                        || info.message().contains("pg_database_datname_index") => {}
                 Err(e) => return Err(db_err(e.to_string())),
             }
         }

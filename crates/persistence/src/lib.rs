@@ -27,7 +27,7 @@ pub use cluster::{ClusterConfig, ClusterError, LocalCluster};
 pub use error::{Error, Result};
 pub use pool::{Db, PoolConfig};
 pub use repos::{
-    PgAuditRepo, PgEnsembleRepo, PgExchangeAccountRepo, PgIdempotencyRepo, PgMarketDataRepo, PgPaperBook,
-    PgRegimeStore, PgTenantRepo, PgUserRepo,
+    PgAuditRepo, PgEnsembleRepo, PgExchangeAccountRepo, PgIdempotencyRepo, PgMarketDataRepo,
+    PgPaperBook, PgRegimeStore, PgTenantRepo, PgUserRepo,
 };
 pub use scope::{PlatformScope, TenantScope, PLATFORM_ROLE, TENANT_ROLE};

@@ -162,7 +162,10 @@ fn schema_rs_matches_the_migrated_catalog() {
         ("ensembles", columns_of!(ensembles)),
         ("ensemble_agents", columns_of!(ensemble_agents)),
         ("ensemble_predictions", columns_of!(ensemble_predictions)),
-        ("ensemble_weight_history", columns_of!(ensemble_weight_history)),
+        (
+            "ensemble_weight_history",
+            columns_of!(ensemble_weight_history),
+        ),
     ];
     let mut declared_tables: Vec<&str> = declared.iter().map(|(t, _)| *t).collect();
     declared_tables.sort();

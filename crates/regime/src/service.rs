@@ -42,6 +42,8 @@ pub enum RegimeServiceError {
 }
 
 type CacheKey = (DateTime<Utc>, Option<DateTime<Utc>>, i64);
+/// A cached snapshot: its data version, when that version was last checked, the snapshot.
+type CacheEntry = (CacheKey, std::time::Instant, Arc<Fitted>);
 
 /// A fitted snapshot and when it was fitted.
 #[derive(Debug, Clone, PartialEq)]
@@ -58,7 +60,7 @@ pub struct RegimeService {
     store: Arc<dyn RegimeStore>,
     defaults: ModelConfig,
     fresh_for: std::time::Duration,
-    cache: Mutex<HashMap<TenantId, (CacheKey, std::time::Instant, Arc<Fitted>)>>,
+    cache: Mutex<HashMap<TenantId, CacheEntry>>,
 }
 
 impl std::fmt::Debug for RegimeService {

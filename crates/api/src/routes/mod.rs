@@ -1,6 +1,7 @@
 //! One module per router.
 
 pub mod auth;
+pub mod ensemble;
 pub mod hedging;
 pub mod positions;
 pub mod regime;

@@ -13,9 +13,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use alphapulse_domain::{
     ports::{
-        Actor, AgentRegistration, Contribution, Ensemble, EnsembleAgent, EnsembleRepo,
-        NewEnsemble, NewPrediction, Registered, SignalInput, StoredPrediction, StoredSignal,
-        TenantAgent, WeightSource, WeightUpdate,
+        Actor, AgentRegistration, Contribution, Ensemble, EnsembleAgent, EnsembleRepo, NewEnsemble,
+        NewPrediction, Registered, SignalInput, StoredPrediction, StoredSignal, TenantAgent,
+        WeightSource, WeightUpdate,
     },
     NewAuditEntry, Page, PageRequest, RepoError, Symbol, UserId,
 };
@@ -28,7 +28,9 @@ use uuid::Uuid;
 use super::{audit, cursor};
 use crate::{
     error::Result,
-    schema::{agent_signals, ensemble_agents, ensemble_predictions, ensemble_weight_history, ensembles},
+    schema::{
+        agent_signals, ensemble_agents, ensemble_predictions, ensemble_weight_history, ensembles,
+    },
     Db, Error,
 };
 
@@ -499,7 +501,9 @@ pub fn predictions(
         .select(PredictionRow::as_select())
         .load(conn)?;
     rows.reverse();
-    rows.into_iter().map(PredictionRow::into_prediction).collect()
+    rows.into_iter()
+        .map(PredictionRow::into_prediction)
+        .collect()
 }
 
 /// Stores optimised weights as the next version and appends `entry`; returns the version.
@@ -598,16 +602,18 @@ pub fn recent_signals(
     rows.reverse();
     Ok(rows
         .into_iter()
-        .filter_map(|(agent_id, agent_type, symbol, signal, confidence, created_at)| {
-            Some(StoredSignal {
-                agent_id,
-                agent_type,
-                symbol: Symbol::parse(&symbol).ok()?,
-                signal,
-                confidence,
-                created_at,
-            })
-        })
+        .filter_map(
+            |(agent_id, agent_type, symbol, signal, confidence, created_at)| {
+                Some(StoredSignal {
+                    agent_id,
+                    agent_type,
+                    symbol: Symbol::parse(&symbol).ok()?,
+                    signal,
+                    confidence,
+                    created_at,
+                })
+            },
+        )
         .collect())
 }
 
@@ -631,7 +637,10 @@ impl EnsembleRepo for PgEnsembleRepo {
         new: &NewEnsemble,
         entry: &NewAuditEntry,
     ) -> Result<Ensemble, RepoError> {
-        Ok(self.db.tenant(*actor).run(|c| create(c, actor, new, entry))?)
+        Ok(self
+            .db
+            .tenant(*actor)
+            .run(|c| create(c, actor, new, entry))?)
     }
 
     fn get(&self, actor: &Actor, id: Uuid) -> Result<Ensemble, RepoError> {
@@ -642,11 +651,7 @@ impl EnsembleRepo for PgEnsembleRepo {
         Ok(self.db.tenant(*actor).run(|c| list(c, actor, page))?)
     }
 
-    fn agents(
-        &self,
-        actor: &Actor,
-        id: Uuid,
-    ) -> Result<(Ensemble, Vec<EnsembleAgent>), RepoError> {
+    fn agents(&self, actor: &Actor, id: Uuid) -> Result<(Ensemble, Vec<EnsembleAgent>), RepoError> {
         Ok(self.db.tenant(*actor).run(|c| agents(c, actor, id))?)
     }
 

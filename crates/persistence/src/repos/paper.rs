@@ -451,7 +451,10 @@ impl PaperBook for PgPaperBook {
         &self,
         actor: &Actor,
     ) -> Result<Vec<(SpotBalance, Option<Decimal>)>, RepoError> {
-        Ok(self.db.tenant(*actor).run(|c| spot_holdings_priced(c, actor))?)
+        Ok(self
+            .db
+            .tenant(*actor)
+            .run(|c| spot_holdings_priced(c, actor))?)
     }
 
     fn spot_holdings(&self, actor: &Actor) -> Result<Vec<SpotBalance>, RepoError> {
