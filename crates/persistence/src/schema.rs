@@ -305,3 +305,18 @@ diesel::allow_tables_to_appear_in_same_query!(
     ensemble_predictions,
     ensemble_weight_history,
 );
+
+/// Views (not tables: the drift test covers tables; the view's columns are checked by the
+/// paper-ledger tests that read it).
+pub mod views {
+    diesel::table! {
+        /// `spot_holdings_priced`: spot positions with the latest daily close (security invoker).
+        spot_holdings_priced (tenant_id, symbol) {
+            tenant_id -> Uuid,
+            symbol -> Varchar,
+            quantity -> Numeric,
+            entry_price -> Numeric,
+            close -> Nullable<Numeric>,
+        }
+    }
+}

@@ -76,20 +76,9 @@ pub fn spot_holdings(conn: &mut PgConnection, actor: &Actor) -> Result<Vec<SpotB
         .collect()
 }
 
-#[derive(QueryableByName)]
-struct PricedRow {
-    #[diesel(sql_type = diesel::sql_types::Varchar)]
-    symbol: String,
-    #[diesel(sql_type = diesel::sql_types::Numeric)]
-    quantity: Decimal,
-    #[diesel(sql_type = diesel::sql_types::Numeric)]
-    entry_price: Decimal,
-    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Numeric>)]
-    close: Option<Decimal>,
-}
-
-/// Spot holdings with the latest daily close of each symbol: one statement (an index-backed
-/// `LATERAL` lookup per holding), so the positions request is one round trip of work.
+/// Spot holdings with the latest daily close of each symbol: one statement over the
+/// `spot_holdings_priced` view (an index-backed probe of `market_candles` per holding). A
+/// DSL query, so diesel prepares it once per connection and PostgreSQL reuses the plan.
 ///
 /// # Errors
 /// Database failures.
@@ -97,20 +86,15 @@ pub fn spot_holdings_priced(
     conn: &mut PgConnection,
     actor: &Actor,
 ) -> Result<Vec<(SpotBalance, Option<Decimal>)>> {
-    let rows: Vec<PricedRow> = diesel::sql_query(
-        "SELECT p.symbol, p.quantity, p.entry_price, c.close \
-         FROM positions p \
-         LEFT JOIN LATERAL (SELECT m.close FROM market_candles m \
-             WHERE m.symbol = p.symbol AND m.interval = '1d' \
-             ORDER BY m.open_time DESC LIMIT 1) c ON true \
-         WHERE p.tenant_id = $1 AND p.market = 'spot' AND p.quantity > 0 \
-         ORDER BY p.symbol",
-    )
-    .bind::<diesel::sql_types::Uuid, _>(actor.tenant_id.as_uuid())
-    .load(conn)?;
+    use crate::schema::views::spot_holdings_priced as v;
+    let rows: Vec<(String, Decimal, Decimal, Option<Decimal>)> = v::table
+        .filter(v::tenant_id.eq(actor.tenant_id.as_uuid()))
+        .order(v::symbol)
+        .select((v::symbol, v::quantity, v::entry_price, v::close))
+        .load(conn)?;
     rows.into_iter()
-        .map(|row| {
-            let symbol = symbol_of(&row.symbol)?;
+        .map(|(symbol, quantity, entry_price, close)| {
+            let symbol = symbol_of(&symbol)?;
             let asset = symbol
                 .as_str()
                 .strip_suffix(QUOTE)
@@ -120,10 +104,10 @@ pub fn spot_holdings_priced(
                 SpotBalance {
                     symbol,
                     asset,
-                    quantity: row.quantity,
-                    avg_price: Some(row.entry_price),
+                    quantity,
+                    avg_price: Some(entry_price),
                 },
-                row.close,
+                close,
             ))
         })
         .collect()

@@ -1,0 +1,1 @@
+DROP VIEW spot_holdings_priced;
