@@ -339,7 +339,7 @@ trace_request() {
 # --- the spot query's plan and its planning vs execution time (tenant 33) --------------------
 explain_query() {
     local q tid=00000000-0000-4000-8000-000000000033
-    q=$(grep '^SELECT p.symbol' "$HERE/spot_rls.sql" | sed "s/:t'/33'/g; s/;\$//")
+    q=$(grep '^SELECT symbol' "$HERE/spot_rls.sql" | sed "s/:t'/33'/g; s/;\$//")
     EXPLAIN=$WORK/explain.txt
     {
         echo "As alphapulse_tenant (RLS policies applied), second execution in the transaction:"
