@@ -748,7 +748,7 @@ async fn every_route_logs_tenant_and_user_at_start_and_finish() {
         .verify(&t.trader)
         .unwrap();
     let logs = LogBuffer::default();
-    let _guard = tracing::subscriber::set_default(logs.subscriber());
+    let _guard = logs.capture();
     let id = create(&app, &t.trader, "weighted_average").await;
     assert_eq!(
         register(&app, &t.trader, &id, "a1", "technical")

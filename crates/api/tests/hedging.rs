@@ -268,7 +268,7 @@ async fn hedging_routes_log_tenant_and_user() {
         .verify(&w.trader_a)
         .unwrap();
     let logs = LogBuffer::default();
-    let _guard = tracing::subscriber::set_default(logs.subscriber());
+    let _guard = logs.capture();
     w.app
         .send(
             TestRequest::get()

@@ -285,7 +285,7 @@ async fn an_exchange_failure_is_503_failed_to_fetch() {
         .returning(|_| Err(ExchangeError::Auth("bad key".into())));
     app.state.positions = PositionService::new(Arc::new(exchange));
     let logs = LogBuffer::default();
-    let _guard = tracing::subscriber::set_default(logs.subscriber());
+    let _guard = logs.capture();
     let spot = app.send(get(ROUTES[0], &token)).await;
     assert_eq!(spot.status, 503);
     assert_eq!(spot.detail(), "Failed to fetch spot positions");
@@ -308,7 +308,7 @@ async fn every_route_logs_tenant_and_user_at_start_and_finish() {
     let (app, token, _) = two_tenants();
     let claims = app.state.authenticator.verifier().verify(&token).unwrap();
     let logs = LogBuffer::default();
-    let _guard = tracing::subscriber::set_default(logs.subscriber());
+    let _guard = logs.capture();
     for path in ROUTES {
         assert_eq!(app.send(get(path, &token)).await.status, 200, "{path}");
     }

@@ -499,7 +499,7 @@ async fn operations_log_tenant_and_user() {
     let acme = app.create_tenant("acme", 10);
     let (admin, token) = app.user_with_token(acme, "admin@acme.example", Role::Admin);
     let logs = LogBuffer::default();
-    let _guard = tracing::subscriber::set_default(logs.subscriber());
+    let _guard = logs.capture();
 
     assert_eq!(app.send(get(USERS, &token)).await.status, StatusCode::OK);
     let bad = json!({"email": "bad", "password": "password-1", "role": "viewer"});

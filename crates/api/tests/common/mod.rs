@@ -257,9 +257,47 @@ impl Default for TestApp {
     }
 }
 
-/// A `tracing` writer into a shared buffer, to assert on log lines.
+/// A buffer that captures the log lines written on the current thread while a
+/// [`LogBuffer::capture`] guard lives.
+///
+/// One global INFO subscriber is installed per test process and routes each line to the
+/// buffer of the thread that wrote it. (Per-thread `set_default` subscribers are not reliable
+/// when tests run in parallel: tracing caches callsite interest process-wide, so a callsite
+/// first hit on a thread without a subscriber can stay disabled for the others.) The
+/// `[Tenant] [User]` lines are written on the async worker, which in `#[actix_web::test]` is the
+/// test thread.
 #[derive(Debug, Clone, Default)]
 pub struct LogBuffer(Arc<Mutex<Vec<u8>>>);
+
+thread_local! {
+    static CAPTURE: std::cell::RefCell<Option<LogBuffer>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Stops capturing on drop.
+pub struct CaptureGuard;
+
+impl Drop for CaptureGuard {
+    fn drop(&mut self) {
+        CAPTURE.with(|c| *c.borrow_mut() = None);
+    }
+}
+
+struct ThreadWriter;
+
+impl io::Write for ThreadWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        CAPTURE.with(|c| {
+            if let Some(buffer) = &*c.borrow() {
+                buffer.0.lock().unwrap().extend_from_slice(buf);
+            }
+        });
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
 
 impl LogBuffer {
     /// Everything written so far.
@@ -267,16 +305,20 @@ impl LogBuffer {
         String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
     }
 
-    /// A plain-text (no ANSI) INFO subscriber writing here; install it for the current thread
-    /// with `tracing::subscriber::set_default` (the `[Tenant] [User]` lines are written on
-    /// the async worker, which in `#[actix_web::test]` is the test thread).
-    pub fn subscriber(&self) -> impl tracing::Subscriber + Send + Sync {
-        let buffer = self.clone();
-        tracing_subscriber::fmt()
-            .with_ansi(false)
-            .with_max_level(tracing::Level::INFO)
-            .with_writer(move || buffer.clone())
-            .finish()
+    /// Captures this thread's log lines into the buffer until the guard is dropped.
+    pub fn capture(&self) -> CaptureGuard {
+        static GLOBAL: OnceLock<()> = OnceLock::new();
+        GLOBAL.get_or_init(|| {
+            let subscriber = tracing_subscriber::fmt()
+                .with_ansi(false)
+                .with_max_level(tracing::Level::INFO)
+                .with_writer(|| ThreadWriter)
+                .finish();
+            // Another harness in the same process may have installed one already.
+            let _ = tracing::subscriber::set_global_default(subscriber);
+        });
+        CAPTURE.with(|c| *c.borrow_mut() = Some(self.clone()));
+        CaptureGuard
     }
 }
 
