@@ -94,12 +94,7 @@ pub fn list(
         .order((audit_log::created_at.desc(), audit_log::id.desc()))
         .limit(limit + 1)
         .load(conn)?;
-    let next_cursor = if rows.len() as i64 > limit {
-        rows.truncate(limit as usize);
-        rows.last().map(|r| cursor::encode(r.created_at, r.id))
-    } else {
-        None
-    };
+    let next_cursor = cursor::finish_page(&mut rows, page.limit(), |r| (r.created_at, r.id));
     let items = rows
         .into_iter()
         .map(AuditEntry::try_from)

@@ -19,6 +19,25 @@ pub(crate) fn decode(cursor: &str) -> Result<(DateTime<Utc>, Uuid), ValidationEr
     Ok((at, id))
 }
 
+/// Cuts a page fetched with `LIMIT limit + 1` down to `limit` rows and returns the cursor of
+/// the next page (`None` when this was the last one).
+pub(crate) fn finish_page<R>(
+    rows: &mut Vec<R>,
+    limit: u32,
+    key: impl Fn(&R) -> (DateTime<Utc>, Uuid),
+) -> Option<String> {
+    let limit = limit as usize;
+    if rows.len() > limit {
+        rows.truncate(limit);
+        rows.last().map(|r| {
+            let (at, id) = key(r);
+            encode(at, id)
+        })
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -28,6 +47,12 @@ mod tests {
         let at = DateTime::<Utc>::from_timestamp_micros(1_700_000_000_123_456).unwrap();
         let id = Uuid::new_v4();
         assert_eq!(decode(&encode(at, id)).unwrap(), (at, id));
+        let mut rows = vec![1, 2, 3];
+        assert!(finish_page(&mut rows, 3, |_| (at, id)).is_none());
+        assert_eq!(rows.len(), 3);
+        let next = finish_page(&mut rows, 2, |r| (at, Uuid::from_u128(*r as u128))).unwrap();
+        assert_eq!(rows, vec![1, 2]);
+        assert_eq!(decode(&next).unwrap().1, Uuid::from_u128(2));
         for bad in [
             "",
             "x",

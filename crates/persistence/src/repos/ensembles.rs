@@ -307,12 +307,7 @@ pub fn list(conn: &mut PgConnection, actor: &Actor, page: &PageRequest) -> Resul
         .order((ensembles::created_at.desc(), ensembles::id.desc()))
         .limit(limit + 1)
         .load(conn)?;
-    let next_cursor = if rows.len() as i64 > limit {
-        rows.truncate(limit as usize);
-        rows.last().map(|r| cursor::encode(r.created_at, r.id))
-    } else {
-        None
-    };
+    let next_cursor = cursor::finish_page(&mut rows, page.limit(), |r| (r.created_at, r.id));
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let counts: HashMap<Uuid, i64> = ensemble_agents::table
         .filter(ensemble_agents::tenant_id.eq(tenant(actor)))

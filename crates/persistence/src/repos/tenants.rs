@@ -196,12 +196,7 @@ pub fn list(
         .order((tenants::created_at.asc(), tenants::id.asc()))
         .limit(limit + 1)
         .load(conn)?;
-    let next_cursor = if rows.len() as i64 > limit {
-        rows.truncate(limit as usize);
-        rows.last().map(|r| cursor::encode(r.created_at, r.id))
-    } else {
-        None
-    };
+    let next_cursor = cursor::finish_page(&mut rows, page.limit(), |r| (r.created_at, r.id));
     let items = rows
         .into_iter()
         .map(Tenant::try_from)

@@ -173,12 +173,7 @@ pub fn list(conn: &mut PgConnection, tenant: TenantId, page: &PageRequest) -> Re
         .order((users::created_at.asc(), users::id.asc()))
         .limit(limit + 1)
         .load(conn)?;
-    let next_cursor = if rows.len() as i64 > limit {
-        rows.truncate(limit as usize);
-        rows.last().map(|r| cursor::encode(r.created_at, r.id))
-    } else {
-        None
-    };
+    let next_cursor = cursor::finish_page(&mut rows, page.limit(), |r| (r.created_at, r.id));
     let items = rows
         .into_iter()
         .map(User::try_from)
