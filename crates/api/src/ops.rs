@@ -59,7 +59,22 @@ where
     F: FnOnce() -> Result<T, RepoError> + Send + 'static,
     T: Send + 'static,
 {
+    blocking_with(f, ApiError::from).await
+}
+
+/// Runs blocking work of any service on the blocking pool (never on the async workers),
+/// keeping the current span, and maps its error with `map`.
+///
+/// # Errors
+/// `map` of the work's error, or a 500 if the blocking task itself failed.
+pub async fn blocking_with<T, E, F>(f: F, map: impl FnOnce(E) -> ApiError) -> ApiResult<T>
+where
+    F: FnOnce() -> Result<T, E> + Send + 'static,
+    T: Send + 'static,
+    E: Send + 'static,
+{
     let span = tracing::Span::current();
-    let result = actix_web::web::block(move || span.in_scope(f)).await?;
-    result.map_err(ApiError::from)
+    actix_web::web::block(move || span.in_scope(f))
+        .await?
+        .map_err(map)
 }

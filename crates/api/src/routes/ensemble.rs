@@ -26,7 +26,7 @@ use uuid::Uuid;
 
 use crate::{
     error::{ApiError, ApiResult, ErrorBody, FieldError},
-    ops::{actor, logged},
+    ops::{actor, blocking_with, logged},
     request_id,
     routing::Routes,
     AppState,
@@ -80,16 +80,6 @@ fn failure(err: EnsembleError) -> ApiError {
         EnsembleError::Conflict(message) => ApiError::Conflict(message),
         other => ApiError::Internal(other.to_string()),
     }
-}
-
-/// Runs service work on the blocking pool, keeping the request span.
-async fn run<T, F>(f: F) -> ApiResult<T>
-where
-    F: FnOnce() -> Result<T, EnsembleError> + Send + 'static,
-    T: Send + 'static,
-{
-    let span = tracing::Span::current();
-    web::block(move || span.in_scope(f)).await?.map_err(failure)
 }
 
 /// Body of `POST /api/v1/ensemble/create`.
@@ -369,7 +359,11 @@ pub async fn create_ensemble(
         };
         let (service, actor, request) =
             (state.ensembles.clone(), actor(&ctx), request_id::current());
-        let created = run(move || service.create(&actor, Some(&request), input)).await?;
+        let created = blocking_with(
+            move || service.create(&actor, Some(&request), input),
+            failure,
+        )
+        .await?;
         tracing::info!(
             "[Tenant: {}] [User: {}] ensemble created: {}",
             ctx.tenant_id,
@@ -402,7 +396,7 @@ pub async fn list_ensembles(
         let query = query.into_inner();
         let page = PageRequest::new(query.limit, query.cursor)?;
         let (service, actor) = (state.ensembles.clone(), actor(&ctx));
-        let page = run(move || service.list(&actor, &page)).await?;
+        let page = blocking_with(move || service.list(&actor, &page), failure).await?;
         Ok(web::Json(EnsemblePage {
             items: page.items.into_iter().map(Into::into).collect(),
             next_cursor: page.next_cursor,
@@ -439,7 +433,11 @@ pub async fn register_agent(
         };
         let (service, actor, request) =
             (state.ensembles.clone(), actor(&ctx), request_id::current());
-        let done = run(move || service.register_agent(&actor, Some(&request), id, input)).await?;
+        let done = blocking_with(
+            move || service.register_agent(&actor, Some(&request), id, input),
+            failure,
+        )
+        .await?;
         Ok(HttpResponse::Created().json(RegisteredAgent {
             ensemble_id: id,
             weight: done.agent.weight,
@@ -488,7 +486,11 @@ pub async fn predict(
         };
         let (service, actor, request) =
             (state.ensembles.clone(), actor(&ctx), request_id::current());
-        let stored = run(move || service.predict(&actor, Some(&request), id, input)).await?;
+        let stored = blocking_with(
+            move || service.predict(&actor, Some(&request), id, input),
+            failure,
+        )
+        .await?;
         Ok(web::Json(stored.into()))
     })
     .await
@@ -515,7 +517,8 @@ pub async fn ensemble_performance(
         ctx.require(Permission::ReadTenantData)?;
         let (id, lookback) = (id.into_inner(), query.into_inner().lookback);
         let (service, actor) = (state.ensembles.clone(), actor(&ctx));
-        let report = run(move || service.performance(&actor, id, lookback)).await?;
+        let report =
+            blocking_with(move || service.performance(&actor, id, lookback), failure).await?;
         let mut body = serde_json::to_value(&report)
             .map_err(|e| ApiError::Internal(format!("serialising performance: {e}")))?;
         body["ensemble_id"] = json!(id);
@@ -541,7 +544,7 @@ pub async fn ensemble_weights(
         ctx.require(Permission::ReadTenantData)?;
         let id = id.into_inner();
         let (service, actor) = (state.ensembles.clone(), actor(&ctx));
-        let weights = run(move || service.weights(&actor, id)).await?;
+        let weights = blocking_with(move || service.weights(&actor, id), failure).await?;
         Ok(web::Json(WeightsResponse {
             ensemble_id: id,
             version: weights.version,
@@ -579,7 +582,11 @@ pub async fn optimize_weights(
         };
         let (service, actor, request) =
             (state.ensembles.clone(), actor(&ctx), request_id::current());
-        let out = run(move || service.optimize_weights(&actor, Some(&request), id, input)).await?;
+        let out = blocking_with(
+            move || service.optimize_weights(&actor, Some(&request), id, input),
+            failure,
+        )
+        .await?;
         Ok(web::Json(OptimizedWeights {
             ensemble_id: id,
             method: out.method.to_string(),
@@ -611,7 +618,8 @@ pub async fn agent_rankings(
         ctx.require(Permission::ReadTenantData)?;
         let lookback = query.into_inner().lookback;
         let (service, actor) = (state.ensembles.clone(), actor(&ctx));
-        let rankings = run(move || service.agent_rankings(&actor, lookback)).await?;
+        let rankings =
+            blocking_with(move || service.agent_rankings(&actor, lookback), failure).await?;
         let window =
             lookback.unwrap_or(i64::from(alphapulse_ensemble::service::RANKINGS_LOOKBACK.0));
         Ok(HttpResponse::Ok().json(json!({ "lookback": window, "rankings": rankings })))

@@ -20,7 +20,7 @@ use tenant_auth::{Permission, TenantContext};
 
 use crate::{
     error::{ApiError, ApiResult},
-    ops::{actor, blocking, logged},
+    ops::{actor, blocking, blocking_with, logged},
     request_id,
     routing::Routes,
     AppState,
@@ -59,16 +59,34 @@ async fn analysis_for(
     target: f64,
 ) -> ApiResult<HedgeAnalysis> {
     let (service, who) = (state.positions.clone(), actor(ctx));
-    let span = tracing::Span::current();
-    web::block(move || {
-        span.in_scope(|| {
+    blocking_with(
+        move || {
             let spot = service.spot(&who)?;
             let futures = service.futures(&who)?;
             Ok(analyse(&spot, &futures, target))
-        })
-    })
-    .await?
-    .map_err(exchange_failure)
+        },
+        exchange_failure,
+    )
+    .await
+}
+
+/// Plans (`dry_run`) or places `orders`; returns the overall status and each order's outcome.
+async fn place_or_plan(
+    state: &AppState,
+    ctx: &TenantContext,
+    orders: Vec<alphapulse_domain::OrderRequest>,
+    dry_run: bool,
+) -> ApiResult<(&'static str, Vec<execution::OrderOutcome>)> {
+    if dry_run {
+        return Ok(("dry_run", execution::dry_run(&orders)));
+    }
+    let (exchange, who) = (state.exchange.clone(), actor(ctx));
+    let outcomes = blocking_with(
+        move || Ok::<_, std::convert::Infallible>(execution::place_all(&*exchange, &who, &orders)),
+        |never| match never {},
+    )
+    .await?;
+    Ok((execution::overall_status(&outcomes), outcomes))
 }
 
 /// Per-asset exposure, current and target hedge ratio, and recommended orders.
@@ -264,17 +282,7 @@ pub async fn execute_hedge(
             };
             let analysis = analysis_for(&state, &ctx, target).await?;
             let orders = execution::plan(&analysis.recommendations, &prefix);
-            let (status, outcomes) = if request.dry_run {
-                ("dry_run", execution::dry_run(&orders))
-            } else {
-                let (exchange, who) = (state.exchange.clone(), actor(&ctx));
-                let span = tracing::Span::current();
-                let outcomes = web::block(move || {
-                    span.in_scope(|| execution::place_all(&*exchange, &who, &orders))
-                })
-                .await?;
-                (execution::overall_status(&outcomes), outcomes)
-            };
+            let (status, outcomes) = place_or_plan(&state, &ctx, orders, request.dry_run).await?;
             let all_ok = !matches!(status, "failed" | "partial");
             Ok((
                 json!({"status": status, "target_hedge_ratio": target, "orders": outcomes}),
@@ -310,18 +318,9 @@ pub async fn close_hedges(
         let prefix = execution::order_id_prefix(key.as_deref(), "hedging.close");
         trading_action(&state, &ctx, key, "hedging.close", &canonical, || async {
             let (service, who) = (state.positions.clone(), actor(&ctx));
-            let futures = web::block(move || service.futures(&who))
-                .await?
-                .map_err(exchange_failure)?;
+            let futures = blocking_with(move || service.futures(&who), exchange_failure).await?;
             let orders = execution::plan_close(&futures, &prefix);
-            let (status, outcomes) = if request.dry_run {
-                ("dry_run", execution::dry_run(&orders))
-            } else {
-                let (exchange, who) = (state.exchange.clone(), actor(&ctx));
-                let outcomes =
-                    web::block(move || execution::place_all(&*exchange, &who, &orders)).await?;
-                (execution::overall_status(&outcomes), outcomes)
-            };
+            let (status, outcomes) = place_or_plan(&state, &ctx, orders, request.dry_run).await?;
             let all_ok = !matches!(status, "failed" | "partial");
             Ok((json!({"status": status, "closed": outcomes}), all_ok))
         })

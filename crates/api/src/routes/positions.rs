@@ -9,7 +9,7 @@ use tenant_auth::{Permission, TenantContext};
 
 use crate::{
     error::{ApiError, ApiResult},
-    ops::{actor, logged},
+    ops::{actor, blocking_with, logged},
     routing::Routes,
     AppState,
 };
@@ -34,18 +34,6 @@ fn exchange_failure(what: &'static str) -> impl FnOnce(ExchangeError) -> ApiErro
     }
 }
 
-/// Runs exchange work on the blocking pool inside the current span.
-async fn exchange<T, F>(what: &'static str, f: F) -> ApiResult<T>
-where
-    F: FnOnce() -> Result<T, ExchangeError> + Send + 'static,
-    T: Send + 'static,
-{
-    let span = tracing::Span::current();
-    web::block(move || span.in_scope(f))
-        .await?
-        .map_err(exchange_failure(what))
-}
-
 /// Spot holdings valued at current prices.
 #[utoipa::path(get, path = "/api/v1/positions/spot", tag = "positions",
     responses(
@@ -60,7 +48,11 @@ pub async fn spot_positions(
     logged(&ctx, "get spot positions", async {
         ctx.require(Permission::ReadTenantData)?;
         let (service, actor) = (state.positions.clone(), actor(&ctx));
-        let spot = exchange("spot positions", move || service.spot(&actor)).await?;
+        let spot = blocking_with(
+            move || service.spot(&actor),
+            exchange_failure("spot positions"),
+        )
+        .await?;
         Ok(HttpResponse::Ok().json(spot))
     })
     .await
@@ -80,7 +72,11 @@ pub async fn futures_positions(
     logged(&ctx, "get futures positions", async {
         ctx.require(Permission::ReadTenantData)?;
         let (service, actor) = (state.positions.clone(), actor(&ctx));
-        let futures = exchange("futures positions", move || service.futures(&actor)).await?;
+        let futures = blocking_with(
+            move || service.futures(&actor),
+            exchange_failure("futures positions"),
+        )
+        .await?;
         Ok(HttpResponse::Ok().json(futures))
     })
     .await
@@ -100,11 +96,14 @@ pub async fn position_metrics(
     logged(&ctx, "get position metrics", async {
         ctx.require(Permission::ReadTenantData)?;
         let (service, actor) = (state.positions.clone(), actor(&ctx));
-        let metrics = exchange("position metrics", move || {
-            let spot = service.spot(&actor)?;
-            let futures = service.futures(&actor)?;
-            Ok(alphapulse_hedging::metrics(&spot, &futures))
-        })
+        let metrics = blocking_with(
+            move || {
+                let spot = service.spot(&actor)?;
+                let futures = service.futures(&actor)?;
+                Ok(alphapulse_hedging::metrics(&spot, &futures))
+            },
+            exchange_failure("position metrics"),
+        )
         .await?;
         Ok(HttpResponse::Ok().json(metrics))
     })

@@ -12,7 +12,7 @@ use tenant_auth::{Permission, TenantContext};
 
 use crate::{
     error::{ApiError, ApiResult},
-    ops::{actor, logged},
+    ops::{actor, blocking_with, logged},
     routing::Routes,
     AppState,
 };
@@ -42,17 +42,6 @@ fn regime_failure(err: RegimeServiceError) -> ApiError {
             ApiError::Unavailable("Failed to fetch market regime".to_owned())
         }
     }
-}
-
-async fn run<T, F>(f: F) -> ApiResult<T>
-where
-    F: FnOnce() -> Result<T, RegimeServiceError> + Send + 'static,
-    T: Send + 'static,
-{
-    let span = tracing::Span::current();
-    web::block(move || span.in_scope(f))
-        .await?
-        .map_err(regime_failure)
 }
 
 #[derive(Serialize)]
@@ -87,7 +76,7 @@ pub async fn current_regime(
     logged(&ctx, "get current regime", async {
         ctx.require(Permission::ReadTenantData)?;
         let (service, actor) = (state.regime.clone(), actor(&ctx));
-        let fitted = run(move || service.current(&actor)).await?;
+        let fitted = blocking_with(move || service.current(&actor), regime_failure).await?;
         let s = &fitted.snapshot;
         Ok(HttpResponse::Ok().json(CurrentRegime {
             current_regime: s.current_regime,
@@ -136,7 +125,8 @@ pub async fn regime_history(
             return Err(ApiError::invalid("days", "must be between 1 and 365"));
         }
         let (service, actor) = (state.regime.clone(), actor(&ctx));
-        let history = run(move || service.history(&actor, days as u32)).await?;
+        let history =
+            blocking_with(move || service.history(&actor, days as u32), regime_failure).await?;
         Ok(HttpResponse::Ok().json(history))
     })
     .await
@@ -178,7 +168,7 @@ pub async fn regime_analysis(
             )));
         };
         let (service, actor) = (state.regime.clone(), actor(&ctx));
-        let stats = run(move || service.analysis(&actor, regime)).await?;
+        let stats = blocking_with(move || service.analysis(&actor, regime), regime_failure).await?;
         let playbook = profile(regime);
         Ok(HttpResponse::Ok().json(Analysis {
             regime_type: regime,
@@ -208,7 +198,7 @@ pub async fn regime_alerts(
     logged(&ctx, "get regime alerts", async {
         ctx.require(Permission::ReadTenantData)?;
         let (service, actor) = (state.regime.clone(), actor(&ctx));
-        let alerts = run(move || service.alerts(&actor, 100)).await?;
+        let alerts = blocking_with(move || service.alerts(&actor, 100), regime_failure).await?;
         Ok(HttpResponse::Ok().json(alerts))
     })
     .await
