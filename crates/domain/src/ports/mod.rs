@@ -8,6 +8,7 @@
 
 mod accounts;
 mod audit;
+mod clock;
 mod ensemble;
 mod idempotency;
 mod market;
@@ -18,6 +19,7 @@ mod users;
 
 pub use accounts::{AdapterKind, ExchangeAccount, ExchangeAccountRepo, NewExchangeAccount};
 pub use audit::AuditRepo;
+pub use clock::{Clock, ManualClock, SystemClock};
 #[allow(unused_imports)]
 pub use ensemble::*;
 pub use idempotency::{IdempotencyBegin, IdempotencyRepo};
