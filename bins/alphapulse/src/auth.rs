@@ -18,11 +18,11 @@ use std::{
     time::Duration,
 };
 
-use alphapulse_api::AuthConfig;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use rand::{distributions::Alphanumeric, Rng};
-use tenant_auth::{KeySet, MIN_HS256_SECRET_LEN};
+use secrecy::{ExposeSecret, SecretString};
+use tenant_auth::{KeySet, TokenIssuer, TokenVerifier, VerifierConfig, MIN_HS256_SECRET_LEN};
 
 /// The `kid` of the key built from `ALPHAPULSE_JWT_SECRET` or the generated secret.
 pub const SECRET_KID: &str = "alphapulse-hs256";
@@ -31,26 +31,44 @@ pub const SECRET_FILE: &str = "jwt-secret";
 /// Length of a generated secret (alphanumeric characters, ~380 bits).
 const GENERATED_SECRET_LEN: usize = 64;
 
-/// A secret string whose `Debug` output is redacted.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// The secret text.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
+/// Token settings: keys, the required `iss`/`aud`, lifetime, leeway and the login limit.
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    /// Signing and verification keys by `kid`; the active key signs.
+    pub keys: KeySet,
+    /// Required `iss`.
+    pub issuer: String,
+    /// Required `aud`.
+    pub audience: String,
+    /// Lifetime of issued tokens.
+    pub token_ttl: Duration,
+    /// Clock-skew leeway for `exp`/`nbf`.
+    pub leeway: Duration,
+    /// Login attempts allowed per client address per minute.
+    pub login_per_minute: u32,
 }
 
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret([redacted])")
+impl AuthConfig {
+    /// The issuer of this configuration.
+    ///
+    /// # Errors
+    /// Keys that cannot sign.
+    pub fn issuer(&self) -> Result<TokenIssuer> {
+        TokenIssuer::new(
+            self.keys.clone(),
+            self.issuer.clone(),
+            self.audience.clone(),
+        )
+        .context("building the token issuer")
     }
-}
 
-impl From<String> for Secret {
-    fn from(value: String) -> Self {
-        Self(value)
+    /// The verifier of this configuration.
+    pub fn verifier(&self) -> TokenVerifier {
+        TokenVerifier::new(
+            self.keys.clone(),
+            VerifierConfig::new(self.issuer.clone(), self.audience.clone())
+                .with_leeway(self.leeway),
+        )
     }
 }
 
@@ -65,7 +83,7 @@ pub struct AuthArgs {
         hide_env_values = true,
         value_name = "SECRET"
     )]
-    pub jwt_secret: Option<Secret>,
+    pub jwt_secret: Option<SecretString>,
 
     /// Key file of keys by `kid` (HS256/RS256/ES256/EdDSA); takes precedence over the secret.
     #[arg(long, env = "ALPHAPULSE_JWT_KEYS_FILE", value_name = "PATH")]
@@ -160,7 +178,10 @@ impl AuthArgs {
             !self.jwt_audience.trim().is_empty(),
             "ALPHAPULSE_JWT_AUDIENCE must not be empty"
         );
-        let secret = self.jwt_secret.as_ref().filter(|s| !s.expose().is_empty());
+        let secret = self
+            .jwt_secret
+            .as_ref()
+            .filter(|s| !s.expose_secret().is_empty());
         let (keys, source) = if let Some(path) = &self.jwt_keys_file {
             if secret.is_some() {
                 tracing::warn!("both ALPHAPULSE_JWT_KEYS_FILE and ALPHAPULSE_JWT_SECRET are set; using the key file");
@@ -175,13 +196,13 @@ impl AuthArgs {
             (keys, KeySource::KeysFile(path.clone()))
         } else if let Some(secret) = secret {
             (
-                hs256(secret.expose()).context("ALPHAPULSE_JWT_SECRET")?,
+                hs256(secret.expose_secret()).context("ALPHAPULSE_JWT_SECRET")?,
                 KeySource::EnvSecret,
             )
         } else if let Some(dir) = data_dir {
             let path = dir.join(SECRET_FILE);
             let (secret, created) = load_or_generate_secret(&path, random_secret)?;
-            let keys = hs256(secret.expose())
+            let keys = hs256(secret.expose_secret())
                 .with_context(|| format!("the secret in {}", path.display()))?;
             (keys, KeySource::Generated { path, created })
         } else {
@@ -232,7 +253,7 @@ fn random_secret() -> String {
 pub(crate) fn load_or_generate_secret(
     path: &Path,
     generate: impl FnOnce() -> String,
-) -> Result<(Secret, bool)> {
+) -> Result<(SecretString, bool)> {
     if let Some(secret) = read_secret(path)? {
         return Ok((secret, false));
     }
@@ -260,7 +281,7 @@ pub(crate) fn load_or_generate_secret(
     let linked = fs::hard_link(&tmp, path);
     let _ = fs::remove_file(&tmp);
     match linked {
-        Ok(()) => Ok((Secret(secret), true)),
+        Ok(()) => Ok((SecretString::from(secret), true)),
         // Another process created it first: use theirs.
         Err(e) if e.kind() == ErrorKind::AlreadyExists => {
             let secret =
@@ -273,7 +294,7 @@ pub(crate) fn load_or_generate_secret(
     }
 }
 
-fn read_secret(path: &Path) -> Result<Option<Secret>> {
+fn read_secret(path: &Path) -> Result<Option<SecretString>> {
     match fs::read_to_string(path) {
         Ok(text) => {
             let text = text.trim();
@@ -283,7 +304,7 @@ fn read_secret(path: &Path) -> Result<Option<Secret>> {
                     path.display()
                 );
             }
-            Ok(Some(Secret(text.to_owned())))
+            Ok(Some(SecretString::from(text.to_owned())))
         }
         Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),

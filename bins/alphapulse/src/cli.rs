@@ -2,7 +2,7 @@
 
 use std::{net::SocketAddr, path::PathBuf};
 
-use alphapulse_domain::{SubscriptionTier, TenantStatus};
+use alphapulse_domain::{SubscriptionTier, TenantStatus, TextEnum};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use uuid::Uuid;
 
@@ -106,6 +106,12 @@ pub struct ServeArgs {
     #[arg(long)]
     pub demo: bool,
 
+    /// How long a user/tenant status check is cached, in seconds (0..=30; 0 = every request
+    /// asks the database).
+    #[arg(long, env = "ALPHAPULSE_PRINCIPAL_TTL_SECONDS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(0..=30))]
+    pub principal_ttl_seconds: u64,
+
     #[command(flatten)]
     pub auth: AuthArgs,
 
@@ -184,13 +190,11 @@ pub struct TenantCreateArgs {
 }
 
 fn parse_tier(s: &str) -> Result<SubscriptionTier, String> {
-    s.parse()
-        .map_err(|e: alphapulse_domain::ValidationError| e.message)
+    SubscriptionTier::parse_field(s).map_err(|e| e.message)
 }
 
 fn parse_status(s: &str) -> Result<TenantStatus, String> {
-    s.parse()
-        .map_err(|e: alphapulse_domain::ValidationError| e.message)
+    TenantStatus::parse_field(s).map_err(|e| e.message)
 }
 
 #[derive(Debug, Clone, Copy, Subcommand, PartialEq, Eq)]

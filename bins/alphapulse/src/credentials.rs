@@ -16,7 +16,9 @@ use alphapulse_exchange::CredentialsCipher;
 use anyhow::{anyhow, Context, Result};
 use clap::Args;
 
-use crate::auth::{load_or_generate_secret, Secret};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::auth::load_or_generate_secret;
 
 /// Name of the generated key in the data dir.
 pub const KEY_FILE: &str = "credentials-key";
@@ -32,7 +34,7 @@ pub struct CredentialsArgs {
         hide_env_values = true,
         value_name = "BASE64"
     )]
-    pub credentials_key: Option<Secret>,
+    pub credentials_key: Option<SecretString>,
 }
 
 /// Where the key came from (for the log line; never the key).
@@ -93,9 +95,9 @@ impl CredentialsArgs {
         let key = self
             .credentials_key
             .as_ref()
-            .filter(|k| !k.expose().trim().is_empty());
+            .filter(|k| !k.expose_secret().trim().is_empty());
         if let Some(key) = key {
-            let cipher = CredentialsCipher::from_base64(key.expose())
+            let cipher = CredentialsCipher::from_base64(key.expose_secret())
                 .map_err(|e| anyhow!(e))
                 .context("ALPHAPULSE_CREDENTIALS_KEY")?;
             return Ok((Some(cipher), CredentialsKeySource::Env));
@@ -105,7 +107,7 @@ impl CredentialsArgs {
         };
         let path = dir.join(KEY_FILE);
         let (key, created) = load_or_generate_secret(&path, CredentialsCipher::generate_key)?;
-        let cipher = CredentialsCipher::from_base64(key.expose())
+        let cipher = CredentialsCipher::from_base64(key.expose_secret())
             .map_err(|e| anyhow!(e))
             .with_context(|| {
                 format!(
@@ -130,7 +132,7 @@ mod tests {
 
     fn args(key: Option<&str>) -> CredentialsArgs {
         CredentialsArgs {
-            credentials_key: key.map(|k| Secret::from(k.to_owned())),
+            credentials_key: key.map(|k| SecretString::from(k.to_owned())),
         }
     }
 

@@ -17,12 +17,12 @@
 //! The demo tenants' market data, paper accounts, positions and regime universes are seeded by
 //! [`crate::demo_market`] (after this module's tenants and users exist).
 
-use alphapulse_api::password::{hash_password, verify_password};
+use alphapulse_admin::password::{hash_password, verify_password};
 use alphapulse_domain::{
-    ports::{Actor, AuditRepo, TenantFilter, TenantRepo, UserRepo},
+    ports::{Actor, TenantFilter, TenantRepo, UserRepo},
     tenant::PLATFORM_SLUG,
-    AuditOutcome, Email, NewAuditEntry, NewTenant, NewUser, PageRequest, RepoError, Role, Slug,
-    SubscriptionTier, Tenant, TenantId, UserId, UserPatch,
+    AuditNote, Email, NewTenant, NewUser, PageRequest, RepoError, Role, Slug, SubscriptionTier,
+    Tenant, TenantId, UserId, UserPatch,
 };
 use anyhow::{anyhow, bail, Context, Result};
 use serde::Serialize;
@@ -154,7 +154,6 @@ enum Mode<'c> {
 pub struct Demo<'a> {
     tenants: &'a dyn TenantRepo,
     users: &'a dyn UserRepo,
-    audit: &'a dyn AuditRepo,
 }
 
 impl std::fmt::Debug for Demo<'_> {
@@ -164,16 +163,8 @@ impl std::fmt::Debug for Demo<'_> {
 }
 
 impl<'a> Demo<'a> {
-    pub fn new(
-        tenants: &'a dyn TenantRepo,
-        users: &'a dyn UserRepo,
-        audit: &'a dyn AuditRepo,
-    ) -> Self {
-        Self {
-            tenants,
-            users,
-            audit,
-        }
+    pub fn new(tenants: &'a dyn TenantRepo, users: &'a dyn UserRepo) -> Self {
+        Self { tenants, users }
     }
 
     /// Whether the database has no tenant besides the platform tenant.
@@ -224,7 +215,7 @@ impl<'a> Demo<'a> {
 
         let mut tenants = Vec::with_capacity(TENANTS.len());
         for spec in &TENANTS {
-            let Some(tenant) = self.ensure_tenant(mode, &platform, spec)? else {
+            let Some(tenant) = self.ensure_tenant(mode, spec)? else {
                 return Ok(None);
             };
             let mut users = Vec::with_capacity(TENANT_ROLES.len());
@@ -263,12 +254,7 @@ impl<'a> Demo<'a> {
         }))
     }
 
-    fn ensure_tenant(
-        &self,
-        mode: &mut Mode<'_>,
-        platform: &Tenant,
-        spec: &TenantSpec,
-    ) -> Result<Option<Tenant>> {
+    fn ensure_tenant(&self, mode: &mut Mode<'_>, spec: &TenantSpec) -> Result<Option<Tenant>> {
         let slug = Slug::parse(spec.slug).map_err(|e| anyhow!(e))?;
         let lookup = || {
             self.tenants
@@ -289,7 +275,11 @@ impl<'a> Demo<'a> {
             max_api_calls_per_day: None,
             metadata: Some(serde_json::json!({ "demo": true })),
         };
-        let tenant = match self.tenants.create(new) {
+        let note = seed_note(
+            "tenant.create",
+            serde_json::json!({ "slug": spec.slug, "source": "seed-demo" }),
+        );
+        let tenant = match self.tenants.create(new, &note) {
             Ok(tenant) => tenant,
             // Another seeder created it in the meantime: use theirs.
             Err(RepoError::Conflict(_)) => {
@@ -301,12 +291,6 @@ impl<'a> Demo<'a> {
         };
         counts.tenants_created += 1;
         tracing::info!(tenant_id = %tenant.id, slug = spec.slug, "created demo tenant");
-        self.audit(
-            platform.id,
-            "tenant.create",
-            format!("tenant:{}", tenant.id),
-            serde_json::json!({ "slug": spec.slug, "source": "seed-demo" }),
-        );
         Ok(Some(tenant))
     }
 
@@ -350,8 +334,12 @@ impl<'a> Demo<'a> {
                 let Mode::Apply(counts) = mode else {
                     return Ok(None);
                 };
+                let note = seed_note(
+                    "user.update",
+                    serde_json::json!({ "email": email, "restored": true, "source": "seed-demo" }),
+                );
                 self.users
-                    .update(&Actor::system(tenant.id), existing.user.id, patch)
+                    .update(&Actor::system(tenant.id), existing.user.id, patch, &note)
                     .with_context(|| format!("restoring demo user {email}"))?;
                 counts.users_repaired += 1;
                 tracing::warn!(
@@ -370,9 +358,13 @@ impl<'a> Demo<'a> {
             password_hash: hash(password)?,
             role,
         };
+        let note = seed_note(
+            "user.create",
+            serde_json::json!({ "email": email, "role": role, "source": "seed-demo" }),
+        );
         let user = match self
             .users
-            .create(&Actor::system(tenant.id), new, tenant.max_users)
+            .create(&Actor::system(tenant.id), new, tenant.max_users, &note)
         {
             Ok(user) => user,
             Err(RepoError::Conflict(_)) => {
@@ -398,29 +390,17 @@ impl<'a> Demo<'a> {
         };
         counts.users_created += 1;
         tracing::info!(user_id = %user.id, email, %role, tenant = %tenant.slug, "created demo user");
-        self.audit(
-            tenant.id,
-            "user.create",
-            format!("user:{}", user.id),
-            serde_json::json!({ "email": email, "role": role, "source": "seed-demo" }),
-        );
         Ok(Some(demo_user(user.id)))
     }
+}
 
-    /// Records a seeding action; a failure to audit is logged, not fatal (the data exists).
-    fn audit(&self, tenant_id: TenantId, action: &str, target: String, details: serde_json::Value) {
-        let entry = NewAuditEntry {
-            tenant_id,
-            user_id: None,
-            action: action.to_owned(),
-            target,
-            outcome: AuditOutcome::Success,
-            request_id: None,
-            details,
-        };
-        if let Err(error) = self.audit.append(entry) {
-            tracing::warn!(%error, action, "could not write the audit row");
-        }
+/// The audit note of a seeding action (no user), appended with the change.
+fn seed_note(action: &str, details: serde_json::Value) -> AuditNote {
+    AuditNote {
+        user_id: None,
+        action: action.to_owned(),
+        request_id: None,
+        details,
     }
 }
 
@@ -511,7 +491,7 @@ mod tests {
                 Email::parse(&tenant_email(role, spec.slug)).unwrap();
                 assert!(
                     tenant_password(role, spec.slug).len()
-                        >= alphapulse_api::password::MIN_PASSWORD_LEN
+                        >= alphapulse_admin::password::MIN_PASSWORD_LEN
                 );
             }
         }
@@ -525,8 +505,8 @@ mod tests {
         );
         Email::parse(OWNER_EMAIL).unwrap();
         Email::parse(STAFF_EMAIL).unwrap();
-        assert!(OWNER_PASSWORD.len() >= alphapulse_api::password::MIN_PASSWORD_LEN);
-        assert!(STAFF_PASSWORD.len() >= alphapulse_api::password::MIN_PASSWORD_LEN);
+        assert!(OWNER_PASSWORD.len() >= alphapulse_admin::password::MIN_PASSWORD_LEN);
+        assert!(STAFF_PASSWORD.len() >= alphapulse_admin::password::MIN_PASSWORD_LEN);
         assert!(TENANTS.iter().any(|t| t.slug == STAFF_TENANT));
     }
 

@@ -1,11 +1,16 @@
 //! The one place errors become HTTP answers: `{"detail", "request_id", "errors"?}` with the
-//! status codes of API.md. A 5xx is logged once here, and never carries its cause in the body.
+//! status codes of the API contract. Every service error maps here; a 5xx is logged once
+//! here and never carries its cause in the body.
 
 use actix_web::{
     http::{header, StatusCode},
     HttpResponse, ResponseError,
 };
-use alphapulse_domain::{RepoError, ValidationError};
+use alphapulse_admin::{AdminError, LoginError};
+use alphapulse_domain::{ExchangeError, RepoError, ValidationError};
+use alphapulse_ensemble::EnsembleError;
+use alphapulse_hedging::{idempotency::KeyError, DeskError};
+use alphapulse_regime::service::RegimeServiceError;
 use serde::Serialize;
 
 use crate::request_id;
@@ -28,6 +33,7 @@ pub struct ErrorBody {
     pub request_id: String,
     /// Field errors (422 only).
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(required = false)]
     pub errors: Vec<FieldError>,
 }
 
@@ -37,6 +43,12 @@ pub enum ApiError {
     /// 400: malformed JSON or form.
     #[error("{0}")]
     BadRequest(String),
+    /// 413: a body over the size limit.
+    #[error("Request body too large")]
+    PayloadTooLarge,
+    /// 415: a body of another media type.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     /// 422: well-formed but invalid.
     #[error("Validation failed")]
     Validation(Vec<FieldError>),
@@ -49,6 +61,12 @@ pub enum ApiError {
     /// 404 (also for another tenant's resource).
     #[error("{0} not found")]
     NotFound(String),
+    /// 405 with the methods the path has.
+    #[error("Method not allowed")]
+    MethodNotAllowed {
+        /// The `Allow` header.
+        allow: String,
+    },
     /// 409.
     #[error("{0}")]
     Conflict(String),
@@ -66,6 +84,13 @@ pub enum ApiError {
     Internal(String),
 }
 
+/// The 405 answer of a known path asked with a method it does not have.
+pub fn method_not_allowed(allow: &str) -> ApiError {
+    ApiError::MethodNotAllowed {
+        allow: allow.to_owned(),
+    }
+}
+
 impl ApiError {
     /// A 422 for one field.
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
@@ -74,11 +99,39 @@ impl ApiError {
             message: message.into(),
         }])
     }
+
+    /// The 503 of an exchange failure while fetching `what` (the seeds' wording); the cause
+    /// is logged with the request's tenant and user, never returned.
+    pub fn exchange(what: &'static str) -> impl Fn(ExchangeError) -> ApiError {
+        move |err| {
+            tracing::warn!(cause = %err, "exchange call failed");
+            match err {
+                ExchangeError::RateLimited { retry_after_secs } => ApiError::Unavailable(format!(
+                    "Failed to fetch {what}: exchange rate limit, retry in {retry_after_secs} s"
+                )),
+                _ => ApiError::Unavailable(format!("Failed to fetch {what}")),
+            }
+        }
+    }
 }
 
 impl From<ValidationError> for ApiError {
     fn from(err: ValidationError) -> Self {
         ApiError::invalid(err.field, err.message)
+    }
+}
+
+impl From<Vec<ValidationError>> for ApiError {
+    fn from(errors: Vec<ValidationError>) -> Self {
+        ApiError::Validation(
+            errors
+                .into_iter()
+                .map(|e| FieldError {
+                    field: e.field.to_owned(),
+                    message: e.message,
+                })
+                .collect(),
+        )
     }
 }
 
@@ -94,6 +147,86 @@ impl From<RepoError> for ApiError {
                 ApiError::Unavailable("Database unavailable, retry shortly".to_owned())
             }
             other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<AdminError> for ApiError {
+    fn from(err: AdminError) -> Self {
+        match err {
+            AdminError::Invalid(errors) => errors.into(),
+            AdminError::Forbidden(why) => ApiError::Forbidden(why),
+            AdminError::NotFound(what) => ApiError::NotFound(what.to_owned()),
+            AdminError::Conflict(why) => ApiError::Conflict(why),
+            AdminError::Repo(repo) => repo.into(),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<LoginError> for ApiError {
+    fn from(err: LoginError) -> Self {
+        match err {
+            LoginError::BadCredentials => ApiError::Unauthorized(err.to_string()),
+            LoginError::TenantInactive(status) => ApiError::Forbidden(format!("tenant {status}")),
+            LoginError::Repo(repo) => repo.into(),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<KeyError> for ApiError {
+    fn from(err: KeyError) -> Self {
+        match err {
+            KeyError::Repo(repo) => repo.into(),
+            conflict => ApiError::Conflict(conflict.to_string()),
+        }
+    }
+}
+
+impl From<DeskError> for ApiError {
+    fn from(err: DeskError) -> Self {
+        match err {
+            DeskError::Positions(cause) => ApiError::exchange("positions for hedging")(cause),
+            DeskError::Invalid(v) => v.into(),
+            DeskError::Key(key) => key.into(),
+            DeskError::Repo(repo) => repo.into(),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<EnsembleError> for ApiError {
+    fn from(err: EnsembleError) -> Self {
+        match err {
+            EnsembleError::Repo(repo) => repo.into(),
+            EnsembleError::Invalid(issues) => ApiError::Validation(
+                issues
+                    .into_iter()
+                    .map(|i| FieldError {
+                        field: i.field,
+                        message: i.message,
+                    })
+                    .collect(),
+            ),
+            EnsembleError::Conflict(message) => ApiError::Conflict(message),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<RegimeServiceError> for ApiError {
+    fn from(err: RegimeServiceError) -> Self {
+        match err {
+            RegimeServiceError::Repo(repo) => repo.into(),
+            RegimeServiceError::NoData => {
+                tracing::warn!("no market data for the regime universe");
+                ApiError::Unavailable("Failed to fetch market data for regime detection".to_owned())
+            }
+            other => {
+                tracing::warn!(cause = %other, "regime model failed");
+                ApiError::Unavailable("Failed to fetch market regime".to_owned())
+            }
         }
     }
 }
@@ -128,10 +261,13 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -165,6 +301,9 @@ impl ResponseError for ApiError {
         match self {
             ApiError::Unauthorized(_) => {
                 builder.insert_header((header::WWW_AUTHENTICATE, "Bearer error=\"invalid_token\""));
+            }
+            ApiError::MethodNotAllowed { allow } => {
+                builder.insert_header((header::ALLOW, allow.as_str()));
             }
             ApiError::TooManyRequests { retry_after } => {
                 builder.insert_header((header::RETRY_AFTER, retry_after.to_string()));

@@ -1,103 +1,50 @@
-//! AlphaPulse HTTP API on actix-web.
+//! AlphaPulse HTTP API on actix-web: routes, extraction, error mapping and the OpenAPI
+//! document. It holds no use case and builds no repository: the binary composes the
+//! services ([`Services`]) and hands them over; a handler extracts, calls one service method
+//! and maps the answer to a DTO.
 //!
-//! [`app`] builds the whole application (routes, middleware, JSON error handlers) from an
-//! [`AppState`]; the binary serves it and tests call it in process. Every route except the
-//! public allow-list ([`PUBLIC_ROUTES`]) takes a [`tenant_auth::TenantContext`], so it cannot
-//! run unauthenticated.
+//! - [`routing`]: each route declared once (`#[utoipa::path]` + [`route!`] with its
+//!   [`routing::Access`]); the router, the OpenAPI document and the route table come from it;
+//! - [`caller::Caller`]: the authenticated, authorised caller (a handler that takes it cannot
+//!   run unauthenticated or without the route's permission);
+//! - [`error::ApiError`]: every service error mapped to a status in one place.
 
+pub mod caller;
 pub mod error;
-pub mod health;
+pub mod extract;
 pub mod openapi;
-pub mod ops;
-pub mod password;
-pub mod principal;
+pub mod oplog;
+pub mod page;
 pub mod request_id;
 pub mod routes;
 pub mod routing;
 pub mod state;
 
 pub use error::{ApiError, ApiResult};
-pub use state::{AppState, AuthConfig, ExchangeSettings, Ports, SetupError};
-
-use routing::{RouteInfo, Routes};
+pub use routing::{Access, RouteInfo};
+pub use state::{AppState, HttpSettings, Services};
 
 use actix_web::{
     body::MessageBody,
     dev::{ServiceFactory, ServiceRequest, ServiceResponse},
-    web, App,
+    middleware::from_fn,
+    web, App, HttpResponse,
 };
 
-/// Routes reachable without a token (method, path).
-pub const PUBLIC_ROUTES: &[(&str, &str)] = &[
-    ("GET", "/health"),
-    ("GET", "/ready"),
-    ("GET", "/openapi.json"),
-    ("POST", "/token"),
-    ("POST", "/api/v1/auth/token"),
-];
-
-/// JSON and form extractor settings: malformed bodies are 400, bad fields 422, both with
-/// `detail`.
-fn extractor_config(cfg: &mut web::ServiceConfig) {
-    cfg.app_data(
-        web::JsonConfig::default()
-            .limit(256 * 1024)
-            .error_handler(|err, _req| {
-                use actix_web::error::JsonPayloadError;
-                let api = match &err {
-                    JsonPayloadError::Deserialize(de) if de.is_data() => {
-                        ApiError::invalid("body", de.to_string())
-                    }
-                    JsonPayloadError::ContentType => {
-                        ApiError::BadRequest("Content-Type must be application/json".to_owned())
-                    }
-                    other => ApiError::BadRequest(format!("Malformed JSON: {other}")),
-                };
-                api.into()
-            }),
-    )
-    .app_data(
-        web::FormConfig::default()
-            .limit(16 * 1024)
-            .error_handler(|err, _req| {
-                ApiError::BadRequest(format!("Malformed form: {err}")).into()
-            }),
-    )
-    .app_data(
-        web::QueryConfig::default()
-            .error_handler(|err, _req| ApiError::invalid("query", err.to_string()).into()),
-    )
-    .app_data(
-        web::PathConfig::default()
-            .error_handler(|err, _req| ApiError::NotFound(format!("Resource ({err})")).into()),
-    );
+/// Registers every route of the API and the extractor settings.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    extract::configure(cfg);
+    routes::all().register(cfg);
 }
 
-fn register(routes: &mut Routes<'_>) {
-    health::configure(routes);
-    openapi::configure(routes);
-    routes::auth::configure(routes);
-    routes::tenants::configure(routes);
-    routes::users::configure(routes);
-    routes::positions::configure(routes);
-    routes::regime::configure(routes);
-    routes::ensemble::configure(routes);
-    routes::hedging::configure(routes);
-}
-
-/// Registers every route of the API (and the extractor settings); returns the route table.
-pub fn configure(cfg: &mut web::ServiceConfig) -> Vec<RouteInfo> {
-    extractor_config(cfg);
-    let mut routes = Routes::new(cfg);
-    register(&mut routes);
-    routes.into_table()
-}
-
-/// Every registered route, read from the same registration code the app runs.
+/// Every declared route.
 pub fn route_table() -> Vec<RouteInfo> {
-    let mut table = Vec::new();
-    let _app = App::new().configure(|cfg| table = configure(cfg));
-    table
+    routes::all().table()
+}
+
+/// The OpenAPI document.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    openapi::document(&routes::all())
 }
 
 /// The complete application for `state`.
@@ -115,11 +62,10 @@ pub fn app(
     App::new()
         .app_data(web::Data::new(state.authenticator.clone()))
         .app_data(web::Data::new(state))
-        .configure(|cfg| {
-            configure(cfg);
-        })
+        .configure(configure)
         .default_service(web::to(|| async {
-            Err::<actix_web::HttpResponse, _>(ApiError::NotFound("Route".to_owned()))
+            Err::<HttpResponse, _>(ApiError::NotFound("Route".to_owned()))
         }))
+        .wrap(from_fn(oplog::log_outcome))
         .wrap(request_id::RequestId)
 }

@@ -1,99 +1,146 @@
-//! The OpenAPI 3.1 document, generated from the handlers' `#[utoipa::path]` annotations and
-//! the DTOs' `ToSchema` derives, served at `GET /openapi.json`.
+//! The OpenAPI 3.1 document, assembled from the route declarations ([`crate::routing`]):
+//! each handler's `#[utoipa::path]` operation, plus what every route of its kind can answer
+//! (401/403/503 for authenticated routes, 404 for paths with parameters, 400/413/415/422 for
+//! routes that take a body or parameters), its security and its permission.
 
-use actix_web::{http::Method, HttpResponse};
+use tenant_auth::Role;
 use utoipa::{
-    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
-    Modify, OpenApi,
+    openapi::{
+        path::{HttpMethod, Operation},
+        request_body::RequestBody,
+        security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme},
+        ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, Paths, Ref, RefOr, Response,
+        ResponseBuilder,
+    },
+    PartialSchema, ToSchema,
 };
 
-use crate::routing::Routes;
+use crate::{
+    error::{ErrorBody, FieldError},
+    routing::{Access, RouteInfo, Routes},
+};
 
-struct BearerAuth;
+fn error_response(description: &str) -> RefOr<Response> {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name(ErrorBody::name())))
+                .build(),
+        )
+        .build()
+        .into()
+}
 
-impl Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("JWT")
-                    .build(),
-            ),
-        );
+fn http_method(info: &RouteInfo) -> HttpMethod {
+    match info.method.as_str() {
+        "POST" => HttpMethod::Post,
+        "PUT" => HttpMethod::Put,
+        "PATCH" => HttpMethod::Patch,
+        "DELETE" => HttpMethod::Delete,
+        _ => HttpMethod::Get,
     }
 }
 
-/// The API description.
-#[derive(OpenApi)]
-#[openapi(
-    info(title = "AlphaPulse API", description = "Multi-tenant trading API. Every route but the probes, this document and login needs a bearer JWT."),
-    paths(
-        crate::health::health,
-        crate::health::ready,
-        crate::routes::auth::login_json,
-        crate::routes::auth::login_form,
-        crate::routes::tenants::list_tenants,
-        crate::routes::tenants::create_tenant,
-        crate::routes::tenants::get_tenant,
-        crate::routes::tenants::update_tenant,
-        crate::routes::tenants::delete_tenant,
-        crate::routes::users::list_users,
-        crate::routes::users::create_user,
-        crate::routes::users::update_user,
-        crate::routes::positions::spot_positions,
-        crate::routes::positions::futures_positions,
-        crate::routes::positions::position_metrics,
-        crate::routes::regime::current_regime,
-        crate::routes::regime::regime_history,
-        crate::routes::regime::regime_analysis,
-        crate::routes::regime::regime_alerts,
-        crate::routes::ensemble::create_ensemble,
-        crate::routes::ensemble::list_ensembles,
-        crate::routes::ensemble::register_agent,
-        crate::routes::ensemble::predict,
-        crate::routes::ensemble::ensemble_performance,
-        crate::routes::ensemble::ensemble_weights,
-        crate::routes::ensemble::optimize_weights,
-        crate::routes::ensemble::agent_rankings,
-        crate::routes::hedging::hedge_analysis,
-        crate::routes::hedging::execute_hedge,
-        crate::routes::hedging::close_hedges,
-    ),
-    components(schemas(
-        crate::error::ErrorBody,
-        crate::error::FieldError,
-        crate::routes::tenants::TenantResponse,
-        crate::routes::tenants::TenantPage,
-        crate::routes::tenants::CreateTenantRequest,
-        crate::routes::tenants::UpdateTenantRequest,
-        crate::routes::users::UserResponse,
-        crate::routes::users::UserPage,
-        crate::routes::users::CreateUserRequest,
-        crate::routes::users::UpdateUserRequest,
-    )),
-    modifiers(&BearerAuth),
-    security(("bearer" = []))
-)]
-#[derive(Debug)]
-pub struct ApiDoc;
-
-/// Registers `GET /openapi.json`.
-pub fn configure(routes: &mut Routes<'_>) {
-    routes.add(Method::GET, "/openapi.json", openapi_json);
+fn has_body(body: Option<&RequestBody>) -> bool {
+    body.is_some()
 }
 
-/// `GET /openapi.json`.
-pub async fn openapi_json() -> HttpResponse {
-    static DOC: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let body = DOC.get_or_init(|| {
-        ApiDoc::openapi()
-            .to_json()
-            .unwrap_or_else(|_| "{}".to_owned())
-    });
-    HttpResponse::Ok()
-        .content_type("application/json")
-        .body(body.as_str())
+/// Adds what the declaration implies to an operation.
+fn decorate(op: &mut Operation, info: &RouteInfo) {
+    let mut add = |status: &str, description: &str| {
+        op.responses
+            .responses
+            .entry(status.to_owned())
+            .or_insert_with(|| error_response(description));
+    };
+    let takes_body = has_body(op.request_body.as_ref());
+    let takes_params = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+    if takes_body {
+        add("400", "Malformed body");
+        add("413", "Body too large");
+        add("415", "Wrong Content-Type");
+    }
+    if takes_body || takes_params {
+        add("422", "Invalid field (listed in `errors`)");
+    }
+    if info.path.contains('{') {
+        add("404", "Unknown resource, or another tenant's");
+    }
+    match info.access {
+        Access::Public => {
+            op.security = Some(vec![SecurityRequirement::default()]);
+        }
+        Access::Requires(permission) => {
+            add(
+                "401",
+                "Missing, expired or invalid token; unknown or inactive user",
+            );
+            add(
+                "403",
+                "The role lacks the permission, or the tenant is suspended or cancelled",
+            );
+            add("503", "Database unavailable (`Retry-After`)");
+            op.security = Some(vec![SecurityRequirement::new(
+                "bearer",
+                Vec::<String>::new(),
+            )]);
+            let roles: Vec<&str> = Role::ALL
+                .iter()
+                .filter(|r| r.allows(permission))
+                .map(|r| r.as_str())
+                .collect();
+            let note = format!(
+                "Requires the permission `{permission}` (roles: {}).",
+                roles.join(", ")
+            );
+            op.description = Some(match op.description.take() {
+                Some(text) if !text.is_empty() => format!("{text}\n\n{note}"),
+                _ => note,
+            });
+        }
+    }
+}
+
+/// The document of `routes`.
+pub fn document(routes: &Routes) -> OpenApi {
+    let mut paths = Paths::new();
+    let mut schemas = vec![
+        (ErrorBody::name().into_owned(), ErrorBody::schema()),
+        (FieldError::name().into_owned(), FieldError::schema()),
+    ];
+    for spec in routes.specs() {
+        let mut op = spec.operation().clone();
+        decorate(&mut op, spec.info());
+        paths.add_path_operation(&spec.info().path, vec![http_method(spec.info())], op);
+        schemas.extend(spec.schemas().iter().cloned());
+    }
+    let mut components = utoipa::openapi::Components::new();
+    components.add_security_scheme(
+        "bearer",
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .bearer_format("JWT")
+                .build(),
+        ),
+    );
+    for (name, schema) in schemas {
+        components.schemas.insert(name, schema);
+    }
+    OpenApiBuilder::new()
+        .info(
+            InfoBuilder::new()
+                .title("AlphaPulse API")
+                .version(env!("CARGO_PKG_VERSION"))
+                .description(Some(
+                    "Multi-tenant trading API. Every route but the probes, this document and \
+                     login needs a bearer JWT; a tenant only ever sees its own data.",
+                ))
+                .build(),
+        )
+        .paths(paths)
+        .components(Some(components))
+        .build()
 }

@@ -3,19 +3,41 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::{tenant::string_enum, AuditId, TenantId, UserId};
+use crate::{AuditId, TenantId, UserId};
 
-string_enum!(
-    /// Whether the audited action succeeded.
-    AuditOutcome, "outcome" {
-        /// The action took effect.
-        Success => "success",
-        /// The action was attempted and failed.
-        Failure => "failure",
-        /// The action was refused (permission, validation).
-        Denied => "denied",
-    }
-);
+/// Whether the audited action succeeded.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+    strum::VariantNames,
+)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
+pub enum AuditOutcome {
+    /// The action took effect.
+    Success,
+    /// The action was attempted and failed.
+    Failure,
+    /// The action was refused (permission, validation).
+    Denied,
+}
+
+impl crate::TextEnum for AuditOutcome {
+    const FIELD: &'static str = "outcome";
+}
 
 /// An audit row to append.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,6 +56,36 @@ pub struct NewAuditEntry {
     pub request_id: Option<String>,
     /// Extra structured detail (never secrets).
     pub details: serde_json::Value,
+}
+
+/// What a service knows of an audit row before the change is made: who, what, why. The
+/// repository that makes the change turns it into a [`NewAuditEntry`] for the changed entity
+/// and appends it in the change's own transaction, so a change is never without its row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditNote {
+    /// The acting user (`None` for system jobs and the CLI).
+    pub user_id: Option<UserId>,
+    /// What is done, e.g. `user.create`.
+    pub action: String,
+    /// The request that causes it.
+    pub request_id: Option<String>,
+    /// Extra structured detail (never secrets).
+    pub details: serde_json::Value,
+}
+
+impl AuditNote {
+    /// The successful entry of this note for `target` (e.g. `user:<id>`) in `tenant_id`.
+    pub fn success(&self, tenant_id: TenantId, target: String) -> NewAuditEntry {
+        NewAuditEntry {
+            tenant_id,
+            user_id: self.user_id,
+            action: self.action.clone(),
+            target,
+            outcome: AuditOutcome::Success,
+            request_id: self.request_id.clone(),
+            details: self.details.clone(),
+        }
+    }
 }
 
 /// A stored audit row.

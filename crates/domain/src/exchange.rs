@@ -9,37 +9,103 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::{ports::Actor, tenant::string_enum, Candle, Symbol};
+use crate::{ports::Actor, Candle, Symbol};
 
-string_enum!(
-    /// Spot or USD-M futures.
-    Market, "market" {
-        /// Spot wallet.
-        Spot => "spot",
-        /// USD-margined perpetual futures.
-        Futures => "futures",
-    }
-);
+/// Spot or USD-M futures.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+    strum::VariantNames,
+)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
+pub enum Market {
+    /// Spot wallet.
+    Spot,
+    /// USD-margined perpetual futures.
+    Futures,
+}
 
-string_enum!(
-    /// Order side.
-    Side, "side" {
-        /// Buy.
-        Buy => "buy",
-        /// Sell.
-        Sell => "sell",
-    }
-);
+impl crate::TextEnum for Market {
+    const FIELD: &'static str = "market";
+}
 
-string_enum!(
-    /// Direction of a futures position.
-    PositionSide, "side" {
-        /// Long.
-        Long => "long",
-        /// Short.
-        Short => "short",
-    }
-);
+/// Order side.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+    strum::VariantNames,
+)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
+pub enum Side {
+    /// Buy.
+    Buy,
+    /// Sell.
+    Sell,
+}
+
+impl crate::TextEnum for Side {
+    const FIELD: &'static str = "side";
+}
+
+/// Direction of a futures position.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+    strum::VariantNames,
+)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
+pub enum PositionSide {
+    /// Long.
+    Long,
+    /// Short.
+    Short,
+}
+
+impl crate::TextEnum for PositionSide {
+    const FIELD: &'static str = "side";
+}
 
 /// A spot holding: quantity of one asset, valued against the quote asset (`USDT`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -10,17 +10,20 @@
 #![deny(missing_docs)]
 
 pub mod audit;
+pub mod decimal;
 pub mod error;
 pub mod exchange;
 pub mod ids;
 pub mod market;
 pub mod page;
 pub mod ports;
+pub mod principal;
 pub mod role;
 pub mod tenant;
+pub mod text_enum;
 pub mod user;
 
-pub use audit::{AuditEntry, AuditOutcome, NewAuditEntry};
+pub use audit::{AuditEntry, AuditNote, AuditOutcome, NewAuditEntry};
 pub use error::{RepoError, ValidationError};
 pub use exchange::{
     ExchangeClient, ExchangeError, FuturesPosition, Market, OrderAck, OrderRequest, PositionSide,
@@ -29,6 +32,8 @@ pub use exchange::{
 pub use ids::{AuditId, TenantId, UserId};
 pub use market::{Candle, Regime, Symbol};
 pub use page::{Page, PageRequest};
+pub use principal::Principal;
 pub use role::{Permission, Role};
 pub use tenant::{NewTenant, Slug, SubscriptionTier, Tenant, TenantPatch, TenantStatus};
+pub use text_enum::TextEnum;
 pub use user::{Email, NewUser, User, UserPatch};

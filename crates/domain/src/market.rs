@@ -6,10 +6,15 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::{tenant::string_enum, ValidationError};
+use crate::ValidationError;
 
 /// An exchange symbol such as `BTCUSDT`: 2-20 chars of `A-Z0-9`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "openapi",
+    derive(utoipa::ToSchema),
+    schema(value_type = String, pattern = "^[A-Z0-9]{2,20}$", example = "BTCUSDT")
+)]
 #[serde(try_from = "String", into = "String")]
 pub struct Symbol(String);
 
@@ -80,18 +85,40 @@ pub struct Candle {
     pub volume: Decimal,
 }
 
-string_enum!(
-    /// The market regimes the regime model distinguishes.
-    Regime, "regime_type" {
-        /// Rising prices, moderate volatility.
-        Bull => "bull",
-        /// Falling prices.
-        Bear => "bear",
-        /// No clear trend, low volatility.
-        Sideways => "sideways",
-        /// Sharp falls with very high volatility.
-        Crisis => "crisis",
-        /// Rebound after a crisis or bear phase, volatility still elevated.
-        Recovery => "recovery",
-    }
-);
+/// The market regimes the regime model distinguishes.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+    strum::VariantNames,
+)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
+pub enum Regime {
+    /// Rising prices, moderate volatility.
+    Bull,
+    /// Falling prices.
+    Bear,
+    /// No clear trend, low volatility.
+    Sideways,
+    /// Sharp falls with very high volatility.
+    Crisis,
+    /// Rebound after a crisis or bear phase, volatility still elevated.
+    Recovery,
+}
+
+impl crate::TextEnum for Regime {
+    const FIELD: &'static str = "regime_type";
+}

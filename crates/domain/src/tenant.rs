@@ -64,70 +64,94 @@ impl fmt::Display for Slug {
     }
 }
 
-macro_rules! string_enum {
-    ($(#[$meta:meta])* $name:ident, $field:literal { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::serde::Serialize, ::serde::Deserialize)]
-        #[serde(rename_all = "lowercase")]
-        pub enum $name {
-            $($(#[$vmeta])* $variant),+
-        }
+/// The JSON-schema pattern of a tenant name: no NUL, at least one character that is not ASCII
+/// whitespace. [`clean_name`] enforces exactly this (clients generated from the OpenAPI
+/// document and the server agree on what is valid).
+pub const NAME_PATTERN: &str = r"^[^\x00]*[^\x00\t\n\x0c\r ][^\x00]*$";
 
-        impl $name {
-            /// Every value, in declaration order.
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            /// The lowercase text stored in the database and JSON.
-            pub fn as_str(&self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-        }
-
-        impl ::std::fmt::Display for $name {
-            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl ::std::str::FromStr for $name {
-            type Err = $crate::ValidationError;
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                match s {
-                    $($text => Ok($name::$variant),)+
-                    _ => Err($crate::ValidationError::new(
-                        $field,
-                        format!("must be one of: {}", [$($text),+].join(", ")),
-                    )),
-                }
-            }
-        }
-    };
+/// Validates and cleans a tenant name: at most 255 characters as sent, no NUL, not blank;
+/// surrounding ASCII whitespace is removed.
+///
+/// # Errors
+/// A name that breaks one of these rules (field `name`).
+pub fn clean_name(raw: &str) -> Result<String, ValidationError> {
+    let trimmed = raw.trim_matches(|c: char| c.is_ascii_whitespace());
+    if raw.chars().count() > 255 || raw.contains('\0') || trimmed.is_empty() {
+        return Err(ValidationError::new(
+            "name",
+            "must be 1 to 255 characters, not blank, without NUL",
+        ));
+    }
+    Ok(trimmed.to_owned())
 }
-pub(crate) use string_enum;
 
-string_enum!(
-    /// The commercial plan of a tenant.
-    SubscriptionTier, "subscription_tier" {
-        /// Entry plan.
-        Starter => "starter",
-        /// Professional plan.
-        Pro => "pro",
-        /// Enterprise plan.
-        Enterprise => "enterprise",
-    }
-);
+/// The commercial plan of a tenant.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+    strum::VariantNames,
+)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
+pub enum SubscriptionTier {
+    /// Entry plan.
+    Starter,
+    /// Professional plan.
+    Pro,
+    /// Enterprise plan.
+    Enterprise,
+}
 
-string_enum!(
-    /// Lifecycle state; only `active` tenants may use the API.
-    TenantStatus, "status" {
-        /// Normal operation.
-        Active => "active",
-        /// Temporarily blocked (403 on every request); data kept.
-        Suspended => "suspended",
-        /// Closed (the API's delete); data kept.
-        Cancelled => "cancelled",
-    }
-);
+impl crate::TextEnum for SubscriptionTier {
+    const FIELD: &'static str = "subscription_tier";
+}
+
+/// Lifecycle state; only `active` tenants may use the API.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+    strum::VariantNames,
+)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
+pub enum TenantStatus {
+    /// Normal operation.
+    Active,
+    /// Temporarily blocked (403 on every request); data kept.
+    Suspended,
+    /// Closed (the API's delete); data kept.
+    Cancelled,
+}
+
+impl crate::TextEnum for TenantStatus {
+    const FIELD: &'static str = "status";
+}
 
 /// A tenant as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -203,16 +227,13 @@ mod tests {
     }
 
     #[test]
-    fn enums_parse_their_text_only() {
-        assert_eq!(
-            "pro".parse::<SubscriptionTier>().unwrap(),
-            SubscriptionTier::Pro
-        );
-        let err = "gold".parse::<SubscriptionTier>().unwrap_err();
-        assert_eq!(err.field, "subscription_tier");
-        assert!(err.message.contains("starter, pro, enterprise"));
-        for s in TenantStatus::ALL {
-            assert_eq!(s.as_str().parse::<TenantStatus>().unwrap(), *s);
+    fn names_are_trimmed_of_ascii_whitespace_only() {
+        assert_eq!(clean_name(" Acme \n").unwrap(), "Acme");
+        for bad in ["", "  \t", "a\0b", &"x".repeat(256)] {
+            assert_eq!(clean_name(bad).unwrap_err().field, "name", "{bad:?}");
         }
+        // Not ASCII whitespace: kept (and the schema pattern agrees).
+        assert_eq!(clean_name("\u{3000}").unwrap(), "\u{3000}");
+        assert_eq!(clean_name(&"x".repeat(255)).unwrap().len(), 255);
     }
 }

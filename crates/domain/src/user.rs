@@ -20,7 +20,7 @@ impl Email {
     pub fn parse(value: &str) -> Result<Self, ValidationError> {
         let value = value.trim().to_ascii_lowercase();
         let valid = value.len() <= 254
-            && !value.chars().any(char::is_whitespace)
+            && !value.chars().any(|c| c.is_whitespace() || c.is_control())
             && matches!(value.split_once('@'), Some((local, domain))
                 if !local.is_empty() && domain.contains('.') && !domain.starts_with('.')
                     && !domain.ends_with('.') && !domain.contains('@'));

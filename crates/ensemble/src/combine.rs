@@ -11,7 +11,9 @@
 
 use alphapulse_domain::ports::{Contribution, EnsembleMethod, SignalInput};
 
-use crate::{normalise, sign};
+use alphapulse_domain::ports::normalise_weights;
+
+use crate::sign;
 
 /// A combined prediction.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,7 +39,7 @@ pub fn combine(method: EnsembleMethod, inputs: &[(SignalInput, f64)]) -> Combine
         };
     }
     let raw: Vec<f64> = inputs.iter().map(|(_, w)| *w).collect();
-    let weights = normalise(&raw);
+    let weights = normalise_weights(&raw);
     let mean_confidence: f64 = inputs
         .iter()
         .zip(&weights)

@@ -11,12 +11,12 @@
 //!   agent has 2);
 //! - `equal`: `1 / n`.
 
-use std::{fmt, str::FromStr};
-
 use alphapulse_domain::ports::WeightSource;
 use serde::{Deserialize, Serialize};
 
-use crate::{normalise, performance::mean_std};
+use alphapulse_domain::ports::normalise_weights;
+
+use crate::performance::mean_std;
 
 /// Minimum weight of the `performance` method before the final renormalisation.
 pub const WEIGHT_FLOOR: f64 = 0.05;
@@ -28,8 +28,24 @@ pub const MIN_STD: f64 = 1e-3;
 pub const MIN_VARIANCE: f64 = 1e-12;
 
 /// How new weights are computed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+    strum::VariantNames,
+)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum OptimizeMethod {
     /// Softmax of recent risk-adjusted performance, with a floor.
     Performance,
@@ -39,23 +55,11 @@ pub enum OptimizeMethod {
     Equal,
 }
 
+impl alphapulse_domain::TextEnum for OptimizeMethod {
+    const FIELD: &'static str = "method";
+}
+
 impl OptimizeMethod {
-    /// Every method.
-    pub const ALL: [OptimizeMethod; 3] = [
-        OptimizeMethod::Performance,
-        OptimizeMethod::InverseVariance,
-        OptimizeMethod::Equal,
-    ];
-
-    /// The wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OptimizeMethod::Performance => "performance",
-            OptimizeMethod::InverseVariance => "inverse_variance",
-            OptimizeMethod::Equal => "equal",
-        }
-    }
-
     /// The weight-history source this method records.
     pub fn source(self) -> WeightSource {
         match self {
@@ -63,23 +67,6 @@ impl OptimizeMethod {
             OptimizeMethod::InverseVariance => WeightSource::InverseVariance,
             OptimizeMethod::Equal => WeightSource::Equal,
         }
-    }
-}
-
-impl fmt::Display for OptimizeMethod {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for OptimizeMethod {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|m| m.as_str() == s)
-            .ok_or_else(|| "must be one of: performance, inverse_variance, equal".to_owned())
     }
 }
 
@@ -113,22 +100,22 @@ pub fn optimize(method: OptimizeMethod, histories: &[Vec<f64>]) -> Vec<f64> {
         return Vec::new();
     }
     match method {
-        OptimizeMethod::Equal => normalise(&vec![1.0; n]),
+        OptimizeMethod::Equal => normalise_weights(&vec![1.0; n]),
         OptimizeMethod::Performance => {
             let scores: Vec<f64> = histories.iter().map(|h| score(h)).collect();
             let top = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
             let exp: Vec<f64> = scores.iter().map(|s| (s - top).exp()).collect();
-            let floored: Vec<f64> = normalise(&exp)
+            let floored: Vec<f64> = normalise_weights(&exp)
                 .into_iter()
                 .map(|w| w.max(WEIGHT_FLOOR))
                 .collect();
-            normalise(&floored)
+            normalise_weights(&floored)
         }
         OptimizeMethod::InverseVariance => {
             let variances: Vec<Option<f64>> = histories.iter().map(|h| variance(h)).collect();
             let known: Vec<f64> = variances.iter().flatten().copied().collect();
             if known.is_empty() {
-                return normalise(&vec![1.0; n]);
+                return normalise_weights(&vec![1.0; n]);
             }
             let fallback = known.iter().sum::<f64>() / known.len() as f64;
             let precision: Vec<f64> = variances
@@ -142,7 +129,7 @@ pub fn optimize(method: OptimizeMethod, histories: &[Vec<f64>]) -> Vec<f64> {
                     }
                 })
                 .collect();
-            normalise(&precision)
+            normalise_weights(&precision)
         }
     }
 }

@@ -87,6 +87,7 @@ impl Outcome {
 
 /// Performance statistics of a set of signals (JSON numbers; `null` where undefined).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Metrics {
     /// Signals considered.
     pub signals: u32,

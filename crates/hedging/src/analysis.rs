@@ -48,6 +48,7 @@ pub fn round_down(quantity: Decimal, step: Decimal) -> Decimal {
 
 /// What to do with an asset's short hedge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum HedgeAction {
     /// No short yet: sell futures.
@@ -62,13 +63,14 @@ pub enum HedgeAction {
 
 /// One recommended order.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Recommendation {
     /// Contract.
     pub symbol: Symbol,
     /// What to do.
     pub action: HedgeAction,
     /// Base quantity, a multiple of the step size.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "alphapulse_domain::decimal")]
     pub quantity: Decimal,
     /// Why.
     pub reason: String,
@@ -76,26 +78,27 @@ pub struct Recommendation {
 
 /// Exposure of one asset.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AssetExposure {
     /// Symbol.
     pub symbol: Symbol,
     /// Spot quantity held.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "alphapulse_domain::decimal")]
     pub spot_quantity: Decimal,
     /// Spot value.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "alphapulse_domain::decimal")]
     pub spot_value: Decimal,
     /// Short futures quantity.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "alphapulse_domain::decimal")]
     pub short_quantity: Decimal,
     /// Short futures notional.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "alphapulse_domain::decimal")]
     pub short_notional: Decimal,
     /// Long futures notional.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "alphapulse_domain::decimal")]
     pub long_notional: Decimal,
     /// Spot + long - short.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "alphapulse_domain::decimal")]
     pub net_exposure: Decimal,
     /// Short notional / spot value (0 without spot).
     pub hedge_ratio: f64,
@@ -103,15 +106,16 @@ pub struct AssetExposure {
 
 /// The analysis of `GET /api/v1/hedging/analysis`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HedgeAnalysis {
     /// Total spot value.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "alphapulse_domain::decimal")]
     pub spot_value: Decimal,
     /// Gross futures notional.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "alphapulse_domain::decimal")]
     pub futures_notional: Decimal,
     /// Spot + long - short notional.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "alphapulse_domain::decimal")]
     pub net_exposure: Decimal,
     /// Short notional on held assets / their spot value.
     pub hedge_ratio: f64,

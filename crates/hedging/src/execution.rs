@@ -17,6 +17,7 @@ use crate::{analysis::HedgeAction, FuturesPositionView, Recommendation};
 
 /// The outcome of one order.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderOutcome {
     /// Client order id (derived from the idempotency key).
     pub client_order_id: String,
@@ -25,17 +26,17 @@ pub struct OrderOutcome {
     /// `buy` or `sell`.
     pub side: Side,
     /// Base quantity.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "alphapulse_domain::decimal")]
     pub quantity: Decimal,
     /// Reduce-only (closing or reducing a short).
     pub reduce_only: bool,
     /// `planned` (dry run), `filled`, `new`, ... or `failed`.
     pub status: String,
     /// Average fill price.
-    #[serde(with = "rust_decimal::serde::str_option")]
+    #[serde(with = "alphapulse_domain::decimal::option")]
     pub fill_price: Option<Decimal>,
     /// Fee paid.
-    #[serde(with = "rust_decimal::serde::str_option")]
+    #[serde(with = "alphapulse_domain::decimal::option")]
     pub fee: Option<Decimal>,
     /// The venue's id.
     pub exchange_order_id: Option<String>,
@@ -48,7 +49,7 @@ pub fn order_id_prefix(idempotency_key: Option<&str>, scope: &str) -> String {
     match idempotency_key {
         Some(key) => {
             let digest = Sha256::digest(format!("{scope}\0{key}").as_bytes());
-            let hex: String = digest.iter().take(10).map(|b| format!("{b:02x}")).collect();
+            let hex = hex::encode(&digest[..10]);
             format!("h{hex}")
         }
         None => format!("r{}", &uuid::Uuid::new_v4().simple().to_string()[..20]),

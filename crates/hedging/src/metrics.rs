@@ -18,18 +18,19 @@ use alphapulse_domain::PositionSide;
 
 /// The metrics (quantities as decimal strings, the ratio as a number).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PositionMetrics {
     /// Spot value + futures unrealised PnL.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "alphapulse_domain::decimal")]
     pub total_value: Decimal,
     /// Spot value.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "alphapulse_domain::decimal")]
     pub spot_value: Decimal,
     /// Gross futures notional.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "alphapulse_domain::decimal")]
     pub futures_notional: Decimal,
     /// Spot + long notional - short notional.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "alphapulse_domain::decimal")]
     pub net_exposure: Decimal,
     /// Number of spot holdings.
     pub spot_count: usize,

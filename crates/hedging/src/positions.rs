@@ -14,53 +14,55 @@ pub const MAINTENANCE_MARGIN_RATE: Decimal = Decimal::from_parts(4, 0, 0, false,
 
 /// A spot holding valued at the current price (`GET /api/v1/positions/spot`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SpotPosition {
     /// Pair, e.g. `BTCUSDT`.
     pub symbol: Symbol,
     /// Quantity held.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "alphapulse_domain::decimal")]
     pub quantity: Decimal,
     /// Average acquisition price (the current price when the venue does not know it).
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "alphapulse_domain::decimal")]
     pub avg_price: Decimal,
     /// Latest price.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "alphapulse_domain::decimal")]
     pub current_price: Decimal,
     /// `quantity * current_price`.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "alphapulse_domain::decimal")]
     pub value: Decimal,
     /// `(current_price - avg_price) * quantity`.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "alphapulse_domain::decimal")]
     pub unrealized_pnl: Decimal,
 }
 
 /// A futures position valued at the mark price (`GET /api/v1/positions/futures`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FuturesPositionView {
     /// Contract.
     pub symbol: Symbol,
     /// `long` or `short`.
     pub side: PositionSide,
     /// Absolute size.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "alphapulse_domain::decimal")]
     pub quantity: Decimal,
     /// Entry price.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "alphapulse_domain::decimal")]
     pub entry_price: Decimal,
     /// Mark price.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "alphapulse_domain::decimal")]
     pub mark_price: Decimal,
     /// Leverage.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "alphapulse_domain::decimal")]
     pub leverage: Decimal,
     /// `quantity * mark_price`.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "alphapulse_domain::decimal")]
     pub notional: Decimal,
     /// Mark-to-market PnL, sign by side.
-    #[serde(with = "rust_decimal::serde::str")]
+    #[serde(with = "alphapulse_domain::decimal")]
     pub unrealized_pnl: Decimal,
     /// The venue's liquidation price, or an isolated-margin estimate.
-    #[serde(with = "rust_decimal::serde::str_option")]
+    #[serde(with = "alphapulse_domain::decimal::option")]
     pub liquidation_price: Option<Decimal>,
 }
 

@@ -120,3 +120,9 @@ impl Db {
         self.statement_timeout_ms
     }
 }
+
+impl alphapulse_domain::ports::Readiness for Db {
+    fn ping(&self) -> std::result::Result<(), alphapulse_domain::RepoError> {
+        Ok(Db::ping(self)?)
+    }
+}

@@ -66,6 +66,7 @@ pub fn regime_stats(
 
 /// One strategy of a regime playbook.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Strategy {
     /// Short name.
     pub name: String,
@@ -77,6 +78,7 @@ pub struct Strategy {
 
 /// Risk settings for a regime.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RiskAdjustments {
     /// Multiplier on normal position sizes (1 = normal).
     pub position_size_multiplier: f64,

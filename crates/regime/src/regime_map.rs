@@ -12,7 +12,7 @@ use std::{
     ops::{Index, IndexMut},
 };
 
-use alphapulse_domain::Regime;
+use alphapulse_domain::{Regime, TextEnum};
 use serde::{de::Deserializer, ser::SerializeMap, Deserialize, Serialize, Serializer};
 
 /// Number of regimes (the length of [`Regime::ALL`]).

@@ -1,7 +1,7 @@
 //! `alphapulse seed-demo [--json]`: idempotent demo data (tenants and users, then market data,
 //! paper accounts, positions and regime universes), then its credentials.
 
-use alphapulse_persistence::{PgAuditRepo, PgTenantRepo, PgUserRepo};
+use alphapulse_persistence::{PgTenantRepo, PgUserRepo};
 use anyhow::{Context, Result};
 
 use crate::{cli::SeedDemoArgs, database::Database, demo::Demo};
@@ -9,12 +9,8 @@ use crate::{cli::SeedDemoArgs, database::Database, demo::Demo};
 pub fn run(database: &Database, args: &SeedDemoArgs) -> Result<()> {
     let db = database.command_pool()?;
     super::migrate_pending(&db)?;
-    let (tenants, users, audit) = (
-        PgTenantRepo::new(db.clone()),
-        PgUserRepo::new(db.clone()),
-        PgAuditRepo::new(db.clone()),
-    );
-    let (data, counts) = Demo::new(&tenants, &users, &audit).seed()?;
+    let (tenants, users) = (PgTenantRepo::new(db.clone()), PgUserRepo::new(db.clone()));
+    let (data, counts) = Demo::new(&tenants, &users).seed()?;
     let market = crate::demo_market::seed_demo_market(&db, &data)
         .context("seeding the demo market data, accounts and positions")?;
     tracing::info!(

@@ -1,14 +1,17 @@
 //! `alphapulse serve [--demo]`: migrate, (demo data), serve until SIGINT/SIGTERM.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::{
+    net::{IpAddr, Ipv4Addr, SocketAddr},
+    time::Duration,
+};
 
 use actix_web::HttpServer;
-use alphapulse_api::{AppState, ExchangeSettings};
-use alphapulse_persistence::{Db, PgAuditRepo, PgTenantRepo, PgUserRepo};
+use alphapulse_persistence::{Db, PgTenantRepo, PgUserRepo};
 use anyhow::{Context, Result};
 
 use crate::{
     cli::{GlobalArgs, ServeArgs},
+    compose::{self, Settings},
     database::Database,
     demo::{self, Demo, DemoData},
     demo_market::seed_demo_market,
@@ -28,12 +31,12 @@ pub fn run(global: &GlobalArgs, database: &Database, args: &ServeArgs) -> Result
     let db = database.pool(global)?;
     super::migrate_pending(&db)?;
     let demo_data = if args.demo { prepare_demo(&db)? } else { None };
-    let exchange = ExchangeSettings {
+    let settings = Settings {
         cipher,
-        ..ExchangeSettings::default()
+        principal_ttl: Duration::from_secs(args.principal_ttl_seconds),
+        ..Settings::new(auth.config)
     };
-    let state = AppState::with_exchange(db, auth.config, exchange)
-        .context("building the application state")?;
+    let state = compose::app_state(&db, &settings).context("building the application state")?;
 
     actix_web::rt::System::new().block_on(async move {
         let server = HttpServer::new(move || alphapulse_api::app(state.clone()))
@@ -58,12 +61,8 @@ pub fn run(global: &GlobalArgs, database: &Database, args: &ServeArgs) -> Result
 /// `--demo`: loads the demo data into a database without tenants; on a database that already
 /// has tenants, loads nothing and returns the demo credentials only if they still work.
 fn prepare_demo(db: &Db) -> Result<Option<DemoData>> {
-    let (tenants, users, audit) = (
-        PgTenantRepo::new(db.clone()),
-        PgUserRepo::new(db.clone()),
-        PgAuditRepo::new(db.clone()),
-    );
-    let demo = Demo::new(&tenants, &users, &audit);
+    let (tenants, users) = (PgTenantRepo::new(db.clone()), PgUserRepo::new(db.clone()));
+    let demo = Demo::new(&tenants, &users);
     if demo.database_is_empty()? {
         let (data, counts) = demo.seed().context("loading the demo data")?;
         tracing::info!(

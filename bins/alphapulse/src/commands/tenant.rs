@@ -1,14 +1,14 @@
 //! `alphapulse tenant create|list|suspend|activate`: platform administration through the
-//! tenant repository. Changes are written to the audit log of the platform tenant (user none,
-//! the CLI acts as the system).
+//! tenant repository. Each change appends its audit row (user none, `source: cli`) under the
+//! changed tenant in the change's own transaction.
 
 use alphapulse_domain::{
-    ports::{AuditRepo, TenantFilter, TenantRepo},
+    ports::{TenantFilter, TenantRepo},
     tenant::PLATFORM_SLUG,
-    AuditOutcome, NewAuditEntry, NewTenant, PageRequest, RepoError, Slug, Tenant, TenantId,
-    TenantPatch, TenantStatus,
+    AuditNote, NewTenant, PageRequest, RepoError, Slug, Tenant, TenantId, TenantPatch,
+    TenantStatus, TextEnum,
 };
-use alphapulse_persistence::{PgAuditRepo, PgTenantRepo};
+use alphapulse_persistence::PgTenantRepo;
 use anyhow::{anyhow, bail, Context, Result};
 
 use crate::{
@@ -20,8 +20,7 @@ pub fn run(database: &Database, action: &TenantAction) -> Result<()> {
     let db = database.command_pool()?;
     super::require_migrated(&db)?;
     let admin = Admin {
-        tenants: PgTenantRepo::new(db.clone()),
-        audit: PgAuditRepo::new(db),
+        tenants: PgTenantRepo::new(db),
     };
     match action {
         TenantAction::Create(args) => admin.create(args),
@@ -33,7 +32,6 @@ pub fn run(database: &Database, action: &TenantAction) -> Result<()> {
 
 struct Admin {
     tenants: PgTenantRepo,
-    audit: PgAuditRepo,
 }
 
 impl Admin {
@@ -47,21 +45,20 @@ impl Admin {
             max_api_calls_per_day: args.max_api_calls_per_day,
             metadata: None,
         };
-        let tenant = match self.tenants.create(new) {
+        let note = cli_note(
+            "tenant.create",
+            serde_json::json!({
+                "slug": slug,
+                "name": args.name,
+                "subscription_tier": args.tier,
+                "max_users": args.max_users,
+            }),
+        );
+        let tenant = match self.tenants.create(new, &note) {
             Ok(tenant) => tenant,
             Err(RepoError::Conflict(_)) => bail!("a tenant with slug {slug} already exists"),
             Err(e) => return Err(e).context("creating the tenant"),
         };
-        self.record(
-            "tenant.create",
-            &tenant,
-            serde_json::json!({
-                "slug": tenant.slug,
-                "name": tenant.name,
-                "subscription_tier": tenant.subscription_tier,
-                "max_users": tenant.max_users,
-            }),
-        )?;
         tracing::info!(tenant_id = %tenant.id, slug = %tenant.slug, "created tenant");
         if args.json {
             println!(
@@ -132,20 +129,19 @@ impl Admin {
             status: Some(status),
             ..TenantPatch::default()
         };
-        let updated = self
-            .tenants
-            .update(tenant.id, patch)
-            .with_context(|| format!("updating tenant {}", tenant.slug))?;
         let action = match status {
             TenantStatus::Active => "tenant.activate",
             TenantStatus::Suspended => "tenant.suspend",
             TenantStatus::Cancelled => "tenant.cancel",
         };
-        self.record(
+        let note = cli_note(
             action,
-            &updated,
-            serde_json::json!({ "slug": updated.slug, "from": before, "to": status }),
-        )?;
+            serde_json::json!({ "slug": tenant.slug, "from": before, "to": status }),
+        );
+        let updated = self
+            .tenants
+            .update(tenant.id, patch, &note)
+            .with_context(|| format!("updating tenant {}", tenant.slug))?;
         tracing::info!(tenant_id = %updated.id, slug = %updated.slug, from = %before, to = %status, "tenant status changed");
         println!("tenant {} ({}) is now {status}", updated.slug, updated.id);
         if status != TenantStatus::Active {
@@ -170,30 +166,18 @@ impl Admin {
             .with_context(|| format!("looking up tenant {slug}"))?
             .with_context(|| format!("no tenant with slug {slug}"))
     }
+}
 
-    /// Appends the audit row of a platform action (in the platform tenant's log).
-    fn record(&self, action: &str, tenant: &Tenant, details: serde_json::Value) -> Result<()> {
-        let slug = Slug::parse(PLATFORM_SLUG).map_err(|e| anyhow!(e))?;
-        let platform = self
-            .tenants
-            .find_by_slug(&slug)
-            .context("looking up the platform tenant")?
-            .context("the platform tenant is missing")?;
-        let mut details = details;
-        if let Some(map) = details.as_object_mut() {
-            map.insert("source".to_owned(), serde_json::Value::from("cli"));
-        }
-        self.audit
-            .append(NewAuditEntry {
-                tenant_id: platform.id,
-                user_id: None,
-                action: action.to_owned(),
-                target: format!("tenant:{}", tenant.id),
-                outcome: AuditOutcome::Success,
-                request_id: None,
-                details,
-            })
-            .with_context(|| format!("writing the {action} audit row"))?;
-        Ok(())
+/// The audit note of a CLI action (no user; `source: cli` in the details). The repository
+/// appends it under the changed tenant in the change's own transaction.
+fn cli_note(action: &str, mut details: serde_json::Value) -> AuditNote {
+    if let Some(map) = details.as_object_mut() {
+        map.insert("source".to_owned(), serde_json::Value::from("cli"));
+    }
+    AuditNote {
+        user_id: None,
+        action: action.to_owned(),
+        request_id: None,
+        details,
     }
 }

@@ -1,74 +1,94 @@
 //! Login: `POST /api/v1/auth/token` (JSON) and its OAuth2 password-grant twin `POST /token`
-//! (form: `username` = e-mail, `password`). Both public, rate-limited per client address, and
-//! answering unknown e-mail and wrong password with the same 401 after the same argon2 work.
+//! (form: `username` = e-mail, `password`). Both public and rate-limited per client address;
+//! the use case (equal work and answers for unknown e-mail and wrong password) is
+//! [`alphapulse_admin::Login`].
 
-use actix_web::{
-    http::{header, Method},
-    web, HttpRequest, HttpResponse,
-};
-use alphapulse_domain::{Email, TenantStatus};
+use actix_web::{http::header, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
-use tenant_auth::{Role, TenantContext};
 
 use crate::{
     error::{ApiError, ApiResult},
-    ops::blocking,
-    password::{dummy_hash, verify_password},
-    routing::Routes,
+    route,
+    routing::{Access, Routes},
     AppState,
 };
 
+/// Declares the login routes.
+pub fn declare(routes: &mut Routes) {
+    routes
+        .add(route!(Access::Public, login_json))
+        .add(route!(Access::Public, login_form));
+}
+
 /// JSON login body.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct LoginRequest {
     /// Login e-mail.
+    #[schema(example = "admin@acme-capital.demo")]
     pub email: String,
     /// Password.
     pub password: String,
 }
 
+impl std::fmt::Debug for LoginRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginRequest")
+            .field("email", &self.email)
+            .finish_non_exhaustive()
+    }
+}
+
 /// OAuth2 password-grant form.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct LoginForm {
     /// The e-mail (OAuth2 calls it `username`).
     pub username: String,
     /// Password.
     pub password: String,
     /// `password` when sent (other grants are refused).
+    #[schema(value_type = Option<GrantType>)]
     pub grant_type: Option<String>,
 }
 
+impl std::fmt::Debug for LoginForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginForm")
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The only grant type supported.
+#[derive(Debug, utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum GrantType {
+    /// Resource owner password credentials.
+    Password,
+}
+
 /// A successful login.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[allow(missing_debug_implementations)] // it holds a live token: never printed
 pub struct TokenResponse {
     /// The signed JWT.
     pub access_token: String,
     /// Always `bearer`.
+    #[schema(example = "bearer")]
     pub token_type: &'static str,
     /// Seconds until it expires.
     pub expires_in: u64,
 }
 
-const BAD_CREDENTIALS: &str = "invalid email or password";
-
-/// Registers the login routes.
-pub fn configure(routes: &mut Routes<'_>) {
-    routes
-        .add(Method::POST, "/api/v1/auth/token", login_json)
-        .add(Method::POST, "/token", login_form);
-}
-
 /// Exchanges e-mail and password for an access token.
-#[utoipa::path(
-    post, path = "/api/v1/auth/token", tag = "auth", security(),
+#[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth",
     request_body = LoginRequest,
     responses(
         (status = 200, body = TokenResponse),
         (status = 401, description = "Unknown e-mail or wrong password", body = crate::error::ErrorBody),
         (status = 403, description = "Tenant suspended or cancelled", body = crate::error::ErrorBody),
-        (status = 429, description = "Too many attempts from this address", body = crate::error::ErrorBody)
-    )
-)]
+        (status = 429, description = "Too many attempts from this address", body = crate::error::ErrorBody),
+        (status = 503, description = "Database unavailable", body = crate::error::ErrorBody)
+    ))]
 pub async fn login_json(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -79,15 +99,15 @@ pub async fn login_json(
 }
 
 /// The same login in OAuth2 password-grant form (`application/x-www-form-urlencoded`).
-#[utoipa::path(
-    post, path = "/token", tag = "auth", security(),
+#[utoipa::path(post, path = "/token", tag = "auth",
     request_body(content = LoginForm, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, body = TokenResponse),
-        (status = 401, body = crate::error::ErrorBody),
-        (status = 429, body = crate::error::ErrorBody)
-    )
-)]
+        (status = 401, description = "Unknown e-mail or wrong password", body = crate::error::ErrorBody),
+        (status = 403, description = "Tenant suspended or cancelled", body = crate::error::ErrorBody),
+        (status = 429, description = "Too many attempts from this address", body = crate::error::ErrorBody),
+        (status = 503, description = "Database unavailable", body = crate::error::ErrorBody)
+    ))]
 pub async fn login_form(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -124,51 +144,14 @@ async fn login(
             retry_after: wait.as_secs().max(1),
         });
     }
-    let users = state.users.clone();
-    let found = match Email::parse(&email) {
-        Ok(email) => blocking(move || users.find_credentials(&email)).await?,
-        Err(_) => None,
-    };
-    // Always run one argon2 verification, so timing does not reveal known e-mails.
-    let (hash, candidate) = match found {
-        Some(creds) => (creds.password_hash.clone(), Some(creds.user)),
-        None => (dummy_hash().to_owned(), None),
-    };
-    let matches = web::block(move || verify_password(&password, &hash)).await?;
-    let user = match candidate {
-        Some(user) if matches && user.active => user,
-        _ => {
-            tracing::info!("login refused");
-            return Err(ApiError::Unauthorized(BAD_CREDENTIALS.to_owned()));
-        }
-    };
-    let tenants = state.tenants.clone();
-    let tenant = blocking(move || tenants.get(user.tenant_id)).await?;
-    if tenant.status != TenantStatus::Active {
-        return Err(ApiError::Forbidden(format!("tenant {}", tenant.status)));
-    }
-    let role: Role = user.role;
-    let token = state.issuer.issue(
-        user.id.as_uuid(),
-        user.tenant_id.as_uuid(),
-        role,
-        state.token_ttl,
-    )?;
-    let ctx = TenantContext {
-        tenant_id: user.tenant_id.as_uuid(),
-        user_id: user.id.as_uuid(),
-        role,
-    };
-    tracing::info!(
-        "[Tenant: {}] [User: {}] login succeeded",
-        ctx.tenant_id,
-        ctx.user_id
-    );
+    let service = state.login.clone();
+    let span = tracing::Span::current();
+    let token = web::block(move || span.in_scope(|| service.login(&email, &password))).await??;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(TokenResponse {
-            access_token: token,
+            access_token: token.access_token,
             token_type: "bearer",
-            expires_in: state.token_ttl.as_secs(),
+            expires_in: token.expires_in,
         }))
 }

@@ -1,93 +1,57 @@
-//! `/api/v1/ensemble/...` (seed 001): the tenant's AI-agent ensembles.
-//!
-//! Reads need any tenant role (`ReadTenantData`); changes (create, register an agent,
-//! predict, optimise weights) need `admin` or `trader` (`Trade`), so a viewer gets 403. An
-//! ensemble of another tenant is 404 on every `{id}` route: each query runs in the caller's
-//! tenant scope (row-level security) and filters by the tenant as well. Every change writes
-//! its audit row in the change's own transaction (see `alphapulse_ensemble::service`).
-//! Validation errors are 422 with the offending fields (`signals[1].agent_id`); a signal of
-//! an agent not registered in the ensemble is one of them.
+//! `/api/v1/ensemble/...` (seed 001): the tenant's AI-agent ensembles. Reads need any tenant
+//! role; changes need `admin` or `trader`. Another tenant's ensemble is 404 on every `{id}`
+//! route. The use cases, validation and audit rows are
+//! [`alphapulse_ensemble::EnsembleService`]'s.
 
 use std::collections::BTreeMap;
 
-use actix_web::{http::Method, web, HttpResponse};
-use alphapulse_domain::{
-    ports::{Contribution, Ensemble, StoredPrediction},
-    PageRequest,
-};
+use actix_web::{web, HttpResponse};
+use alphapulse_domain::ports::{Contribution, Ensemble, EnsembleMethod, StoredPrediction};
 use alphapulse_ensemble::{
-    CreateEnsemble, EnsembleError, OptimizeWeights, Predict, RegisterAgent, SignalIn,
+    service::{AgentRanking, EnsemblePerformance},
+    CreateEnsemble, OptimizeMethod, OptimizeWeights, Predict, RegisterAgent, SignalIn,
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
-use tenant_auth::{Permission, TenantContext};
+use serde_json::Value;
 use uuid::Uuid;
 
 use crate::{
-    error::{ApiError, ApiResult, ErrorBody, FieldError},
-    ops::{actor, blocking_with, logged},
-    request_id,
-    routing::Routes,
+    caller::Caller,
+    error::ApiResult,
+    page::{PageOf, PageQuery},
+    route,
+    routing::{Access, Routes},
     AppState,
 };
 
-/// Registers the ensemble routes.
-pub fn configure(routes: &mut Routes<'_>) {
+/// Declares the ensemble routes.
+pub fn declare(routes: &mut Routes) {
     routes
-        .add(Method::GET, "/api/v1/ensemble", list_ensembles)
-        .add(Method::POST, "/api/v1/ensemble/create", create_ensemble)
-        .add(
-            Method::GET,
-            "/api/v1/ensemble/agent-rankings",
-            agent_rankings,
-        )
-        .add(
-            Method::POST,
-            "/api/v1/ensemble/{id}/register-agent",
-            register_agent,
-        )
-        .add(Method::POST, "/api/v1/ensemble/{id}/predict", predict)
-        .add(
-            Method::GET,
-            "/api/v1/ensemble/{id}/performance",
-            ensemble_performance,
-        )
-        .add(
-            Method::GET,
-            "/api/v1/ensemble/{id}/weights",
-            ensemble_weights,
-        )
-        .add(
-            Method::POST,
-            "/api/v1/ensemble/{id}/optimize-weights",
-            optimize_weights,
-        );
+        .add(route!(Access::READ, list_ensembles))
+        .add(route!(Access::TRADE, create_ensemble))
+        .add(route!(Access::READ, get_agent_rankings))
+        .add(route!(Access::TRADE, register_ensemble_agent))
+        .add(route!(Access::TRADE, predict_with_ensemble))
+        .add(route!(Access::READ, get_ensemble_performance))
+        .add(route!(Access::READ, get_ensemble_weights))
+        .add(route!(Access::TRADE, optimize_ensemble_weights));
 }
 
-fn failure(err: EnsembleError) -> ApiError {
-    match err {
-        EnsembleError::Repo(repo) => repo.into(),
-        EnsembleError::Invalid(issues) => ApiError::Validation(
-            issues
-                .into_iter()
-                .map(|i| FieldError {
-                    field: i.field,
-                    message: i.message,
-                })
-                .collect(),
-        ),
-        EnsembleError::Conflict(message) => ApiError::Conflict(message),
-        other => ApiError::Internal(other.to_string()),
-    }
-}
+const ID: &str = "Ensemble id";
 
 /// Body of `POST /api/v1/ensemble/create`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct CreateEnsembleRequest {
-    /// 1 to 100 characters.
+    /// 1 to 100 characters, not blank.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00]*[^\x00\t\n\x0c\r ][^\x00]*$"
+    )]
     pub name: String,
-    /// `weighted_average`, `majority_vote` or `confidence_weighted`.
+    /// How the agents' signals are combined.
+    #[schema(value_type = EnsembleMethod)]
     pub method: String,
     /// Free-form settings (a JSON object, default `{}`).
     #[schema(value_type = Option<Object>)]
@@ -102,7 +66,7 @@ pub struct CreatedEnsemble {
     /// Its name.
     pub name: String,
     /// Its method.
-    pub method: String,
+    pub method: EnsembleMethod,
     /// Creation time.
     pub created_at: DateTime<Utc>,
 }
@@ -114,8 +78,8 @@ pub struct EnsembleResponse {
     pub id: Uuid,
     /// Name.
     pub name: String,
-    /// `weighted_average`, `majority_vote` or `confidence_weighted`.
-    pub method: String,
+    /// How signals are combined.
+    pub method: EnsembleMethod,
     /// Free-form settings.
     #[schema(value_type = Object)]
     pub config: Value,
@@ -136,7 +100,7 @@ impl From<Ensemble> for EnsembleResponse {
         Self {
             id: e.id,
             name: e.name,
-            method: e.method.to_string(),
+            method: e.method,
             config: e.config,
             weights_version: e.weights_version,
             agent_count: e.agent_count,
@@ -147,33 +111,17 @@ impl From<Ensemble> for EnsembleResponse {
     }
 }
 
-/// One page of ensembles.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct EnsemblePage {
-    /// The ensembles of this page, newest first.
-    pub items: Vec<EnsembleResponse>,
-    /// Pass as `cursor` for the next page; `null` on the last page.
-    pub next_cursor: Option<String>,
-}
-
-/// Query of the ensemble list.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ListQuery {
-    /// Page size, 1..=500 (default 50).
-    pub limit: Option<u32>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-}
-
 /// Body of `POST /api/v1/ensemble/{id}/register-agent`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct RegisterAgentRequest {
     /// 1 to 64 of `A-Z a-z 0-9 _ - . :`, unique in the ensemble.
+    #[schema(pattern = "^[A-Za-z0-9_.:-]{1,64}$")]
     pub agent_id: String,
     /// Kind of agent (`technical`, `sentiment`, ...), same characters.
+    #[schema(pattern = "^[A-Za-z0-9_.:-]{1,64}$")]
     pub agent_type: String,
     /// Weight relative to an average registered agent, `(0, 100]` (default 1).
+    #[schema(exclusive_minimum = 0.0, maximum = 100.0)]
     pub initial_weight: Option<f64>,
 }
 
@@ -187,6 +135,7 @@ pub struct RegisteredAgent {
     /// Its type.
     pub agent_type: String,
     /// `registered`.
+    #[schema(example = "registered")]
     pub status: &'static str,
     /// Its weight after renormalisation.
     pub weight: f64,
@@ -200,10 +149,13 @@ pub struct RegisteredAgent {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct SignalRequest {
     /// A registered agent of the ensemble.
+    #[schema(pattern = "^[A-Za-z0-9_.:-]{1,64}$")]
     pub agent_id: String,
-    /// Direction and strength, `-1..=1`.
+    /// Direction and strength.
+    #[schema(minimum = -1.0, maximum = 1.0)]
     pub signal: f64,
-    /// Confidence, `0..=1`.
+    /// Confidence.
+    #[schema(minimum = 0.0, maximum = 1.0)]
     pub confidence: f64,
 }
 
@@ -211,8 +163,10 @@ pub struct SignalRequest {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct PredictRequest {
     /// The instrument, e.g. `BTCUSDT`.
+    #[schema(pattern = "^[A-Za-z0-9]{2,20}$")]
     pub symbol: String,
     /// 1 to 100 signals, one per agent.
+    #[schema(min_items = 1, max_items = 100)]
     pub signals: Vec<SignalRequest>,
 }
 
@@ -299,9 +253,11 @@ pub struct WeightsResponse {
 /// Body of `POST /api/v1/ensemble/{id}/optimize-weights`.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct OptimizeWeightsRequest {
-    /// `performance`, `inverse_variance` or `equal`.
+    /// How to compute the new weights.
+    #[schema(value_type = OptimizeMethod)]
     pub method: String,
     /// Recent predictions to learn from, 1..=1000 (default 100).
+    #[schema(minimum = 1, maximum = 1000)]
     pub lookback: Option<i64>,
 }
 
@@ -311,7 +267,7 @@ pub struct OptimizedWeights {
     /// The ensemble.
     pub ensemble_id: Uuid,
     /// The method used.
-    pub method: String,
+    pub method: OptimizeMethod,
     /// Predictions looked back on.
     pub lookback: u32,
     /// The new weights version.
@@ -326,303 +282,250 @@ pub struct OptimizedWeights {
     pub evaluated: BTreeMap<String, u32>,
 }
 
-/// Query of the performance and rankings routes.
+/// Query of the performance route.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct LookbackQuery {
-    /// Performance: newest predictions considered, 1..=5000 (default 500). Rankings: newest
-    /// agent signals considered, 1..=20000 (default 5000).
+pub struct PerformanceQuery {
+    /// Newest predictions considered, 1..=5000 (default 500).
+    #[param(minimum = 1, maximum = 5000)]
     pub lookback: Option<i64>,
+}
+
+/// Query of the rankings route.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RankingsQuery {
+    /// Newest agent signals considered, 1..=20000 (default 5000).
+    #[param(minimum = 1, maximum = 20000)]
+    pub lookback: Option<i64>,
+}
+
+/// An ensemble's performance report.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PerformanceResponse {
+    /// The ensemble.
+    pub ensemble_id: Uuid,
+    /// The report.
+    #[serde(flatten)]
+    pub report: EnsemblePerformance,
+}
+
+/// The tenant's agents ranked.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RankingsResponse {
+    /// Newest signals considered.
+    pub lookback: i64,
+    /// Best first.
+    pub rankings: Vec<AgentRanking>,
 }
 
 /// Creates an ensemble (201 `{ensemble_id, ...}`); audited.
 #[utoipa::path(post, path = "/api/v1/ensemble/create", tag = "ensemble",
     request_body = CreateEnsembleRequest,
-    responses(
-        (status = 201, body = CreatedEnsemble),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, description = "Viewer (needs admin or trader)", body = ErrorBody),
-        (status = 422, body = ErrorBody)
-    ))]
+    responses((status = 201, body = CreatedEnsemble)))]
 pub async fn create_ensemble(
-    ctx: TenantContext,
+    caller: Caller,
     state: web::Data<AppState>,
     body: web::Json<CreateEnsembleRequest>,
 ) -> ApiResult<HttpResponse> {
-    logged(&ctx, "create ensemble", async {
-        ctx.require(Permission::Trade)?;
-        let body = body.into_inner();
-        let input = CreateEnsemble {
-            name: body.name,
-            method: body.method,
-            config: body.config,
-        };
-        let (service, actor, request) =
-            (state.ensembles.clone(), actor(&ctx), request_id::current());
-        let created = blocking_with(
-            move || service.create(&actor, Some(&request), input),
-            failure,
-        )
+    let body = body.into_inner();
+    let input = CreateEnsemble {
+        name: body.name,
+        method: body.method,
+        config: body.config,
+    };
+    let service = state.ensembles.clone();
+    let created = caller
+        .run(move |p| service.create(&p.actor(), p.request_id.as_deref(), input))
         .await?;
-        tracing::info!(
-            "[Tenant: {}] [User: {}] ensemble created: {}",
-            ctx.tenant_id,
-            ctx.user_id,
-            created.id
-        );
-        Ok(HttpResponse::Created().json(CreatedEnsemble {
-            ensemble_id: created.id,
-            name: created.name,
-            method: created.method.to_string(),
-            created_at: created.created_at,
-        }))
-    })
-    .await
+    Ok(HttpResponse::Created().json(CreatedEnsemble {
+        ensemble_id: created.id,
+        name: created.name,
+        method: created.method,
+        created_at: created.created_at,
+    }))
 }
 
 /// The tenant's ensembles, newest first, paginated.
-#[utoipa::path(get, path = "/api/v1/ensemble", tag = "ensemble", params(ListQuery),
-    responses(
-        (status = 200, body = EnsemblePage),
-        (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)
-    ))]
+#[utoipa::path(get, path = "/api/v1/ensemble", tag = "ensemble", params(PageQuery),
+    responses((status = 200, body = PageOf<EnsembleResponse>)))]
 pub async fn list_ensembles(
-    ctx: TenantContext,
+    caller: Caller,
     state: web::Data<AppState>,
-    query: web::Query<ListQuery>,
-) -> ApiResult<web::Json<EnsemblePage>> {
-    logged(&ctx, "list ensembles", async {
-        ctx.require(Permission::ReadTenantData)?;
-        let query = query.into_inner();
-        let page = PageRequest::new(query.limit, query.cursor)?;
-        let (service, actor) = (state.ensembles.clone(), actor(&ctx));
-        let page = blocking_with(move || service.list(&actor, &page), failure).await?;
-        Ok(web::Json(EnsemblePage {
-            items: page.items.into_iter().map(Into::into).collect(),
-            next_cursor: page.next_cursor,
-        }))
-    })
-    .await
+    page: web::Query<PageQuery>,
+) -> ApiResult<web::Json<PageOf<EnsembleResponse>>> {
+    let (service, page) = (state.ensembles.clone(), page.into_inner());
+    let page = caller
+        .run(move |p| {
+            let page = page.request().map_err(alphapulse_domain::RepoError::from)?;
+            service.list(&p.actor(), &page)
+        })
+        .await?;
+    Ok(web::Json(PageOf::of(page)))
 }
 
 /// Registers an agent in the ensemble (201); the weights are renormalised as a new version.
 #[utoipa::path(post, path = "/api/v1/ensemble/{id}/register-agent", tag = "ensemble",
-    params(("id" = Uuid, Path, description = "Ensemble id")),
+    params(("id" = Uuid, Path, description = ID)),
     request_body = RegisterAgentRequest,
     responses(
         (status = 201, body = RegisteredAgent),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody),
-        (status = 404, description = "Unknown ensemble (or another tenant's)", body = ErrorBody),
-        (status = 409, description = "Agent already registered", body = ErrorBody),
-        (status = 422, body = ErrorBody)
+        (status = 409, description = "Agent already registered", body = crate::error::ErrorBody)
     ))]
-pub async fn register_agent(
-    ctx: TenantContext,
+pub async fn register_ensemble_agent(
+    caller: Caller,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     body: web::Json<RegisterAgentRequest>,
 ) -> ApiResult<HttpResponse> {
-    logged(&ctx, "register ensemble agent", async {
-        ctx.require(Permission::Trade)?;
-        let (id, body) = (id.into_inner(), body.into_inner());
-        let input = RegisterAgent {
-            agent_id: body.agent_id,
-            agent_type: body.agent_type,
-            initial_weight: body.initial_weight,
-        };
-        let (service, actor, request) =
-            (state.ensembles.clone(), actor(&ctx), request_id::current());
-        let done = blocking_with(
-            move || service.register_agent(&actor, Some(&request), id, input),
-            failure,
-        )
+    let (id, body) = (id.into_inner(), body.into_inner());
+    let input = RegisterAgent {
+        agent_id: body.agent_id,
+        agent_type: body.agent_type,
+        initial_weight: body.initial_weight,
+    };
+    let service = state.ensembles.clone();
+    let done = caller
+        .run(move |p| service.register_agent(&p.actor(), p.request_id.as_deref(), id, input))
         .await?;
-        Ok(HttpResponse::Created().json(RegisteredAgent {
-            ensemble_id: id,
-            weight: done.agent.weight,
-            agent_id: done.agent.agent_id,
-            agent_type: done.agent.agent_type,
-            status: "registered",
-            weights_version: done.weights_version,
-            weights: done.weights,
-        }))
-    })
-    .await
+    Ok(HttpResponse::Created().json(RegisteredAgent {
+        ensemble_id: id,
+        weight: done.agent.weight,
+        agent_id: done.agent.agent_id,
+        agent_type: done.agent.agent_type,
+        status: "registered",
+        weights_version: done.weights_version,
+        weights: done.weights,
+    }))
 }
 
-/// Combines the agents' signals by the ensemble's method; the prediction, its inputs and
-/// the symbol's latest close are stored (audited) for later scoring.
+/// Combines the agents' signals by the ensemble's method; the prediction, its inputs and the
+/// symbol's latest close are stored (audited) for later scoring.
 #[utoipa::path(post, path = "/api/v1/ensemble/{id}/predict", tag = "ensemble",
-    params(("id" = Uuid, Path, description = "Ensemble id")),
+    params(("id" = Uuid, Path, description = ID)),
     request_body = PredictRequest,
-    responses(
-        (status = 200, body = PredictionResponse),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody),
-        (status = 404, description = "Unknown ensemble (or another tenant's)", body = ErrorBody),
-        (status = 422, description = "Signal out of range, unknown agent, bad symbol", body = ErrorBody)
-    ))]
-pub async fn predict(
-    ctx: TenantContext,
+    responses((status = 200, body = PredictionResponse)))]
+pub async fn predict_with_ensemble(
+    caller: Caller,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     body: web::Json<PredictRequest>,
 ) -> ApiResult<web::Json<PredictionResponse>> {
-    logged(&ctx, "predict with ensemble", async {
-        ctx.require(Permission::Trade)?;
-        let (id, body) = (id.into_inner(), body.into_inner());
-        let input = Predict {
-            symbol: body.symbol,
-            signals: body
-                .signals
-                .into_iter()
-                .map(|s| SignalIn {
-                    agent_id: s.agent_id,
-                    signal: s.signal,
-                    confidence: s.confidence,
-                })
-                .collect(),
-        };
-        let (service, actor, request) =
-            (state.ensembles.clone(), actor(&ctx), request_id::current());
-        let stored = blocking_with(
-            move || service.predict(&actor, Some(&request), id, input),
-            failure,
-        )
+    let (id, body) = (id.into_inner(), body.into_inner());
+    let input = Predict {
+        symbol: body.symbol,
+        signals: body
+            .signals
+            .into_iter()
+            .map(|s| SignalIn {
+                agent_id: s.agent_id,
+                signal: s.signal,
+                confidence: s.confidence,
+            })
+            .collect(),
+    };
+    let service = state.ensembles.clone();
+    let stored = caller
+        .run(move |p| service.predict(&p.actor(), p.request_id.as_deref(), id, input))
         .await?;
-        Ok(web::Json(stored.into()))
-    })
-    .await
+    Ok(web::Json(stored.into()))
 }
 
 /// Hit rate, accuracy and directional returns of the ensemble and each agent against the
 /// realised returns of the stored daily closes (a prediction without a later close is
 /// pending).
 #[utoipa::path(get, path = "/api/v1/ensemble/{id}/performance", tag = "ensemble",
-    params(("id" = Uuid, Path, description = "Ensemble id"), LookbackQuery),
-    responses(
-        (status = 200, description = "`{ensemble_id, method, lookback, ensemble: {signals, evaluated, pending, hits, hit_rate, accuracy, avg_return, total_return, volatility, risk_adjusted, avg_confidence}, agents: [{agent_id, agent_type, weight, ...the same statistics}]}`"),
-        (status = 401, body = ErrorBody),
-        (status = 404, description = "Unknown ensemble (or another tenant's)", body = ErrorBody),
-        (status = 422, body = ErrorBody)
-    ))]
-pub async fn ensemble_performance(
-    ctx: TenantContext,
+    params(("id" = Uuid, Path, description = ID), PerformanceQuery),
+    responses((status = 200, body = PerformanceResponse)))]
+pub async fn get_ensemble_performance(
+    caller: Caller,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
-    query: web::Query<LookbackQuery>,
-) -> ApiResult<HttpResponse> {
-    logged(&ctx, "get ensemble performance", async {
-        ctx.require(Permission::ReadTenantData)?;
-        let (id, lookback) = (id.into_inner(), query.into_inner().lookback);
-        let (service, actor) = (state.ensembles.clone(), actor(&ctx));
-        let report =
-            blocking_with(move || service.performance(&actor, id, lookback), failure).await?;
-        let mut body = serde_json::to_value(&report)
-            .map_err(|e| ApiError::Internal(format!("serialising performance: {e}")))?;
-        body["ensemble_id"] = json!(id);
-        Ok(HttpResponse::Ok().json(body))
-    })
-    .await
+    query: web::Query<PerformanceQuery>,
+) -> ApiResult<web::Json<PerformanceResponse>> {
+    let (id, lookback) = (id.into_inner(), query.into_inner().lookback);
+    let service = state.ensembles.clone();
+    let report = caller
+        .run(move |p| service.performance(&p.actor(), id, lookback))
+        .await?;
+    Ok(web::Json(PerformanceResponse {
+        ensemble_id: id,
+        report,
+    }))
 }
 
 /// The ensemble's current weights (`{"weights": {agent_id: w}}`, summing to 1).
 #[utoipa::path(get, path = "/api/v1/ensemble/{id}/weights", tag = "ensemble",
-    params(("id" = Uuid, Path, description = "Ensemble id")),
-    responses(
-        (status = 200, body = WeightsResponse),
-        (status = 401, body = ErrorBody),
-        (status = 404, description = "Unknown ensemble (or another tenant's)", body = ErrorBody)
-    ))]
-pub async fn ensemble_weights(
-    ctx: TenantContext,
+    params(("id" = Uuid, Path, description = ID)),
+    responses((status = 200, body = WeightsResponse)))]
+pub async fn get_ensemble_weights(
+    caller: Caller,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
 ) -> ApiResult<web::Json<WeightsResponse>> {
-    logged(&ctx, "get ensemble weights", async {
-        ctx.require(Permission::ReadTenantData)?;
-        let id = id.into_inner();
-        let (service, actor) = (state.ensembles.clone(), actor(&ctx));
-        let weights = blocking_with(move || service.weights(&actor, id), failure).await?;
-        Ok(web::Json(WeightsResponse {
-            ensemble_id: id,
-            version: weights.version,
-            weights: weights.weights,
-        }))
-    })
-    .await
+    let (id, service) = (id.into_inner(), state.ensembles.clone());
+    let weights = caller.run(move |p| service.weights(&p.actor(), id)).await?;
+    Ok(web::Json(WeightsResponse {
+        ensemble_id: id,
+        version: weights.version,
+        weights: weights.weights,
+    }))
 }
 
 /// Computes new weights (`performance`: softmax of recent risk-adjusted performance with a
 /// 0.05 floor; `inverse_variance`; `equal`) and stores them as the next version (audited).
 #[utoipa::path(post, path = "/api/v1/ensemble/{id}/optimize-weights", tag = "ensemble",
-    params(("id" = Uuid, Path, description = "Ensemble id")),
+    params(("id" = Uuid, Path, description = ID)),
     request_body = OptimizeWeightsRequest,
     responses(
         (status = 200, body = OptimizedWeights),
-        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody),
-        (status = 404, description = "Unknown ensemble (or another tenant's)", body = ErrorBody),
-        (status = 409, description = "No agents, or the weights changed meanwhile", body = ErrorBody),
-        (status = 422, body = ErrorBody)
+        (status = 409, description = "No agents, or the weights changed meanwhile", body = crate::error::ErrorBody)
     ))]
-pub async fn optimize_weights(
-    ctx: TenantContext,
+pub async fn optimize_ensemble_weights(
+    caller: Caller,
     state: web::Data<AppState>,
     id: web::Path<Uuid>,
     body: web::Json<OptimizeWeightsRequest>,
 ) -> ApiResult<web::Json<OptimizedWeights>> {
-    logged(&ctx, "optimize ensemble weights", async {
-        ctx.require(Permission::Trade)?;
-        let (id, body) = (id.into_inner(), body.into_inner());
-        let input = OptimizeWeights {
-            method: body.method,
-            lookback: body.lookback,
-        };
-        let (service, actor, request) =
-            (state.ensembles.clone(), actor(&ctx), request_id::current());
-        let out = blocking_with(
-            move || service.optimize_weights(&actor, Some(&request), id, input),
-            failure,
-        )
+    let (id, body) = (id.into_inner(), body.into_inner());
+    let input = OptimizeWeights {
+        method: body.method,
+        lookback: body.lookback,
+    };
+    let service = state.ensembles.clone();
+    let out = caller
+        .run(move |p| service.optimize_weights(&p.actor(), p.request_id.as_deref(), id, input))
         .await?;
-        Ok(web::Json(OptimizedWeights {
-            ensemble_id: id,
-            method: out.method.to_string(),
-            lookback: out.lookback,
-            version: out.version,
-            weights: out.weights,
-            previous_weights: out.previous_weights,
-            scores: out.scores,
-            evaluated: out.evaluated,
-        }))
-    })
-    .await
+    Ok(web::Json(OptimizedWeights {
+        ensemble_id: id,
+        method: out.method,
+        lookback: out.lookback,
+        version: out.version,
+        weights: out.weights,
+        previous_weights: out.previous_weights,
+        scores: out.scores,
+        evaluated: out.evaluated,
+    }))
 }
 
 /// The tenant's registered agents ranked by hit rate, then average directional return, over
 /// their recent signals.
 #[utoipa::path(get, path = "/api/v1/ensemble/agent-rankings", tag = "ensemble",
-    params(LookbackQuery),
-    responses(
-        (status = 200, description = "`{lookback, rankings: [{rank, agent_id, agent_type, ensembles, signals, evaluated, pending, hits, hit_rate, accuracy, avg_return, total_return, volatility, risk_adjusted, avg_confidence}]}`"),
-        (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)
-    ))]
-pub async fn agent_rankings(
-    ctx: TenantContext,
+    params(RankingsQuery),
+    responses((status = 200, body = RankingsResponse)))]
+pub async fn get_agent_rankings(
+    caller: Caller,
     state: web::Data<AppState>,
-    query: web::Query<LookbackQuery>,
-) -> ApiResult<HttpResponse> {
-    logged(&ctx, "get agent rankings", async {
-        ctx.require(Permission::ReadTenantData)?;
-        let lookback = query.into_inner().lookback;
-        let (service, actor) = (state.ensembles.clone(), actor(&ctx));
-        let rankings =
-            blocking_with(move || service.agent_rankings(&actor, lookback), failure).await?;
-        let window =
-            lookback.unwrap_or(i64::from(alphapulse_ensemble::service::RANKINGS_LOOKBACK.0));
-        Ok(HttpResponse::Ok().json(json!({ "lookback": window, "rankings": rankings })))
-    })
-    .await
+    query: web::Query<RankingsQuery>,
+) -> ApiResult<web::Json<RankingsResponse>> {
+    let lookback = query.into_inner().lookback;
+    let service = state.ensembles.clone();
+    let rankings = caller
+        .run(move |p| service.agent_rankings(&p.actor(), lookback))
+        .await?;
+    let window = lookback.unwrap_or(i64::from(alphapulse_ensemble::service::RANKINGS_LOOKBACK.0));
+    Ok(web::Json(RankingsResponse {
+        lookback: window,
+        rankings,
+    }))
 }

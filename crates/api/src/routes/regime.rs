@@ -4,202 +4,193 @@
 
 use std::collections::BTreeMap;
 
-use actix_web::{http::Method, web, HttpResponse};
-use alphapulse_domain::Regime;
-use alphapulse_regime::{profile, service::RegimeServiceError};
+use actix_web::web;
+use alphapulse_domain::{
+    ports::{RegimeAlert, RegimeDay},
+    Regime, TextEnum,
+};
+use alphapulse_regime::{profile, RiskAdjustments, Strategy};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use tenant_auth::{Permission, TenantContext};
 
 use crate::{
+    caller::Caller,
     error::{ApiError, ApiResult},
-    ops::{actor, blocking_with, logged},
-    routing::Routes,
+    route,
+    routing::{Access, Routes},
     AppState,
 };
 
-/// Registers the routes.
-pub fn configure(routes: &mut Routes<'_>) {
+/// Declares the routes.
+pub fn declare(routes: &mut Routes) {
     routes
-        .add(Method::GET, "/api/v1/regime/current", current_regime)
-        .add(Method::GET, "/api/v1/regime/history", regime_history)
-        .add(
-            Method::GET,
-            "/api/v1/regime/analysis/{regime_type}",
-            regime_analysis,
-        )
-        .add(Method::GET, "/api/v1/regime/alerts", regime_alerts);
+        .add(route!(Access::READ, get_current_regime))
+        .add(route!(Access::READ, get_regime_history))
+        .add(route!(Access::READ, get_regime_analysis))
+        .add(route!(Access::READ, get_regime_alerts));
 }
 
-fn regime_failure(err: RegimeServiceError) -> ApiError {
-    match err {
-        RegimeServiceError::Repo(repo) => repo.into(),
-        RegimeServiceError::NoData => {
-            tracing::warn!("no market data for the regime universe");
-            ApiError::Unavailable("Failed to fetch market data for regime detection".to_owned())
-        }
-        other => {
-            tracing::warn!(cause = %other, "regime model failed");
-            ApiError::Unavailable("Failed to fetch market regime".to_owned())
-        }
-    }
+/// Facts of the fitted model.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ModelInfo {
+    /// Hidden states of the HMM.
+    pub n_states: usize,
+    /// When it was fitted.
+    pub trained_at: DateTime<Utc>,
+    /// Daily observations it was fitted on.
+    pub observations: usize,
 }
 
-#[derive(Serialize)]
-struct ModelInfo {
-    n_states: usize,
-    trained_at: chrono::DateTime<chrono::Utc>,
-    observations: usize,
-}
-
-#[derive(Serialize)]
-struct CurrentRegime {
-    current_regime: Regime,
-    confidence: f64,
-    probabilities: BTreeMap<&'static str, f64>,
-    since: chrono::DateTime<chrono::Utc>,
-    duration_days: i64,
-    features: BTreeMap<String, f64>,
-    model: ModelInfo,
+/// The current regime.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CurrentRegime {
+    /// The regime now.
+    pub current_regime: Regime,
+    /// Its posterior probability.
+    pub confidence: f64,
+    /// Posterior probability of every regime (sum 1).
+    pub probabilities: BTreeMap<&'static str, f64>,
+    /// Start of the current run of this regime.
+    pub since: DateTime<Utc>,
+    /// Days in it so far.
+    pub duration_days: i64,
+    /// The features of the latest day.
+    pub features: BTreeMap<String, f64>,
+    /// The model.
+    pub model: ModelInfo,
 }
 
 /// The current regime with its probabilities, duration, features and model facts.
 #[utoipa::path(get, path = "/api/v1/regime/current", tag = "regime",
     responses(
-        (status = 200, description = "`{current_regime, confidence, probabilities, since, duration_days, features, model: {n_states, trained_at, observations}}`"),
-        (status = 401, body = crate::error::ErrorBody),
-        (status = 503, body = crate::error::ErrorBody)
+        (status = 200, body = CurrentRegime),
+        (status = 503, description = "No market data, or the model could not be fitted", body = crate::error::ErrorBody)
     ))]
-pub async fn current_regime(
-    ctx: TenantContext,
+pub async fn get_current_regime(
+    caller: Caller,
     state: web::Data<AppState>,
-) -> ApiResult<HttpResponse> {
-    logged(&ctx, "get current regime", async {
-        ctx.require(Permission::ReadTenantData)?;
-        let (service, actor) = (state.regime.clone(), actor(&ctx));
-        let fitted = blocking_with(move || service.current(&actor), regime_failure).await?;
-        let s = &fitted.snapshot;
-        Ok(HttpResponse::Ok().json(CurrentRegime {
-            current_regime: s.current_regime,
-            confidence: s.confidence,
-            probabilities: s
-                .probabilities
-                .iter()
-                .map(|(r, p)| (r.as_str(), *p))
-                .collect(),
-            since: s.since,
-            duration_days: s.duration_days,
-            features: s.features.clone(),
-            model: ModelInfo {
-                n_states: s.n_states,
-                trained_at: fitted.trained_at,
-                observations: s.observations,
-            },
-        }))
-    })
-    .await
+) -> ApiResult<web::Json<CurrentRegime>> {
+    let service = state.regime.clone();
+    let fitted = caller.run(move |p| service.current(&p.actor())).await?;
+    let s = &fitted.snapshot;
+    Ok(web::Json(CurrentRegime {
+        current_regime: s.current_regime,
+        confidence: s.confidence,
+        probabilities: s
+            .probabilities
+            .iter()
+            .map(|(r, p)| (r.as_str(), *p))
+            .collect(),
+        since: s.since,
+        duration_days: s.duration_days,
+        features: s.features.clone(),
+        model: ModelInfo {
+            n_states: s.n_states,
+            trained_at: fitted.trained_at,
+            observations: s.observations,
+        },
+    }))
 }
 
 /// Query of the history route.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct HistoryQuery {
     /// Most entries to return, 1..=365 (default 30).
+    #[param(minimum = 1, maximum = 365)]
     pub days: Option<i64>,
 }
 
 /// The newest `days` days of the regime history, newest last.
 #[utoipa::path(get, path = "/api/v1/regime/history", tag = "regime", params(HistoryQuery),
     responses(
-        (status = 200, description = "`[{date, regime, confidence}]`, at most `days` entries, newest last"),
-        (status = 401, body = crate::error::ErrorBody),
-        (status = 422, description = "days outside 1..=365", body = crate::error::ErrorBody)
+        (status = 200, body = Vec<RegimeDay>),
+        (status = 503, description = "No market data, or the model could not be fitted", body = crate::error::ErrorBody)
     ))]
-pub async fn regime_history(
-    ctx: TenantContext,
+pub async fn get_regime_history(
+    caller: Caller,
     state: web::Data<AppState>,
     query: web::Query<HistoryQuery>,
-) -> ApiResult<HttpResponse> {
-    logged(&ctx, "get regime history", async {
-        ctx.require(Permission::ReadTenantData)?;
-        let days = query.days.unwrap_or(30);
-        if !(1..=365).contains(&days) {
-            return Err(ApiError::invalid("days", "must be between 1 and 365"));
-        }
-        let (service, actor) = (state.regime.clone(), actor(&ctx));
-        let history =
-            blocking_with(move || service.history(&actor, days as u32), regime_failure).await?;
-        Ok(HttpResponse::Ok().json(history))
-    })
-    .await
+) -> ApiResult<web::Json<Vec<RegimeDay>>> {
+    let days = query.days.unwrap_or(30);
+    let days = u32::try_from(days)
+        .ok()
+        .filter(|d| (1..=365).contains(d))
+        .ok_or_else(|| ApiError::invalid("days", "must be between 1 and 365"))?;
+    let service = state.regime.clone();
+    let history = caller
+        .run(move |p| service.history(&p.actor(), days))
+        .await?;
+    Ok(web::Json(history))
 }
 
-#[derive(Serialize)]
-struct Analysis {
-    regime_type: Regime,
-    description: String,
-    historical_frequency: f64,
-    avg_duration_days: f64,
-    avg_return: f64,
-    avg_volatility: f64,
-    strategies: Vec<alphapulse_regime::Strategy>,
-    risk_adjustments: alphapulse_regime::RiskAdjustments,
+/// Statistics and playbook of one regime.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RegimeAnalysis {
+    /// The regime.
+    pub regime_type: Regime,
+    /// What it is.
+    pub description: String,
+    /// Share of the tenant's history in this regime.
+    pub historical_frequency: f64,
+    /// Average run length, days.
+    pub avg_duration_days: f64,
+    /// Average daily return in it.
+    pub avg_return: f64,
+    /// Average daily volatility in it.
+    pub avg_volatility: f64,
+    /// The strategy mix (allocations sum to 1).
+    pub strategies: Vec<Strategy>,
+    /// Risk settings.
+    pub risk_adjustments: RiskAdjustments,
 }
 
 /// Statistics of one regime in the tenant's history, with its strategies and risk settings.
 #[utoipa::path(get, path = "/api/v1/regime/analysis/{regime_type}", tag = "regime",
-    params(("regime_type" = String, Path, description = "bull, bear, sideways, crisis or recovery")),
+    params(("regime_type" = Regime, Path, description = "The regime")),
     responses(
-        (status = 200, description = "`{regime_type, description, historical_frequency, avg_duration_days, avg_return, avg_volatility, strategies, risk_adjustments}`"),
-        (status = 401, body = crate::error::ErrorBody),
-        (status = 404, description = "Unknown regime type (the valid ones are listed)", body = crate::error::ErrorBody)
+        (status = 200, body = RegimeAnalysis),
+        (status = 404, description = "Unknown regime type (the valid ones are listed)", body = crate::error::ErrorBody),
+        (status = 503, description = "No market data, or the model could not be fitted", body = crate::error::ErrorBody)
     ))]
-pub async fn regime_analysis(
-    ctx: TenantContext,
+pub async fn get_regime_analysis(
+    caller: Caller,
     state: web::Data<AppState>,
     path: web::Path<String>,
-) -> ApiResult<HttpResponse> {
-    logged(&ctx, "get regime analysis", async {
-        ctx.require(Permission::ReadTenantData)?;
-        let Ok(regime) = path.parse::<Regime>() else {
-            let valid: Vec<&str> = Regime::ALL.iter().map(Regime::as_str).collect();
-            return Err(ApiError::NotFound(format!(
-                "Regime type {:?} (valid types: {})",
-                path.as_str(),
-                valid.join(", ")
-            )));
-        };
-        let (service, actor) = (state.regime.clone(), actor(&ctx));
-        let stats = blocking_with(move || service.analysis(&actor, regime), regime_failure).await?;
-        let playbook = profile(regime);
-        Ok(HttpResponse::Ok().json(Analysis {
-            regime_type: regime,
-            description: playbook.description,
-            historical_frequency: stats.map_or(0.0, |s| s.frequency),
-            avg_duration_days: stats.map_or(0.0, |s| s.avg_duration_days),
-            avg_return: stats.map_or(0.0, |s| s.avg_daily_return),
-            avg_volatility: stats.map_or(0.0, |s| s.avg_volatility),
-            strategies: playbook.strategies,
-            risk_adjustments: playbook.risk_adjustments,
-        }))
-    })
-    .await
+) -> ApiResult<web::Json<RegimeAnalysis>> {
+    let Ok(regime) = Regime::parse_field(&path) else {
+        let valid: Vec<&str> = Regime::ALL.iter().map(Regime::as_str).collect();
+        return Err(ApiError::NotFound(format!(
+            "Regime type {:?} (valid types: {})",
+            path.as_str(),
+            valid.join(", ")
+        )));
+    };
+    let service = state.regime.clone();
+    let stats = caller
+        .run(move |p| service.analysis(&p.actor(), regime))
+        .await?;
+    let playbook = profile(regime);
+    Ok(web::Json(RegimeAnalysis {
+        regime_type: regime,
+        description: playbook.description,
+        historical_frequency: stats.map_or(0.0, |s| s.frequency),
+        avg_duration_days: stats.map_or(0.0, |s| s.avg_duration_days),
+        avg_return: stats.map_or(0.0, |s| s.avg_daily_return),
+        avg_volatility: stats.map_or(0.0, |s| s.avg_volatility),
+        strategies: playbook.strategies,
+        risk_adjustments: playbook.risk_adjustments,
+    }))
 }
 
-/// The tenant's regime-change alerts, newest first.
+/// The tenant's regime-change alerts, newest first (at most 100).
 #[utoipa::path(get, path = "/api/v1/regime/alerts", tag = "regime",
-    responses(
-        (status = 200, description = "`[{id, created_at, from_regime, to_regime, confidence, message, acknowledged}]`"),
-        (status = 401, body = crate::error::ErrorBody),
-        (status = 503, body = crate::error::ErrorBody)
-    ))]
-pub async fn regime_alerts(
-    ctx: TenantContext,
+    responses((status = 200, body = Vec<RegimeAlert>)))]
+pub async fn get_regime_alerts(
+    caller: Caller,
     state: web::Data<AppState>,
-) -> ApiResult<HttpResponse> {
-    logged(&ctx, "get regime alerts", async {
-        ctx.require(Permission::ReadTenantData)?;
-        let (service, actor) = (state.regime.clone(), actor(&ctx));
-        let alerts = blocking_with(move || service.alerts(&actor, 100), regime_failure).await?;
-        Ok(HttpResponse::Ok().json(alerts))
-    })
-    .await
+) -> ApiResult<web::Json<Vec<RegimeAlert>>> {
+    let service = state.regime.clone();
+    let alerts = caller.run(move |p| service.alerts(&p.actor(), 100)).await?;
+    Ok(web::Json(alerts))
 }

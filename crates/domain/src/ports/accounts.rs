@@ -3,17 +3,39 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::Actor;
-use crate::{tenant::string_enum, RepoError};
+use crate::RepoError;
 
-string_enum!(
-    /// Which adapter serves a tenant's exchange account.
-    AdapterKind, "adapter" {
-        /// The database-backed paper exchange.
-        Paper => "paper",
-        /// Binance spot + USD-M futures.
-        Binance => "binance",
-    }
-);
+/// Which adapter serves a tenant's exchange account.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+    strum::VariantNames,
+)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
+pub enum AdapterKind {
+    /// The database-backed paper exchange.
+    Paper,
+    /// Binance spot + USD-M futures.
+    Binance,
+}
+
+impl crate::TextEnum for AdapterKind {
+    const FIELD: &'static str = "adapter";
+}
 
 /// A tenant's exchange account. The credentials stay encrypted here; only the exchange
 /// layer decrypts them, and no endpoint ever returns them.

@@ -2,7 +2,7 @@
 //! predictions (inputs and output, so performance can be computed once prices are known),
 //! versioned weights, and the tenant's agent signals.
 
-use std::{collections::BTreeMap, fmt, str::FromStr};
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -10,73 +10,77 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::Actor;
-use crate::{NewAuditEntry, Page, PageRequest, RepoError, Symbol, UserId, ValidationError};
+use crate::{NewAuditEntry, Page, PageRequest, RepoError, Symbol, UserId};
 
-macro_rules! snake_enum {
-    ($(#[$meta:meta])* $name:ident, $field:literal { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name {
-            $($(#[$vmeta])* $variant),+
-        }
-
-        impl $name {
-            /// Every value, in declaration order.
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            /// The `snake_case` text stored in the database and JSON.
-            pub fn as_str(&self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = ValidationError;
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                match s {
-                    $($text => Ok($name::$variant),)+
-                    _ => Err(ValidationError::new(
-                        $field,
-                        format!("must be one of: {}", [$($text),+].join(", ")),
-                    )),
-                }
-            }
-        }
-    };
+/// How an ensemble combines its agents' signals.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+    strum::VariantNames,
+)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum EnsembleMethod {
+    /// `Σ wᵢ sᵢ / Σ wᵢ`.
+    WeightedAverage,
+    /// The sign of the weighted count of `sign(sᵢ)`; confidence is the winning share.
+    MajorityVote,
+    /// `Σ wᵢ cᵢ sᵢ / Σ wᵢ cᵢ`.
+    ConfidenceWeighted,
 }
 
-snake_enum!(
-    /// How an ensemble combines its agents' signals.
-    EnsembleMethod, "method" {
-        /// `Σ wᵢ sᵢ / Σ wᵢ`.
-        WeightedAverage => "weighted_average",
-        /// The sign of the weighted count of `sign(sᵢ)`; confidence is the winning share.
-        MajorityVote => "majority_vote",
-        /// `Σ wᵢ cᵢ sᵢ / Σ wᵢ cᵢ`.
-        ConfidenceWeighted => "confidence_weighted",
-    }
-);
+impl crate::TextEnum for EnsembleMethod {
+    const FIELD: &'static str = "method";
+}
 
-snake_enum!(
-    /// What produced a version of an ensemble's weights.
-    WeightSource, "method" {
-        /// An agent was registered (its initial weight, all weights renormalised).
-        Registration => "registration",
-        /// Softmax of recent risk-adjusted performance.
-        Performance => "performance",
-        /// Inversely proportional to the variance of each agent's directional returns.
-        InverseVariance => "inverse_variance",
-        /// Every agent the same weight.
-        Equal => "equal",
-    }
-);
+/// What produced a version of an ensemble's weights.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+    strum::VariantNames,
+)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum WeightSource {
+    /// An agent was registered (its initial weight, all weights renormalised).
+    Registration,
+    /// Softmax of recent risk-adjusted performance.
+    Performance,
+    /// Inversely proportional to the variance of each agent's directional returns.
+    InverseVariance,
+    /// Every agent the same weight.
+    Equal,
+}
+
+impl crate::TextEnum for WeightSource {
+    const FIELD: &'static str = "method";
+}
 
 /// An ensemble as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -334,4 +338,48 @@ pub trait EnsembleRepo: Send + Sync {
 
     /// The tenant's newest `limit` agent signals, oldest first.
     fn recent_signals(&self, actor: &Actor, limit: u32) -> Result<Vec<StoredSignal>, RepoError>;
+}
+
+/// Scales non-negative weights to sum to 1 (within 1e-9): negative and non-finite entries
+/// count as 0, and all-zero input gives equal weights. Empty in, empty out.
+pub fn normalise_weights(raw: &[f64]) -> Vec<f64> {
+    let n = raw.len();
+    if n == 0 {
+        return Vec::new();
+    }
+    let clean: Vec<f64> = raw
+        .iter()
+        .map(|w| if w.is_finite() && *w > 0.0 { *w } else { 0.0 })
+        .collect();
+    let top = clean.iter().copied().fold(0.0, f64::max);
+    if top <= 0.0 {
+        return vec![1.0 / n as f64; n];
+    }
+    // Scale by the largest first so the sum cannot overflow.
+    let scaled: Vec<f64> = clean.iter().map(|w| w / top).collect();
+    let sum: f64 = scaled.iter().sum();
+    let mut out: Vec<f64> = scaled.iter().map(|w| w / sum).collect();
+    // Put the rounding residue on the largest weight (it stays non-negative).
+    let residue = 1.0 - out.iter().sum::<f64>();
+    if let Some(max) = out.iter_mut().max_by(|a, b| a.total_cmp(b)) {
+        *max = (*max + residue).max(0.0);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalise_handles_zeros_negatives_and_huge_values() {
+        assert_eq!(normalise_weights(&[0.0, 0.0]), vec![0.5, 0.5]);
+        assert_eq!(
+            normalise_weights(&[-1.0, f64::NAN, 2.0]),
+            vec![0.0, 0.0, 1.0]
+        );
+        let w = normalise_weights(&[f64::MAX, f64::MAX, 1.0]);
+        assert!((w.iter().sum::<f64>() - 1.0).abs() <= 1e-12 && (w[0] - 0.5).abs() < 1e-12);
+        assert!(normalise_weights(&[]).is_empty());
+    }
 }

@@ -13,6 +13,7 @@ mod ensemble;
 mod idempotency;
 mod market;
 mod paper;
+mod readiness;
 mod regime;
 mod tenants;
 mod users;
@@ -25,6 +26,7 @@ pub use ensemble::*;
 pub use idempotency::{IdempotencyBegin, IdempotencyRepo};
 pub use market::MarketDataRepo;
 pub use paper::PaperBook;
+pub use readiness::Readiness;
 pub use regime::{RegimeAlert, RegimeConfig, RegimeDay, RegimeStore};
 pub use tenants::{TenantFilter, TenantRepo};
 pub use users::{Credentials, UserRepo};
@@ -39,6 +41,8 @@ pub use idempotency::MockIdempotencyRepo;
 pub use market::MockMarketDataRepo;
 #[cfg(any(test, feature = "mocks"))]
 pub use paper::MockPaperBook;
+#[cfg(any(test, feature = "mocks"))]
+pub use readiness::MockReadiness;
 #[cfg(any(test, feature = "mocks"))]
 pub use regime::MockRegimeStore;
 #[cfg(any(test, feature = "mocks"))]

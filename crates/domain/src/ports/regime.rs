@@ -19,6 +19,7 @@ pub struct RegimeConfig {
 
 /// One day of regime history.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RegimeDay {
     /// The day.
     pub date: NaiveDate,
@@ -30,6 +31,7 @@ pub struct RegimeDay {
 
 /// A regime change alert.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RegimeAlert {
     /// Identifier.
     pub id: uuid::Uuid,

@@ -1,6 +1,6 @@
 use crate::{
-    NewTenant, Page, PageRequest, RepoError, Slug, Tenant, TenantId, TenantPatch, TenantStatus,
-    UserId,
+    AuditNote, NewTenant, Page, PageRequest, RepoError, Slug, Tenant, TenantId, TenantPatch,
+    TenantStatus, UserId,
 };
 
 /// Filters of the tenant list.
@@ -16,11 +16,12 @@ pub struct TenantFilter {
 /// the platform role): only platform code paths (owner/staff routes, the CLI) may use them.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 pub trait TenantRepo: Send + Sync {
-    /// Creates a tenant.
+    /// Creates a tenant and appends `audit` (target `tenant:<id>`, under the new tenant) in the
+    /// same transaction.
     ///
     /// # Errors
     /// [`RepoError::Conflict`] when the slug is taken.
-    fn create(&self, new: NewTenant) -> Result<Tenant, RepoError>;
+    fn create(&self, new: NewTenant, audit: &AuditNote) -> Result<Tenant, RepoError>;
 
     /// The tenant with this id.
     ///
@@ -34,11 +35,17 @@ pub trait TenantRepo: Send + Sync {
     /// A page of tenants ordered by creation (then id).
     fn list(&self, filter: &TenantFilter, page: &PageRequest) -> Result<Page<Tenant>, RepoError>;
 
-    /// Applies a partial update (and bumps `updated_at`).
+    /// Applies a partial update (and bumps `updated_at`), appending `audit` (target
+    /// `tenant:<id>`, under that tenant) in the same transaction.
     ///
     /// # Errors
     /// [`RepoError::NotFound`] when it does not exist.
-    fn update(&self, id: TenantId, patch: TenantPatch) -> Result<Tenant, RepoError>;
+    fn update(
+        &self,
+        id: TenantId,
+        patch: TenantPatch,
+        audit: &AuditNote,
+    ) -> Result<Tenant, RepoError>;
 
     /// The tenants a platform `staff` user is assigned to.
     fn assigned_tenants(&self, staff: UserId) -> Result<Vec<TenantId>, RepoError>;

@@ -1,5 +1,5 @@
 use super::Actor;
-use crate::{Email, NewUser, Page, PageRequest, RepoError, User, UserId, UserPatch};
+use crate::{AuditNote, Email, NewUser, Page, PageRequest, RepoError, User, UserId, UserPatch};
 
 /// What login needs: the user and their stored password hash.
 #[derive(Debug, Clone, PartialEq)]
@@ -14,11 +14,18 @@ pub struct Credentials {
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 pub trait UserRepo: Send + Sync {
     /// Creates a user in `actor.tenant_id` unless the tenant already has `max_users` users
-    /// (checked and inserted in one transaction, so concurrent creates cannot overshoot).
+    /// (checked and inserted in one transaction, so concurrent creates cannot overshoot), and
+    /// appends `audit` (target `user:<id>`) in the same transaction.
     ///
     /// # Errors
     /// [`RepoError::Conflict`] when the e-mail is taken; [`RepoError::LimitReached`] at the limit.
-    fn create(&self, actor: &Actor, new: NewUser, max_users: i32) -> Result<User, RepoError>;
+    fn create(
+        &self,
+        actor: &Actor,
+        new: NewUser,
+        max_users: i32,
+        audit: &AuditNote,
+    ) -> Result<User, RepoError>;
 
     /// A user of `actor.tenant_id`.
     ///
@@ -29,11 +36,18 @@ pub trait UserRepo: Send + Sync {
     /// A page of the tenant's users, ordered by creation (then id).
     fn list(&self, actor: &Actor, page: &PageRequest) -> Result<Page<User>, RepoError>;
 
-    /// Applies a partial update.
+    /// Applies a partial update, appending `audit` (target `user:<id>`) in the same
+    /// transaction.
     ///
     /// # Errors
     /// [`RepoError::NotFound`] when absent or in another tenant.
-    fn update(&self, actor: &Actor, id: UserId, patch: UserPatch) -> Result<User, RepoError>;
+    fn update(
+        &self,
+        actor: &Actor,
+        id: UserId,
+        patch: UserPatch,
+        audit: &AuditNote,
+    ) -> Result<User, RepoError>;
 
     /// Platform lookup for login: the user with this e-mail in any tenant, with the hash.
     fn find_credentials(&self, email: &Email) -> Result<Option<Credentials>, RepoError>;

@@ -61,6 +61,7 @@ pub struct OptimizeWeights {
 
 /// An ensemble's current weights.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Weights {
     /// The weights version.
     pub version: i32,
@@ -70,6 +71,7 @@ pub struct Weights {
 
 /// The result of an optimisation.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Optimized {
     /// The method used.
     pub method: OptimizeMethod,
@@ -89,6 +91,7 @@ pub struct Optimized {
 
 /// One agent's performance in an ensemble.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AgentPerformance {
     /// The agent.
     pub agent_id: String,
@@ -103,6 +106,7 @@ pub struct AgentPerformance {
 
 /// An ensemble's performance report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EnsemblePerformance {
     /// The ensemble's method.
     pub method: EnsembleMethod,
@@ -116,6 +120,7 @@ pub struct EnsemblePerformance {
 
 /// One row of the tenant's agent rankings.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AgentRanking {
     /// 1 for the best.
     pub rank: u32,

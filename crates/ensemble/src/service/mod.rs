@@ -13,7 +13,7 @@ use alphapulse_domain::{
         MarketDataRepo, NewEnsemble, NewPrediction, Registered, SignalInput, StoredPrediction,
         WeightUpdate,
     },
-    AuditOutcome, NewAuditEntry, Page, PageRequest, RepoError, Symbol,
+    AuditOutcome, NewAuditEntry, Page, PageRequest, RepoError, Symbol, TextEnum,
 };
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -25,9 +25,10 @@ mod io;
 
 pub use io::*;
 
+use alphapulse_domain::ports::normalise_weights;
+
 use crate::{
     combine::combine,
-    normalise,
     optimize::{optimize, score, OptimizeMethod},
     performance::{evaluate, Closes, Outcome},
 };
@@ -165,7 +166,7 @@ fn weights_of(agents: &[EnsembleAgent]) -> BTreeMap<String, f64> {
     agents
         .iter()
         .map(|a| a.agent_id.clone())
-        .zip(normalise(&raw))
+        .zip(normalise_weights(&raw))
         .collect()
 }
 
@@ -190,7 +191,7 @@ impl EnsembleService {
         if name.is_empty() || name.chars().count() > MAX_NAME_LEN {
             issues.fail("name", format!("must be 1 to {MAX_NAME_LEN} characters"));
         }
-        let method = input.method.parse::<EnsembleMethod>();
+        let method = EnsembleMethod::parse_field(&input.method);
         if let Err(e) = &method {
             issues.fail("method", e.message.clone());
         }
@@ -486,16 +487,16 @@ impl EnsembleService {
         input: OptimizeWeights,
     ) -> Result<Optimized, EnsembleError> {
         let mut issues = Issues::default();
-        let method = input.method.parse::<OptimizeMethod>();
+        let method = OptimizeMethod::parse_field(&input.method);
         if let Err(e) = &method {
-            issues.fail("method", e.clone());
+            issues.fail("method", e.message.clone());
         }
         let window = parse_lookback(input.lookback, OPTIMIZE_LOOKBACK);
         if let Err(EnsembleError::Invalid(found)) = &window {
             issues.0.extend(found.iter().cloned());
         }
         issues.finish()?;
-        let method = method.map_err(|e| invalid("method", e))?;
+        let method = method.map_err(|e| invalid("method", e.message))?;
         let window = window?;
 
         let (ensemble, agents) = self.repo.agents(actor, ensemble_id)?;

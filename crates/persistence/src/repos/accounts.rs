@@ -2,7 +2,7 @@
 
 use alphapulse_domain::{
     ports::{Actor, AdapterKind, ExchangeAccount, ExchangeAccountRepo, NewExchangeAccount},
-    RepoError,
+    RepoError, TextEnum,
 };
 use chrono::{DateTime, Utc};
 use diesel::{pg::PgConnection, prelude::*};

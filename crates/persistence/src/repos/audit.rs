@@ -2,7 +2,8 @@
 
 use alphapulse_domain::{
     ports::{Actor, AuditRepo},
-    AuditEntry, AuditId, NewAuditEntry, Page, PageRequest, RepoError, UserId,
+    AuditEntry, AuditId, AuditOutcome, NewAuditEntry, Page, PageRequest, RepoError, TextEnum,
+    UserId,
 };
 use chrono::{DateTime, Utc};
 use diesel::{pg::PgConnection, prelude::*};
@@ -33,13 +34,12 @@ impl TryFrom<AuditRow> for AuditEntry {
             user_id: row.user_id.map(UserId),
             action: row.action,
             target: row.target,
-            outcome: row
-                .outcome
-                .parse()
-                .map_err(|e: alphapulse_domain::ValidationError| Error::Corrupt {
+            outcome: AuditOutcome::parse_field(&row.outcome).map_err(
+                |e: alphapulse_domain::ValidationError| Error::Corrupt {
                     table: "audit_log",
                     message: e.to_string(),
-                })?,
+                },
+            )?,
             request_id: row.request_id,
             details: row.details,
             created_at: row.created_at,

@@ -13,11 +13,11 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use alphapulse_domain::{
     ports::{
-        Actor, AgentRegistration, Contribution, Ensemble, EnsembleAgent, EnsembleRepo, NewEnsemble,
-        NewPrediction, Registered, SignalInput, StoredPrediction, StoredSignal, TenantAgent,
-        WeightSource, WeightUpdate,
+        normalise_weights, Actor, AgentRegistration, Contribution, Ensemble, EnsembleAgent,
+        EnsembleRepo, NewEnsemble, NewPrediction, Registered, SignalInput, StoredPrediction,
+        StoredSignal, TenantAgent, WeightSource, WeightUpdate,
     },
-    NewAuditEntry, Page, PageRequest, RepoError, Symbol, UserId,
+    NewAuditEntry, Page, PageRequest, RepoError, Symbol, TextEnum, UserId,
 };
 use chrono::{DateTime, Utc};
 use diesel::{dsl::count_star, pg::PgConnection, prelude::*};
@@ -128,19 +128,6 @@ impl PredictionRow {
             created_at: self.created_at,
         })
     }
-}
-
-/// Scales non-negative weights to sum to 1 (equal weights when they are all 0).
-fn normalise(raw: &[f64]) -> Vec<f64> {
-    let clean: Vec<f64> = raw
-        .iter()
-        .map(|w| if w.is_finite() && *w > 0.0 { *w } else { 0.0 })
-        .collect();
-    let sum: f64 = clean.iter().sum();
-    if !(sum.is_finite() && sum > 0.0) {
-        return vec![1.0 / raw.len().max(1) as f64; raw.len()];
-    }
-    clean.iter().map(|w| (w / sum).clamp(0.0, 1.0)).collect()
 }
 
 fn tenant(actor: &Actor) -> Uuid {
@@ -377,13 +364,13 @@ pub fn register_agent(
     }
     let current = active_agents(conn, actor, id)?;
     // Current weights scaled to average 1, then the newcomer, then back to a sum of 1.
-    let scaled: Vec<f64> = normalise(&current.iter().map(|a| a.weight).collect::<Vec<_>>())
+    let scaled: Vec<f64> = normalise_weights(&current.iter().map(|a| a.weight).collect::<Vec<_>>())
         .into_iter()
         .map(|w| w * current.len() as f64)
         .collect();
     let mut raw = scaled;
     raw.push(initial_weight);
-    let weights = normalise(&raw);
+    let weights = normalise_weights(&raw);
     let Some((new_weight, old_weights)) = weights.split_last() else {
         return Err(corrupt("ensemble_agents", "no weights computed"));
     };
@@ -530,7 +517,7 @@ pub fn set_weights(
     }
     let raw: Vec<f64> = agents.iter().map(|a| update.weights[&a.agent_id]).collect();
     let mut map = BTreeMap::new();
-    for (agent, w) in agents.iter().zip(normalise(&raw)) {
+    for (agent, w) in agents.iter().zip(normalise_weights(&raw)) {
         set_agent_weight(conn, actor, agent.id, w)?;
         map.insert(agent.agent_id.clone(), w);
     }

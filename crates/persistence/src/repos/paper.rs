@@ -9,7 +9,7 @@
 use alphapulse_domain::{
     ports::{Actor, PaperBook},
     FuturesPosition, Market, OrderAck, OrderRequest, PositionSide, RepoError, Side, SpotBalance,
-    Symbol,
+    Symbol, TextEnum,
 };
 use chrono::{DateTime, Utc};
 use diesel::{pg::PgConnection, prelude::*};

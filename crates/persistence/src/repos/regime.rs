@@ -2,7 +2,7 @@
 
 use alphapulse_domain::{
     ports::{Actor, RegimeAlert, RegimeConfig, RegimeDay, RegimeStore},
-    Regime, RepoError, Symbol,
+    Regime, RepoError, Symbol, TextEnum,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::{pg::PgConnection, prelude::*, upsert::excluded};

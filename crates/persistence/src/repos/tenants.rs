@@ -2,13 +2,14 @@
 
 use alphapulse_domain::{
     ports::{TenantFilter, TenantRepo},
-    NewTenant, Page, PageRequest, RepoError, Slug, Tenant, TenantId, TenantPatch, UserId,
+    AuditNote, NewTenant, Page, PageRequest, RepoError, Slug, SubscriptionTier, Tenant, TenantId,
+    TenantPatch, TenantStatus, TextEnum, UserId,
 };
 use chrono::{DateTime, Utc};
 use diesel::{pg::PgConnection, prelude::*};
 use uuid::Uuid;
 
-use super::cursor;
+use super::{audit, cursor};
 use crate::{
     error::Result,
     schema::{tenants, user_tenants},
@@ -53,8 +54,9 @@ impl TryFrom<TenantRow> for Tenant {
             id: TenantId(row.id),
             name: row.name,
             slug: Slug::parse(&row.slug).map_err(corrupt)?,
-            subscription_tier: row.subscription_tier.parse().map_err(corrupt)?,
-            status: row.status.parse().map_err(corrupt)?,
+            subscription_tier: SubscriptionTier::parse_field(&row.subscription_tier)
+                .map_err(corrupt)?,
+            status: TenantStatus::parse_field(&row.status).map_err(corrupt)?,
             max_users: row.max_users,
             max_api_calls_per_day: row.max_api_calls_per_day,
             created_at: row.created_at,
@@ -87,13 +89,8 @@ struct TenantChanges<'a> {
     updated_at: DateTime<Utc>,
 }
 
-fn validate_name(name: &str) -> Result<()> {
-    if name.trim().is_empty() || name.chars().count() > 255 {
-        return Err(
-            alphapulse_domain::ValidationError::new("name", "must be 1 to 255 characters").into(),
-        );
-    }
-    Ok(())
+fn validate_name(name: &str) -> Result<String> {
+    Ok(alphapulse_domain::tenant::clean_name(name)?)
 }
 
 fn validate_limits(max_users: Option<i32>, max_calls: Option<i32>) -> Result<()> {
@@ -117,10 +114,10 @@ fn validate_limits(max_users: Option<i32>, max_calls: Option<i32>) -> Result<()>
 /// # Errors
 /// [`Error::Conflict`] on a duplicate slug; [`Error::Invalid`] on bad fields.
 pub fn insert(conn: &mut PgConnection, new: &NewTenant) -> Result<Tenant> {
-    validate_name(&new.name)?;
+    let name = validate_name(&new.name)?;
     validate_limits(new.max_users, new.max_api_calls_per_day)?;
     let row = NewTenantRow {
-        name: new.name.trim(),
+        name: &name,
         slug: new.slug.as_str(),
         subscription_tier: new.subscription_tier.as_str(),
         max_users: new.max_users,
@@ -209,12 +206,10 @@ pub fn list(
 /// # Errors
 /// [`Error::NotFound`]; [`Error::Invalid`] on bad fields.
 pub fn update(conn: &mut PgConnection, id: TenantId, patch: &TenantPatch) -> Result<Tenant> {
-    if let Some(name) = &patch.name {
-        validate_name(name)?;
-    }
+    let name = patch.name.as_deref().map(validate_name).transpose()?;
     validate_limits(patch.max_users, patch.max_api_calls_per_day)?;
     let changes = TenantChanges {
-        name: patch.name.as_deref().map(str::trim),
+        name: name.as_deref(),
         subscription_tier: patch.subscription_tier.map(|t| t.as_str()),
         status: patch.status.map(|s| s.as_str()),
         max_users: patch.max_users,
@@ -275,8 +270,14 @@ impl PgTenantRepo {
 }
 
 impl TenantRepo for PgTenantRepo {
-    fn create(&self, new: NewTenant) -> Result<Tenant, RepoError> {
-        Ok(self.db.platform().run(|c| insert(c, &new))?)
+    fn create(&self, new: NewTenant, note: &AuditNote) -> Result<Tenant, RepoError> {
+        let user = note.user_id.map(|u| u.as_uuid());
+        let scope = user.map_or(self.db.platform(), |u| self.db.platform().as_user(u));
+        Ok(scope.run(|c| {
+            let tenant = insert(c, &new)?;
+            audit::append(c, &note.success(tenant.id, format!("tenant:{}", tenant.id)))?;
+            Ok::<_, Error>(tenant)
+        })?)
     }
 
     fn get(&self, id: TenantId) -> Result<Tenant, RepoError> {
@@ -291,8 +292,19 @@ impl TenantRepo for PgTenantRepo {
         Ok(self.db.platform().run(|c| list(c, filter, page))?)
     }
 
-    fn update(&self, id: TenantId, patch: TenantPatch) -> Result<Tenant, RepoError> {
-        Ok(self.db.platform().run(|c| update(c, id, &patch))?)
+    fn update(
+        &self,
+        id: TenantId,
+        patch: TenantPatch,
+        note: &AuditNote,
+    ) -> Result<Tenant, RepoError> {
+        let user = note.user_id.map(|u| u.as_uuid());
+        let scope = user.map_or(self.db.platform(), |u| self.db.platform().as_user(u));
+        Ok(scope.run(|c| {
+            let tenant = update(c, id, &patch)?;
+            audit::append(c, &note.success(tenant.id, format!("tenant:{}", tenant.id)))?;
+            Ok::<_, Error>(tenant)
+        })?)
     }
 
     fn assigned_tenants(&self, staff: UserId) -> Result<Vec<TenantId>, RepoError> {

@@ -3,13 +3,14 @@
 
 use alphapulse_domain::{
     ports::{Actor, Credentials, UserRepo},
-    Email, NewUser, Page, PageRequest, RepoError, Role, TenantId, User, UserId, UserPatch,
+    AuditNote, Email, NewUser, Page, PageRequest, RepoError, Role, TenantId, User, UserId,
+    UserPatch,
 };
 use chrono::{DateTime, Utc};
 use diesel::{pg::PgConnection, prelude::*};
 use uuid::Uuid;
 
-use super::cursor;
+use super::{audit, cursor};
 use crate::{error::Result, schema::users, Db, Error};
 
 /// A `users` row (with the password hash: never serialise it).
@@ -260,12 +261,22 @@ fn same_tenant(actor: &Actor, new: &NewUser) -> Result<()> {
 }
 
 impl UserRepo for PgUserRepo {
-    fn create(&self, actor: &Actor, new: NewUser, max_users: i32) -> Result<User, RepoError> {
+    fn create(
+        &self,
+        actor: &Actor,
+        new: NewUser,
+        max_users: i32,
+        note: &AuditNote,
+    ) -> Result<User, RepoError> {
         same_tenant(actor, &new)?;
-        Ok(self
-            .db
-            .tenant(*actor)
-            .run(|c| insert_within_limit(c, &new, max_users))?)
+        Ok(self.db.tenant(*actor).run(|c| {
+            let user = insert_within_limit(c, &new, max_users)?;
+            audit::append(
+                c,
+                &note.success(user.tenant_id, format!("user:{}", user.id)),
+            )?;
+            Ok::<_, Error>(user)
+        })?)
     }
 
     fn get(&self, actor: &Actor, id: UserId) -> Result<User, RepoError> {
@@ -282,11 +293,18 @@ impl UserRepo for PgUserRepo {
             .run(|c| list(c, actor.tenant_id, page))?)
     }
 
-    fn update(&self, actor: &Actor, id: UserId, patch: UserPatch) -> Result<User, RepoError> {
-        Ok(self
-            .db
-            .tenant(*actor)
-            .run(|c| update(c, actor.tenant_id, id, &patch))?)
+    fn update(
+        &self,
+        actor: &Actor,
+        id: UserId,
+        patch: UserPatch,
+        note: &AuditNote,
+    ) -> Result<User, RepoError> {
+        Ok(self.db.tenant(*actor).run(|c| {
+            let user = update(c, actor.tenant_id, id, &patch)?;
+            audit::append(c, &note.success(user.tenant_id, format!("user:{id}")))?;
+            Ok::<_, Error>(user)
+        })?)
     }
 
     fn find_credentials(&self, email: &Email) -> Result<Option<Credentials>, RepoError> {

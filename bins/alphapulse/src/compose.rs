@@ -1,0 +1,146 @@
+//! The composition root: the one place that knows both sides of every port. It builds the
+//! PostgreSQL repositories, the exchange router (paper + live venues), the services over
+//! them, and hands the services to the API as ready objects (`alphapulse_api::Services`).
+//! The API crate depends on the services and the domain only.
+
+use std::{sync::Arc, time::Duration};
+
+use alphapulse_admin::{Login, Principals, TenantAdmin, UserAdmin};
+use alphapulse_api::{AppState, HttpSettings, Services};
+use alphapulse_domain::{
+    ports::{
+        AuditRepo, ExchangeAccountRepo, IdempotencyRepo, MarketDataRepo, TenantRepo, UserRepo,
+    },
+    ExchangeClient,
+};
+use alphapulse_ensemble::EnsembleService;
+use alphapulse_exchange::{
+    binance::BinanceConfig, CredentialsCipher, ExchangeRouter, PaperExchange,
+};
+use alphapulse_hedging::{HedgingDesk, PositionService};
+use alphapulse_persistence::{
+    Db, PgAuditRepo, PgEnsembleRepo, PgExchangeAccountRepo, PgIdempotencyRepo, PgMarketDataRepo,
+    PgPaperBook, PgRegimeStore, PgTenantRepo, PgUserRepo,
+};
+use alphapulse_regime::{service::RegimeService, ModelConfig};
+use anyhow::Result;
+
+use crate::auth::AuthConfig;
+
+/// Default `ALPHAPULSE_PRINCIPAL_TTL_SECONDS`.
+pub const DEFAULT_PRINCIPAL_TTL: Duration = Duration::from_secs(30);
+
+/// What the composition needs besides the database.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Token settings.
+    pub auth: AuthConfig,
+    /// How long a user/tenant status verdict is cached (at most 30 s; 0 = never).
+    pub principal_ttl: Duration,
+    /// Decrypts stored exchange credentials; `None` = live accounts cannot be used.
+    pub cipher: Option<CredentialsCipher>,
+    /// Where Binance is.
+    pub binance: BinanceConfig,
+}
+
+impl Settings {
+    /// Settings with the defaults for everything but the tokens.
+    pub fn new(auth: AuthConfig) -> Self {
+        Self {
+            auth,
+            principal_ttl: DEFAULT_PRINCIPAL_TTL,
+            cipher: None,
+            binance: BinanceConfig::default(),
+        }
+    }
+}
+
+/// The repositories over one database.
+struct Repos {
+    tenants: Arc<dyn TenantRepo>,
+    users: Arc<dyn UserRepo>,
+    audit: Arc<dyn AuditRepo>,
+    market: Arc<dyn MarketDataRepo>,
+    accounts: Arc<dyn ExchangeAccountRepo>,
+    idempotency: Arc<dyn IdempotencyRepo>,
+}
+
+impl Repos {
+    fn new(db: &Db) -> Self {
+        Self {
+            tenants: Arc::new(PgTenantRepo::new(db.clone())),
+            users: Arc::new(PgUserRepo::new(db.clone())),
+            audit: Arc::new(PgAuditRepo::new(db.clone())),
+            market: Arc::new(PgMarketDataRepo::new(db.clone())),
+            accounts: Arc::new(PgExchangeAccountRepo::new(db.clone())),
+            idempotency: Arc::new(PgIdempotencyRepo::new(db.clone())),
+        }
+    }
+}
+
+/// The services over `db`.
+///
+/// # Errors
+/// Token keys that cannot sign.
+pub fn services(db: &Db, settings: &Settings) -> Result<Services> {
+    let repos = Repos::new(db);
+    let paper = PaperExchange::new(
+        Arc::new(PgPaperBook::new(db.clone())),
+        repos.market.clone(),
+        repos.accounts.clone(),
+    );
+    let exchange: Arc<dyn ExchangeClient> = Arc::new(ExchangeRouter::new(
+        repos.accounts.clone(),
+        paper,
+        settings.cipher.clone(),
+        settings.binance.clone(),
+    ));
+    let principals = Arc::new(Principals::new(
+        repos.tenants.clone(),
+        repos.users.clone(),
+        settings.principal_ttl,
+    ));
+    let login = Login::new(
+        repos.users.clone(),
+        repos.tenants.clone(),
+        Arc::new(settings.auth.issuer()?),
+        settings.auth.token_ttl,
+    );
+    Ok(Services {
+        readiness: Arc::new(db.clone()),
+        login: Arc::new(login),
+        tenants: TenantAdmin::new(repos.tenants.clone(), principals.clone()),
+        users: UserAdmin::new(
+            repos.tenants.clone(),
+            repos.users.clone(),
+            principals.clone(),
+        ),
+        principals,
+        positions: PositionService::new(exchange.clone()),
+        regime: Arc::new(RegimeService::new(
+            repos.market.clone(),
+            Arc::new(PgRegimeStore::new(db.clone())),
+            ModelConfig::default(),
+        )),
+        hedging: HedgingDesk::new(exchange, repos.tenants, repos.idempotency, repos.audit),
+        ensembles: Arc::new(EnsembleService::new(
+            Arc::new(PgEnsembleRepo::new(db.clone())),
+            repos.market,
+        )),
+    })
+}
+
+/// The API state over `db`: the services, the token verifier and the HTTP settings.
+///
+/// # Errors
+/// Token keys that cannot sign.
+pub fn app_state(db: &Db, settings: &Settings) -> Result<AppState> {
+    let http = HttpSettings {
+        login_per_minute: settings.auth.login_per_minute,
+    };
+    Ok(AppState::new(
+        services(db, settings)?,
+        settings.auth.verifier(),
+        &http,
+    ))
+}

@@ -1,0 +1,29 @@
+//! AlphaPulse administration use cases: the platform's tenants, each tenant's users, login,
+//! and the principal check that runs after every token's signature.
+//!
+//! - [`TenantAdmin`]: list/read/create/update/cancel tenants (owner; staff read their assigned
+//!   tenants), with the audit row in the change's own transaction;
+//! - [`UserAdmin`]: a tenant's users (tenant `admin`; the platform `owner` for any tenant):
+//!   grant rules, the password policy, hashing, no self-lockout, audit in the same transaction;
+//! - [`Login`]: e-mail + password to a signed token, with the same work and the same answer
+//!   for an unknown e-mail and a wrong password;
+//! - [`Principals`]: is the token's tenant active, is its user known, active, in that tenant
+//!   and still of that role; answers cached briefly (bounded, with a TTL).
+//!
+//! Services talk to the domain ports only; the HTTP layer calls one method per request and
+//! maps [`AdminError`] to a status.
+#![deny(missing_docs)]
+
+pub mod checks;
+pub mod error;
+pub mod login;
+pub mod password;
+pub mod principals;
+pub mod tenants;
+pub mod users;
+
+pub use error::AdminError;
+pub use login::{Login, LoginError, Token};
+pub use principals::{Principals, Rejection};
+pub use tenants::{CreateTenant, TenantAdmin, UpdateTenant};
+pub use users::{CreateUser, UpdateUser, UserAdmin};

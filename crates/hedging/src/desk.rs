@@ -1,0 +1,290 @@
+//! The hedging desk: the use cases behind `GET /hedging/analysis` and the two trading
+//! actions, `POST /hedging/execute` and `POST /hedging/close`.
+//!
+//! A trading action runs under the [`crate::idempotency`] protocol: a retry with the same
+//! key and body answers the first result and places nothing twice. Client order ids derive
+//! from the key, so even a retry that slips past the protocol cannot fill twice. The answer
+//! and its `audit_log` row are stored in one transaction; each order's fill is atomic on its
+//! own, and a partial failure is reported order by order.
+
+use std::sync::Arc;
+
+use alphapulse_domain::{
+    ports::{AuditRepo, IdempotencyRepo, TenantRepo},
+    AuditOutcome, ExchangeClient, ExchangeError, NewAuditEntry, OrderRequest, Principal, RepoError,
+    ValidationError,
+};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use crate::{
+    analyse, execution,
+    idempotency::{self, Claim, IdempotencyKey, KeyError},
+    HedgeAnalysis, OrderOutcome, PositionService,
+};
+
+/// The target when neither the request nor the tenant's metadata sets one: a full hedge.
+pub const DEFAULT_TARGET: f64 = 1.0;
+
+/// Why a desk call failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DeskError {
+    /// The tenant's positions could not be read from its exchange.
+    #[error("positions unavailable: {0}")]
+    Positions(#[source] ExchangeError),
+    /// A field of the request is invalid.
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    /// The idempotency key cannot be used now.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// Storage failed.
+    #[error(transparent)]
+    Repo(#[from] RepoError),
+}
+
+/// The answer of a trading action.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Answer<T> {
+    /// Done now.
+    Fresh(T),
+    /// The saved answer of an earlier request with the same key.
+    Replayed {
+        /// Its status.
+        status: u16,
+        /// Its body.
+        body: Value,
+    },
+}
+
+/// The answer of an execution.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Executed {
+    /// `executed`, `partial`, `failed`, `dry_run` or `nothing_to_do`.
+    pub status: &'static str,
+    /// The ratio aimed at.
+    pub target_hedge_ratio: f64,
+    /// Each order and what happened to it.
+    pub orders: Vec<OrderOutcome>,
+}
+
+/// The answer of a close.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Closed {
+    /// `executed`, `partial`, `failed`, `dry_run` or `nothing_to_do`.
+    pub status: &'static str,
+    /// Each reduce-only order and what happened to it.
+    pub closed: Vec<OrderOutcome>,
+}
+
+/// The desk (cheap to clone).
+#[derive(Clone)]
+pub struct HedgingDesk {
+    positions: PositionService,
+    exchange: Arc<dyn ExchangeClient>,
+    tenants: Arc<dyn TenantRepo>,
+    keys: Arc<dyn IdempotencyRepo>,
+    audit: Arc<dyn AuditRepo>,
+}
+
+impl std::fmt::Debug for HedgingDesk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HedgingDesk").finish_non_exhaustive()
+    }
+}
+
+fn status_ok(status: &str) -> bool {
+    !matches!(status, "failed" | "partial")
+}
+
+impl HedgingDesk {
+    /// A desk over the tenant-routing exchange client and the stores it writes.
+    pub fn new(
+        exchange: Arc<dyn ExchangeClient>,
+        tenants: Arc<dyn TenantRepo>,
+        keys: Arc<dyn IdempotencyRepo>,
+        audit: Arc<dyn AuditRepo>,
+    ) -> Self {
+        Self {
+            positions: PositionService::new(exchange.clone()),
+            exchange,
+            tenants,
+            keys,
+            audit,
+        }
+    }
+
+    /// The tenant's target: `metadata.hedging.target_hedge_ratio`, else [`DEFAULT_TARGET`].
+    fn tenant_target(&self, caller: &Principal) -> Result<f64, DeskError> {
+        let tenant = self.tenants.get(caller.tenant_id)?;
+        Ok(tenant
+            .metadata
+            .pointer("/hedging/target_hedge_ratio")
+            .and_then(Value::as_f64)
+            .filter(|r| (0.0..=1.0).contains(r))
+            .unwrap_or(DEFAULT_TARGET))
+    }
+
+    fn analysis_at(&self, caller: &Principal, target: f64) -> Result<HedgeAnalysis, DeskError> {
+        let actor = caller.actor();
+        let spot = self.positions.spot(&actor).map_err(DeskError::Positions)?;
+        let futures = self
+            .positions
+            .futures(&actor)
+            .map_err(DeskError::Positions)?;
+        Ok(analyse(&spot, &futures, target))
+    }
+
+    /// Exposure per asset, current and target hedge ratio, and the recommended orders.
+    ///
+    /// # Errors
+    /// Positions unavailable, storage failures.
+    pub fn analysis(&self, caller: &Principal) -> Result<HedgeAnalysis, DeskError> {
+        let target = self.tenant_target(caller)?;
+        self.analysis_at(caller, target)
+    }
+
+    /// Places the orders that bring every hedge to `target` (default: the tenant's), or
+    /// plans them with `dry_run`.
+    ///
+    /// # Errors
+    /// A target outside `0..=1`, a key in use or reused with another body, positions
+    /// unavailable, storage failures.
+    pub fn execute(
+        &self,
+        caller: &Principal,
+        key: Option<IdempotencyKey>,
+        target: Option<f64>,
+        dry_run: bool,
+    ) -> Result<Answer<Executed>, DeskError> {
+        if target.is_some_and(|t| !(0.0..=1.0).contains(&t)) {
+            return Err(
+                ValidationError::new("target_hedge_ratio", "must be between 0 and 1").into(),
+            );
+        }
+        let scope = "hedging.execute";
+        let prefix = execution::order_id_prefix(key.as_ref().map(IdempotencyKey::as_str), scope);
+        let canonical = json!({"target_hedge_ratio": target, "dry_run": dry_run});
+        self.trading_action(
+            caller,
+            scope,
+            key,
+            &canonical,
+            || {
+                let target = match target {
+                    Some(t) => t,
+                    None => self.tenant_target(caller)?,
+                };
+                let analysis = self.analysis_at(caller, target)?;
+                let orders = execution::plan(&analysis.recommendations, &prefix);
+                let (status, orders) = self.place_or_plan(caller, &orders, dry_run);
+                Ok(Executed {
+                    status,
+                    target_hedge_ratio: target,
+                    orders,
+                })
+            },
+            |e| status_ok(e.status),
+        )
+    }
+
+    /// Closes every short futures hedge with reduce-only orders (or plans it with `dry_run`).
+    ///
+    /// # Errors
+    /// A key in use or reused with another body, positions unavailable, storage failures.
+    pub fn close(
+        &self,
+        caller: &Principal,
+        key: Option<IdempotencyKey>,
+        dry_run: bool,
+    ) -> Result<Answer<Closed>, DeskError> {
+        let scope = "hedging.close";
+        let prefix = execution::order_id_prefix(key.as_ref().map(IdempotencyKey::as_str), scope);
+        let canonical = json!({"dry_run": dry_run});
+        self.trading_action(
+            caller,
+            scope,
+            key,
+            &canonical,
+            || {
+                let futures = self
+                    .positions
+                    .futures(&caller.actor())
+                    .map_err(DeskError::Positions)?;
+                let orders = execution::plan_close(&futures, &prefix);
+                let (status, closed) = self.place_or_plan(caller, &orders, dry_run);
+                Ok(Closed { status, closed })
+            },
+            |c| status_ok(c.status),
+        )
+    }
+
+    /// Plans (`dry_run`) or places `orders`; the overall status and each order's outcome.
+    fn place_or_plan(
+        &self,
+        caller: &Principal,
+        orders: &[OrderRequest],
+        dry_run: bool,
+    ) -> (&'static str, Vec<OrderOutcome>) {
+        if dry_run {
+            return ("dry_run", execution::dry_run(orders));
+        }
+        let outcomes = execution::place_all(&*self.exchange, &caller.actor(), orders);
+        (execution::overall_status(&outcomes), outcomes)
+    }
+
+    /// Runs `act` under the idempotency protocol and audits it.
+    fn trading_action<T: Serialize>(
+        &self,
+        caller: &Principal,
+        scope: &'static str,
+        key: Option<IdempotencyKey>,
+        canonical: &Value,
+        act: impl FnOnce() -> Result<T, DeskError>,
+        all_ok: impl FnOnce(&T) -> bool,
+    ) -> Result<Answer<T>, DeskError> {
+        let actor = caller.actor();
+        let hash = idempotency::request_hash(canonical);
+        let claim = idempotency::claim(&*self.keys, &actor, scope, key, &hash)?;
+        if let Claim::Replay { status, body } = claim {
+            tracing::info!(scope, "idempotent replay");
+            return Ok(Answer::Replayed { status, body });
+        }
+        let answer = match act() {
+            Ok(answer) => answer,
+            Err(err) => {
+                // Nothing was placed (the failure came before any order): free the key.
+                idempotency::release(&*self.keys, &actor, scope, &claim);
+                return Err(err);
+            }
+        };
+        let body = serde_json::to_value(&answer)
+            .map_err(|e| RepoError::Internal(format!("serialising the answer: {e}")))?;
+        let entry = NewAuditEntry {
+            tenant_id: caller.tenant_id,
+            user_id: Some(caller.user_id),
+            action: scope.to_owned(),
+            target: format!("tenant:{}", caller.tenant_id),
+            outcome: if all_ok(&answer) {
+                AuditOutcome::Success
+            } else {
+                AuditOutcome::Failure
+            },
+            request_id: caller.request_id.clone(),
+            details: body.clone(),
+        };
+        idempotency::save(
+            &*self.keys,
+            &*self.audit,
+            &actor,
+            scope,
+            &claim,
+            &body,
+            entry,
+        )?;
+        Ok(Answer::Fresh(answer))
+    }
+}
