@@ -2,7 +2,7 @@
 //!
 //! * Register an [`Authenticator`] as app data: `App::new().app_data(web::Data::new(authenticator))`
 //!   (a bare `.app_data(authenticator)` is accepted as well).
-//! * Take [`TenantContext`] (or [`Claims`], or [`Authorized<P>`]) as a handler
+//! * Take [`TenantContext`](crate::TenantContext) (or [`Claims`](crate::Claims), or [`Authorized<P>`]) as a handler
 //!   argument. The extractor reads `Authorization: Bearer <token>` (scheme
 //!   case-insensitive), verifies it, runs the optional [`PrincipalCheck`], and
 //!   on failure responds with a JSON body
