@@ -9,6 +9,7 @@
 //! Set `PORT` to change the port (default 8080; `PORT=0` picks a free one).
 
 use std::collections::HashSet;
+use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -43,7 +44,17 @@ async fn list_users(req: HttpRequest, ctx: TenantContext) -> Result<HttpResponse
 }
 
 #[actix_web::main]
-async fn main() -> std::io::Result<()> {
+async fn main() -> ExitCode {
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("actix_server: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> std::io::Result<()> {
     let to_io = |e: tenant_auth::AuthError| std::io::Error::other(e.to_string());
     // In production: KeySet::from_file(path) with a long random secret or PEM keys.
     let keys = KeySet::hs256("demo-1", "demo-secret-demo-secret-demo-secret!").map_err(to_io)?;
