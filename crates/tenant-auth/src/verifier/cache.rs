@@ -30,6 +30,11 @@ pub(super) type Digest = [u8; 32];
 /// Bounded map from token digest to verified payload, least recently used
 /// entry evicted first.
 ///
+/// moka applies evictions in batches (on later reads and writes, and in
+/// [`stats`](Self::stats)), so under a burst of inserts the cache can hold a
+/// small, bounded number of entries over `capacity` until its next
+/// maintenance; [`CacheStats::entries`] is counted after maintenance.
+///
 /// Entries are keyed by `(generation, digest)`. [`clear`](Self::clear) bumps
 /// the generation before invalidating everything, so a lookup after `clear`
 /// can only find entries verified under the keys in force after it, even when
