@@ -6,9 +6,10 @@
 //! curl -i localhost:8080/me -H "Authorization: Bearer $TOKEN"
 //! ```
 //!
-//! Set `PORT` to change the port (default 8080).
+//! Set `PORT` to change the port (default 8080; `PORT=0` picks a free one).
 
 use std::collections::HashSet;
+use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -43,7 +44,17 @@ async fn list_users(req: HttpRequest, ctx: TenantContext) -> Result<HttpResponse
 }
 
 #[actix_web::main]
-async fn main() -> std::io::Result<()> {
+async fn main() -> ExitCode {
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("actix_server: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> std::io::Result<()> {
     let to_io = |e: tenant_auth::AuthError| std::io::Error::other(e.to_string());
     // In production: KeySet::from_file(path) with a long random secret or PEM keys.
     let keys = KeySet::hs256("demo-1", "demo-secret-demo-secret-demo-secret!").map_err(to_io)?;
@@ -80,13 +91,10 @@ async fn main() -> std::io::Result<()> {
         println!("{label} token:\n{token}\n");
     }
 
-    let port: u16 = std::env::var("PORT")
-        .ok()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(8080);
-    println!("listening on http://127.0.0.1:{port} (GET /me, POST /orders, GET /users)");
+    let port = port_from_env()?;
     let auth = web::Data::new(auth);
-    HttpServer::new(move || {
+    // Bind before announcing the address, so a taken port is reported as such.
+    let server = HttpServer::new(move || {
         App::new()
             .app_data(auth.clone())
             .route("/me", web::get().to(me))
@@ -94,7 +102,32 @@ async fn main() -> std::io::Result<()> {
             .route("/users", web::get().to(list_users))
     })
     .workers(1)
-    .bind(("127.0.0.1", port))?
-    .run()
-    .await
+    .bind(("127.0.0.1", port))
+    .map_err(|e| {
+        std::io::Error::new(
+            e.kind(),
+            format!("cannot listen on 127.0.0.1:{port}: {e} (set PORT to use another port)"),
+        )
+    })?;
+    for addr in server.addrs() {
+        println!("listening on http://{addr} (GET /me, POST /orders, GET /users)");
+    }
+    server.run().await
+}
+
+/// The port from `PORT`, 8080 when unset.
+fn port_from_env() -> std::io::Result<u16> {
+    match std::env::var("PORT") {
+        Err(std::env::VarError::NotPresent) => Ok(8080),
+        Ok(text) => text.trim().parse().map_err(|_| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("PORT must be a port number (0-65535), got `{text}`"),
+            )
+        }),
+        Err(std::env::VarError::NotUnicode(_)) => Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "PORT is not valid Unicode",
+        )),
+    }
 }

@@ -114,7 +114,7 @@ pub enum AuthError {
 }
 
 /// The HTTP-level class of an [`AuthError`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::IntoStaticStr)]
 #[non_exhaustive]
 pub enum AuthErrorKind {
     /// `401 Unauthorized`: no token, or a token that cannot be trusted.
@@ -122,8 +122,10 @@ pub enum AuthErrorKind {
     /// `403 Forbidden`: a trusted token that does not allow the action.
     Forbidden,
     /// `503 Service Unavailable`: the principal check could not run.
+    #[strum(serialize = "Service Unavailable")]
     Unavailable,
     /// `500 Internal Server Error`: key or configuration problems.
+    #[strum(serialize = "Internal Server Error")]
     Internal,
 }
 
@@ -139,15 +141,11 @@ impl AuthErrorKind {
         }
     }
 
-    /// The prefix used in response `detail` strings, e.g. `"Unauthorized"`.
+    /// The prefix used in response `detail` strings, e.g. `"Unauthorized"`
+    /// (the HTTP reason phrase of [`status_code`](Self::status_code)).
     #[must_use]
-    pub const fn label(self) -> &'static str {
-        match self {
-            Self::Unauthorized => "Unauthorized",
-            Self::Forbidden => "Forbidden",
-            Self::Unavailable => "Service Unavailable",
-            Self::Internal => "Internal Server Error",
-        }
+    pub fn label(self) -> &'static str {
+        self.into()
     }
 }
 
@@ -254,6 +252,18 @@ mod tests {
         assert_eq!(AuthError::Unavailable("x".into()).status_code(), 503);
         assert_eq!(AuthError::WeakSecret.status_code(), 500);
         assert_eq!(AuthError::KeyParse("kid `a`".into()).status_code(), 500);
+    }
+
+    #[test]
+    fn labels_are_reason_phrases() {
+        for (kind, label) in [
+            (AuthErrorKind::Unauthorized, "Unauthorized"),
+            (AuthErrorKind::Forbidden, "Forbidden"),
+            (AuthErrorKind::Unavailable, "Service Unavailable"),
+            (AuthErrorKind::Internal, "Internal Server Error"),
+        ] {
+            assert_eq!(kind.label(), label);
+        }
     }
 
     #[test]

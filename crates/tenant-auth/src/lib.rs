@@ -39,8 +39,10 @@
 //! * `exp`, `iss`, `aud`, `sub`, `tenant_id`, `role` and `iat` are required;
 //!   `nbf` is honoured when present. Leeway (default 30 s) applies to `exp`
 //!   and `nbf` exactly: a token is valid while `now <= exp + leeway`.
-//! * Verified signatures are cached (bounded, keyed by the SHA-256 of the
-//!   token); time, issuer and audience checks run on every call.
+//! * Verified signatures are cached (bounded, least recently used evicted
+//!   first, keyed by the SHA-256 of the token, emptied by
+//!   [`TokenVerifier::replace_keys`]); time, issuer and audience checks run
+//!   on every call.
 //! * Errors expose a short [`AuthError::public_reason`]; key material and
 //!   token contents never appear in errors or `Debug` output.
 //!

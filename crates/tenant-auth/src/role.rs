@@ -1,16 +1,15 @@
 //! Roles, permissions and the permission table.
 
-use std::fmt;
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
+use strum::{Display, EnumString, IntoStaticStr, VariantArray};
 
 /// Who a principal is.
 ///
 /// `Owner` and `Staff` are *platform* roles (the operator of the service);
 /// `Admin`, `Trader` and `Viewer` are *tenant* roles. Serialized as lowercase
 /// strings (`"owner"`, `"staff"`, `"admin"`, `"trader"`, `"viewer"`); `Display`
-/// and `FromStr` use the same strings (`FromStr` is case-sensitive).
+/// and `FromStr` use the same strings (`FromStr` is case-sensitive and fails
+/// with [`ParseNameError`]).
 ///
 /// What each role may do is decided by [`Role::allows`]; see the table on
 /// [`Permission`].
@@ -27,10 +26,31 @@ use serde::{Deserialize, Serialize};
 /// assert!(role.allows(Permission::Trade));
 /// assert!(!role.allows(Permission::ManageUsers));
 /// assert_eq!(serde_json::to_string(&Role::Owner)?, r#""owner""#);
+/// assert_eq!("root".parse::<Role>().unwrap_err().to_string(), "unknown role `root`");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    Display,
+    EnumString,
+    IntoStaticStr,
+    VariantArray,
+)]
 #[serde(rename_all = "lowercase")]
+#[strum(
+    serialize_all = "lowercase",
+    parse_err_ty = ParseNameError,
+    parse_err_fn = ParseNameError::role
+)]
 pub enum Role {
     /// Platform owner: manages tenants and everything else on the platform.
     Owner,
@@ -45,25 +65,14 @@ pub enum Role {
 }
 
 impl Role {
-    /// Every role, platform roles first.
-    pub const ALL: [Role; 5] = [
-        Role::Owner,
-        Role::Staff,
-        Role::Admin,
-        Role::Trader,
-        Role::Viewer,
-    ];
+    /// Every role, platform roles first (declaration order; the same list as
+    /// [`VariantArray::VARIANTS`]).
+    pub const ALL: [Role; 5] = to_array(<Role as VariantArray>::VARIANTS);
 
     /// The lowercase wire name, e.g. `"admin"`.
     #[must_use]
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Role::Owner => "owner",
-            Role::Staff => "staff",
-            Role::Admin => "admin",
-            Role::Trader => "trader",
-            Role::Viewer => "viewer",
-        }
+    pub fn as_str(self) -> &'static str {
+        self.into()
     }
 
     /// `true` for the platform roles `Owner` and `Staff`.
@@ -105,13 +114,9 @@ impl Role {
     }
 }
 
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// Error returned when parsing an unknown [`Role`] or [`Permission`] name.
+/// Its message names the kind and the rejected value (cut to 32 characters),
+/// e.g. ``unknown role `root` ``.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown {what} `{value}`")]
 pub struct ParseNameError {
@@ -119,17 +124,30 @@ pub struct ParseNameError {
     value: String,
 }
 
-impl FromStr for Role {
-    type Err = ParseNameError;
+impl ParseNameError {
+    fn new(what: &'static str, value: &str) -> Self {
+        ParseNameError {
+            what,
+            value: value.chars().take(32).collect(),
+        }
+    }
 
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Role::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or_else(|| ParseNameError {
-                what: "role",
-                value: s.chars().take(32).collect(),
-            })
+    fn role(value: &str) -> Self {
+        Self::new("role", value)
+    }
+
+    fn permission(value: &str) -> Self {
+        Self::new("permission", value)
+    }
+}
+
+/// Copies strum's `VariantArray::VARIANTS` into the array type of the `ALL`
+/// constants, so the variants are listed once (in the enum). Evaluated at
+/// compile time: an `ALL` length that differs from the enum does not compile.
+const fn to_array<T: Copy, const N: usize>(variants: &[T]) -> [T; N] {
+    match variants.first_chunk::<N>() {
+        Some(all) if variants.len() == N => *all,
+        _ => panic!("the `ALL` length must equal the number of variants"),
     }
 }
 
@@ -137,7 +155,7 @@ impl FromStr for Role {
 /// [`TenantContext::require`](crate::TenantContext::require).
 ///
 /// Serialized as snake_case strings (`"manage_tenants"`, ...), which are also
-/// the `Display`/`FromStr` forms.
+/// the `Display`/`FromStr` forms (`FromStr` fails with [`ParseNameError`]).
 ///
 /// | Permission       | owner | staff | admin | trader | viewer |
 /// |------------------|:-----:|:-----:|:-----:|:------:|:------:|
@@ -157,9 +175,30 @@ impl FromStr for Role {
 /// assert!(!Role::Staff.allows(Permission::ManageTenants));
 /// assert!(!Role::Owner.allows(Permission::Trade));
 /// assert_eq!(Permission::ReadTenantData.to_string(), "read_tenant_data");
+/// assert_eq!("trade".parse::<Permission>(), Ok(Permission::Trade));
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    Display,
+    EnumString,
+    IntoStaticStr,
+    VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(
+    serialize_all = "snake_case",
+    parse_err_ty = ParseNameError,
+    parse_err_fn = ParseNameError::permission
+)]
 pub enum Permission {
     /// Create, suspend and delete tenants (platform owner only).
     ManageTenants,
@@ -178,49 +217,14 @@ pub enum Permission {
 }
 
 impl Permission {
-    /// Every permission.
-    pub const ALL: [Permission; 7] = [
-        Permission::ManageTenants,
-        Permission::ReadTenants,
-        Permission::ManageUsers,
-        Permission::ReadUsers,
-        Permission::Trade,
-        Permission::ReadTenantData,
-        Permission::ManageSettings,
-    ];
+    /// Every permission (declaration order; the same list as
+    /// [`VariantArray::VARIANTS`]).
+    pub const ALL: [Permission; 7] = to_array(<Permission as VariantArray>::VARIANTS);
 
     /// The snake_case wire name, e.g. `"manage_users"`.
     #[must_use]
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Permission::ManageTenants => "manage_tenants",
-            Permission::ReadTenants => "read_tenants",
-            Permission::ManageUsers => "manage_users",
-            Permission::ReadUsers => "read_users",
-            Permission::Trade => "trade",
-            Permission::ReadTenantData => "read_tenant_data",
-            Permission::ManageSettings => "manage_settings",
-        }
-    }
-}
-
-impl fmt::Display for Permission {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Permission {
-    type Err = ParseNameError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Permission::ALL
-            .into_iter()
-            .find(|p| p.as_str() == s)
-            .ok_or_else(|| ParseNameError {
-                what: "permission",
-                value: s.chars().take(32).collect(),
-            })
+    pub fn as_str(self) -> &'static str {
+        self.into()
     }
 }
 
@@ -253,7 +257,12 @@ mod tests {
             assert_eq!(serde_json::from_str::<Role>(&json).ok(), Some(role));
         }
         assert!("Admin".parse::<Role>().is_err());
-        assert!("root".parse::<Role>().is_err());
+        let err = "root".parse::<Role>().err().map(|e| e.to_string());
+        assert_eq!(err.as_deref(), Some("unknown role `root`"));
+        let long = "x".repeat(100);
+        let err = long.parse::<Role>().err().map(|e| e.to_string());
+        assert_eq!(err, Some(format!("unknown role `{}`", "x".repeat(32))));
+        assert_eq!(Role::ALL.as_slice(), <Role as VariantArray>::VARIANTS);
         assert!(serde_json::from_str::<Role>("\"ADMIN\"").is_err());
         assert!(Role::Owner.is_platform() && Role::Staff.is_platform());
         assert!(Role::Admin.is_tenant() && Role::Trader.is_tenant() && Role::Viewer.is_tenant());
@@ -261,8 +270,13 @@ mod tests {
 
     #[test]
     fn permission_strings_round_trip() {
+        assert_eq!(
+            Permission::ALL.as_slice(),
+            <Permission as VariantArray>::VARIANTS
+        );
         for p in Permission::ALL {
             assert_eq!(p.as_str().parse::<Permission>(), Ok(p));
+            assert_eq!(p.to_string(), p.as_str());
             let json = serde_json::to_string(&p).unwrap_or_default();
             assert_eq!(json, format!("\"{}\"", p.as_str()));
         }

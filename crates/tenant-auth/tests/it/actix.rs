@@ -1,17 +1,13 @@
 //! The actix-web extractor and its JSON error contract.
-#![cfg(feature = "actix")]
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::common::*;
 use actix_web::dev::ServiceResponse;
 use actix_web::http::StatusCode;
 use actix_web::{test, web, App, HttpRequest, HttpResponse};
-use common::*;
 use serde_json::{json, Value};
 use tenant_auth::actix::{
     perm, principal_check_fn, Authenticator, Authorized, HttpAuthError, PrincipalCheck,

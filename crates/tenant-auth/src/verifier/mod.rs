@@ -1,20 +1,24 @@
 //! Verifying tokens: signature, required claims, time window, issuer, audience.
+//!
+//! `payload` checks the shape of a signed payload; `cache` remembers verified
+//! signatures.
 
-use std::collections::{HashMap, VecDeque};
+mod cache;
+mod payload;
+
 use std::fmt;
-use std::str::FromStr;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
-use uuid::Uuid;
 
+use self::cache::SignatureCache;
+use self::payload::{decode_json_object, VerifiedToken};
 use crate::claims::{duration_secs, unix_now};
-use crate::{AuthError, Claims, KeySet, Role, TenantContext};
+use crate::{AuthError, Claims, KeySet, TenantContext};
+
+pub use self::cache::CacheStats;
 
 /// Tokens longer than this many bytes are rejected as [`AuthError::Malformed`]
 /// before any parsing or hashing.
@@ -69,21 +73,6 @@ impl VerifierConfig {
         self
     }
 }
-
-/// Counters of a verifier's signature cache.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub struct CacheStats {
-    /// Entries currently cached.
-    pub entries: usize,
-    /// Maximum number of entries (0: cache disabled).
-    pub capacity: usize,
-    /// Verifications that skipped the signature check.
-    pub hits: u64,
-    /// Verifications that had to check the signature.
-    pub misses: u64,
-}
-
 /// Verifies tokens against a [`KeySet`] and a [`VerifierConfig`].
 ///
 /// Verification, in order:
@@ -94,8 +83,9 @@ pub struct CacheStats {
 ///    algorithm, otherwise [`AuthError::AlgorithmNotAllowed`] (so `alg: none`
 ///    and algorithm-confusion tokens fail). A `crit` header is rejected.
 /// 2. The signature is checked with that key. Successfully verified tokens are
-///    remembered in a bounded cache keyed by the SHA-256 of the token, so a
-///    repeated token skips this step (and step 3).
+///    remembered in a bounded cache (least recently used entry evicted first)
+///    keyed by the SHA-256 of the token, so a repeated token skips this step
+///    (and step 3).
 /// 3. `sub`, `tenant_id`, `role`, `iss`, `aud`, `exp` and `iat` must be
 ///    present and well-typed ([`AuthError::MissingClaim`] /
 ///    [`AuthError::InvalidClaim`]); `nbf`, `jti`, `email` are optional.
@@ -151,7 +141,8 @@ impl TokenVerifier {
         }
     }
 
-    /// Sets the signature cache capacity; `0` disables the cache.
+    /// Sets the signature cache capacity in entries (when full, the least
+    /// recently used entry is evicted); `0` disables the cache.
     #[must_use]
     pub fn with_cache_capacity(mut self, capacity: usize) -> Self {
         self.cache = SignatureCache::new(capacity);
@@ -299,236 +290,5 @@ impl TokenVerifier {
             jti: token.jti.clone(),
             email: token.email.clone(),
         })
-    }
-}
-
-fn decode_json_object(part: &str) -> Result<Map<String, Value>, AuthError> {
-    let bytes = URL_SAFE_NO_PAD
-        .decode(part)
-        .map_err(|_| AuthError::Malformed)?;
-    match serde_json::from_slice::<Value>(&bytes) {
-        Ok(Value::Object(map)) => Ok(map),
-        _ => Err(AuthError::Malformed),
-    }
-}
-
-/// A token whose signature and claim shapes have been checked; the
-/// time/issuer/audience checks still have to be made.
-#[derive(Debug)]
-struct VerifiedToken {
-    sub: Uuid,
-    tenant_id: Uuid,
-    role: Role,
-    iss: String,
-    aud: Vec<String>,
-    exp: i64,
-    iat: i64,
-    nbf: Option<i64>,
-    jti: Option<String>,
-    email: Option<String>,
-}
-
-impl VerifiedToken {
-    fn from_payload(map: &Map<String, Value>) -> Result<Self, AuthError> {
-        let aud = match required(map, "aud")? {
-            Value::String(s) => vec![s.clone()],
-            Value::Array(items) if !items.is_empty() => items
-                .iter()
-                .map(|v| {
-                    v.as_str()
-                        .map(str::to_owned)
-                        .ok_or(AuthError::InvalidClaim("aud"))
-                })
-                .collect::<Result<_, _>>()?,
-            _ => return Err(AuthError::InvalidClaim("aud")),
-        };
-        Ok(VerifiedToken {
-            sub: parse_str(map, "sub")?,
-            tenant_id: parse_str(map, "tenant_id")?,
-            role: parse_str(map, "role")?,
-            iss: required_str(map, "iss")?.to_owned(),
-            aud,
-            exp: required_int(map, "exp")?,
-            iat: required_int(map, "iat")?,
-            nbf: optional(map, "nbf")
-                .map(|v| v.as_i64().ok_or(AuthError::InvalidClaim("nbf")))
-                .transpose()?,
-            jti: optional_str(map, "jti")?,
-            email: optional_str(map, "email")?,
-        })
-    }
-}
-
-fn optional<'a>(map: &'a Map<String, Value>, name: &'static str) -> Option<&'a Value> {
-    map.get(name).filter(|v| !v.is_null())
-}
-
-fn required<'a>(map: &'a Map<String, Value>, name: &'static str) -> Result<&'a Value, AuthError> {
-    optional(map, name).ok_or(AuthError::MissingClaim(name))
-}
-
-fn required_str<'a>(map: &'a Map<String, Value>, name: &'static str) -> Result<&'a str, AuthError> {
-    required(map, name)?
-        .as_str()
-        .ok_or(AuthError::InvalidClaim(name))
-}
-
-fn required_int(map: &Map<String, Value>, name: &'static str) -> Result<i64, AuthError> {
-    required(map, name)?
-        .as_i64()
-        .ok_or(AuthError::InvalidClaim(name))
-}
-
-fn parse_str<T: FromStr>(map: &Map<String, Value>, name: &'static str) -> Result<T, AuthError> {
-    required_str(map, name)?
-        .parse()
-        .map_err(|_| AuthError::InvalidClaim(name))
-}
-
-fn optional_str(map: &Map<String, Value>, name: &'static str) -> Result<Option<String>, AuthError> {
-    optional(map, name)
-        .map(|v| {
-            v.as_str()
-                .map(str::to_owned)
-                .ok_or(AuthError::InvalidClaim(name))
-        })
-        .transpose()
-}
-
-/// A bounded FIFO map from token digest to verified payload.
-struct SignatureCache {
-    capacity: usize,
-    inner: Mutex<CacheInner>,
-    hits: AtomicU64,
-    misses: AtomicU64,
-}
-
-#[derive(Default)]
-struct CacheInner {
-    map: HashMap<[u8; 32], Arc<VerifiedToken>>,
-    order: VecDeque<[u8; 32]>,
-    /// Bumped by `clear`; an insert computed under an older generation (i.e.
-    /// with keys that have since been replaced) is dropped.
-    generation: u64,
-}
-
-impl SignatureCache {
-    fn new(capacity: usize) -> Self {
-        SignatureCache {
-            capacity,
-            inner: Mutex::new(CacheInner::default()),
-            hits: AtomicU64::new(0),
-            misses: AtomicU64::new(0),
-        }
-    }
-
-    fn lock(&self) -> MutexGuard<'_, CacheInner> {
-        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn get(&self, digest: &[u8; 32]) -> Option<Arc<VerifiedToken>> {
-        let hit = if self.capacity == 0 {
-            None
-        } else {
-            self.lock().map.get(digest).cloned()
-        };
-        let counter = if hit.is_some() {
-            &self.hits
-        } else {
-            &self.misses
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
-        hit
-    }
-
-    fn generation(&self) -> u64 {
-        self.lock().generation
-    }
-
-    fn insert(&self, generation: u64, digest: [u8; 32], token: Arc<VerifiedToken>) {
-        if self.capacity == 0 {
-            return;
-        }
-        let mut inner = self.lock();
-        if inner.generation != generation || inner.map.contains_key(&digest) {
-            return;
-        }
-        while inner.map.len() >= self.capacity {
-            match inner.order.pop_front() {
-                Some(oldest) => {
-                    inner.map.remove(&oldest);
-                }
-                None => break,
-            }
-        }
-        inner.map.insert(digest, token);
-        inner.order.push_back(digest);
-    }
-
-    fn clear(&self) {
-        let mut inner = self.lock();
-        inner.map.clear();
-        inner.order.clear();
-        inner.generation = inner.generation.wrapping_add(1);
-    }
-
-    fn stats(&self) -> CacheStats {
-        CacheStats {
-            entries: self.lock().map.len(),
-            capacity: self.capacity,
-            hits: self.hits.load(Ordering::Relaxed),
-            misses: self.misses.load(Ordering::Relaxed),
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn dummy() -> Arc<VerifiedToken> {
-        Arc::new(VerifiedToken {
-            sub: Uuid::nil(),
-            tenant_id: Uuid::nil(),
-            role: Role::Viewer,
-            iss: String::new(),
-            aud: vec![],
-            exp: 0,
-            iat: 0,
-            nbf: None,
-            jti: None,
-            email: None,
-        })
-    }
-
-    #[test]
-    fn cache_is_bounded_fifo() {
-        let cache = SignatureCache::new(3);
-        for i in 0u8..5 {
-            cache.insert(0, [i; 32], dummy());
-        }
-        assert_eq!(cache.stats().entries, 3);
-        assert!(cache.get(&[0; 32]).is_none());
-        assert!(cache.get(&[1; 32]).is_none());
-        assert!(cache.get(&[4; 32]).is_some());
-        let stats = cache.stats();
-        assert_eq!((stats.hits, stats.misses), (1, 2));
-        cache.clear();
-        assert_eq!(cache.stats().entries, 0);
-        cache.insert(0, [9; 32], dummy());
-        assert!(
-            cache.get(&[9; 32]).is_none(),
-            "stale generation is not cached"
-        );
-        cache.insert(cache.generation(), [9; 32], dummy());
-        assert!(cache.get(&[9; 32]).is_some());
-    }
-
-    #[test]
-    fn zero_capacity_disables_cache() {
-        let cache = SignatureCache::new(0);
-        cache.insert(0, [1; 32], dummy());
-        assert!(cache.get(&[1; 32]).is_none());
-        assert_eq!(cache.stats().entries, 0);
     }
 }

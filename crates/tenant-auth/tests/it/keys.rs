@@ -1,13 +1,10 @@
 //! Keys: every algorithm round-trips, key files parse, bad key material is refused.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use std::time::Duration;
 
+use crate::common::*;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use common::*;
 use serde_json::json;
 use tenant_auth::{AuthError, Key, KeyAlgorithm, KeySet, Role, TokenIssuer, MIN_HS256_SECRET_LEN};
 use uuid::Uuid;

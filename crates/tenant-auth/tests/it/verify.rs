@@ -1,11 +1,8 @@
 //! Token verification: signature, algorithm pinning, claims, time window, cache.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 use tenant_auth::{
     AuthError, Claims, Key, KeySet, Permission, Role, TenantContext, TokenIssuer, TokenVerifier,
