@@ -27,7 +27,7 @@ use serde::Deserialize;
 
 /// Default back-off for HTTP 429 without a usable `Retry-After`.
 pub const DEFAULT_RETRY_AFTER_429_SECS: u64 = 1;
-/// Default back-off for HTTP 418 (IP ban) without a usable `Retry-After`.
+/// Default back-off for HTTP 418 (IP ban) without a usable `Retry-After` or ban time.
 pub const DEFAULT_RETRY_AFTER_418_SECS: u64 = 60;
 
 /// The longest back-off honoured, whatever the venue asks: Binance's IP bans last from two

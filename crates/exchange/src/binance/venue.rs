@@ -132,6 +132,13 @@ impl BinanceVenue {
     }
 }
 
+/// [`BinanceVenue::new`]: a venue of its own, with the system clock.
+impl From<BinanceConfig> for BinanceVenue {
+    fn from(config: BinanceConfig) -> Self {
+        Self::new(config)
+    }
+}
+
 impl fmt::Debug for BinanceVenue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BinanceVenue")

@@ -102,19 +102,22 @@ impl std::fmt::Debug for ExchangeRouter {
 impl ExchangeRouter {
     /// A router; without a cipher, tenants with live accounts get [`ExchangeError::Auth`].
     ///
-    /// `venue` is the process's one [`BinanceVenue`]: every tenant's live client shares its
-    /// HTTP client and back-off.
+    /// `venue` is the process's one [`BinanceVenue`] (or the [`BinanceConfig`] to make it
+    /// from): every tenant's live client shares its HTTP client and back-off, so build one
+    /// router per process.
+    ///
+    /// [`BinanceConfig`]: crate::BinanceConfig
     pub fn new(
         accounts: Arc<dyn ExchangeAccountRepo>,
         paper: PaperExchange,
         cipher: Option<CredentialsCipher>,
-        venue: BinanceVenue,
+        venue: impl Into<BinanceVenue>,
     ) -> Self {
         Self {
             accounts,
             paper,
             cipher,
-            venue,
+            venue: venue.into(),
             active: Cache::builder()
                 .max_capacity(MAX_TENANTS)
                 .time_to_live(ACCOUNT_TTL)

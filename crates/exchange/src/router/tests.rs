@@ -49,11 +49,9 @@ fn router(
         Arc::new(MockMarketDataRepo::new()),
         accounts.clone(),
     );
-    let venue = BinanceVenue::new(BinanceConfig::with_base_urls(
-        "http://127.0.0.1:9",
-        "http://127.0.0.1:9",
-    ));
-    ExchangeRouter::new(accounts, paper, cipher, venue)
+    // The config alone makes the router's own venue.
+    let config = BinanceConfig::with_base_urls("http://127.0.0.1:9", "http://127.0.0.1:9");
+    ExchangeRouter::new(accounts, paper, cipher, config)
 }
 
 fn actor() -> Actor {
