@@ -32,10 +32,19 @@
 //!   constructing a client for an `https://` base URL fails with
 //!   [`ExchangeError::Other`](alphapulse_domain::ExchangeError::Other).
 //!
+//! # Rate limits and caches
+//!
+//! Binance counts request weight and bans per server address, so the whole process shares one
+//! [`BinanceVenue`]: after a 429 or 418 every call to that host, for every tenant, fails fast
+//! with [`ExchangeError::RateLimited`](alphapulse_domain::ExchangeError::RateLimited) until the
+//! venue's deadline. The [`ExchangeRouter`] caches account lookups, live clients and live
+//! positions in bounded [`moka`] caches (see [`router`]).
+//!
 //! # Secrets
 //!
 //! API secrets never appear in errors, logs or `Debug` output: request URLs (which carry the
-//! signature) are stripped from transport errors, and the credential types redact themselves.
+//! signature) are stripped from transport errors, the secret is a `secrecy::SecretString`
+//! exposed only to sign, and the credential types redact themselves.
 #![deny(missing_docs)]
 
 pub mod binance;
@@ -44,7 +53,7 @@ pub mod paper;
 pub mod router;
 
 pub use binance::{
-    BinanceConfig, BinanceCredentials, BinanceExchange, BinanceFutures, BinanceSpot,
+    BinanceConfig, BinanceCredentials, BinanceExchange, BinanceFutures, BinanceSpot, BinanceVenue,
     FuturesAssetBalance,
 };
 pub use credentials::{CredentialsCipher, CredentialsError};

@@ -6,14 +6,10 @@
 use std::collections::BTreeMap;
 
 use alphapulse_domain::{ExchangeError, FuturesPosition, Market, OrderAck, OrderRequest, Symbol};
-use reqwest::blocking::Client;
 use rust_decimal::Decimal;
 
 use super::{
-    http::{build_client, HttpCore},
-    parse,
-    spot::side,
-    BinanceConfig, BinanceCredentials, FuturesAssetBalance,
+    http::HttpCore, parse, spot::side, BinanceCredentials, BinanceVenue, FuturesAssetBalance,
 };
 
 /// A blocking client for one USD-M futures account.
@@ -23,29 +19,16 @@ pub struct BinanceFutures {
 }
 
 impl BinanceFutures {
-    /// A client for `config.futures_base_url`.
+    /// A client for the venue's `futures_base_url`.
     ///
     /// # Errors
     /// As [`super::BinanceSpot::new`].
     pub fn new(
         credentials: &BinanceCredentials,
-        config: &BinanceConfig,
-    ) -> Result<Self, ExchangeError> {
-        Self::with_client(build_client(config)?, credentials, config)
-    }
-
-    pub(crate) fn with_client(
-        client: Client,
-        credentials: &BinanceCredentials,
-        config: &BinanceConfig,
+        venue: &BinanceVenue,
     ) -> Result<Self, ExchangeError> {
         Ok(Self {
-            http: HttpCore::new(
-                client,
-                &config.futures_base_url,
-                credentials,
-                config.recv_window_ms,
-            )?,
+            http: HttpCore::new(venue, &venue.config().futures_base_url, credentials)?,
         })
     }
 

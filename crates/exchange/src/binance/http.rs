@@ -1,9 +1,14 @@
 //! The blocking HTTP transport shared by the spot and futures clients: base URL, public and
-//! signed requests, status and error mapping, JSON decoding.
+//! signed requests, the venue's back-off, status and error mapping, JSON decoding.
 
-use std::{fmt, time::Instant};
+use std::{
+    fmt,
+    sync::{Arc, Mutex, PoisonError},
+    time::Instant,
+};
 
 use alphapulse_domain::ExchangeError;
+use chrono::{DateTime, Utc};
 use reqwest::{
     blocking::Client,
     header::{HeaderValue, RETRY_AFTER},
@@ -12,13 +17,15 @@ use reqwest::{
 use serde::de::DeserializeOwned;
 
 use super::{
-    error::{map_decode, map_response, map_transport, RequestKind},
+    error::{
+        map_decode, map_response, map_transport, secs_until, RateLimit, RateLimitScope, RequestKind,
+    },
     sign::{Signer, API_KEY_HEADER},
-    BinanceConfig, BinanceCredentials,
+    BinanceConfig, BinanceCredentials, BinanceVenue,
 };
 
-/// Builds the blocking HTTP client (one per [`super::BinanceExchange`], shared by spot and
-/// futures: each `reqwest::blocking::Client` owns a runtime thread).
+/// Builds the blocking HTTP client (one per [`BinanceVenue`], shared by every account: each
+/// `reqwest::blocking::Client` owns a runtime thread).
 pub(crate) fn build_client(config: &BinanceConfig) -> Result<Client, ExchangeError> {
     Client::builder()
         .timeout(config.timeout)
@@ -31,34 +38,39 @@ pub(crate) fn build_client(config: &BinanceConfig) -> Result<Client, ExchangeErr
 /// One venue host (spot or futures) for one account.
 #[derive(Clone)]
 pub(crate) struct HttpCore {
+    venue: BinanceVenue,
     client: Client,
     base_url: String,
     api_key: HeaderValue,
     signer: Signer,
+    /// Until when this account's orders are held back (order-count limit, code -1015).
+    orders_held_until: Arc<Mutex<Option<DateTime<Utc>>>>,
 }
 
 impl HttpCore {
     pub(crate) fn new(
-        client: Client,
+        venue: &BinanceVenue,
         base_url: &str,
         credentials: &BinanceCredentials,
-        recv_window_ms: u64,
     ) -> Result<Self, ExchangeError> {
         let base_url = validate_base_url(base_url)?;
-        if credentials.api_key.is_empty() {
+        if credentials.api_key().is_empty() {
             return Err(ExchangeError::Auth("the API key is empty".to_owned()));
         }
-        let mut api_key = HeaderValue::from_str(&credentials.api_key).map_err(|_| {
+        let mut api_key = HeaderValue::from_str(credentials.api_key()).map_err(|_| {
             ExchangeError::Auth(
                 "the API key contains characters not allowed in a header".to_owned(),
             )
         })?;
         api_key.set_sensitive(true);
+        let signer = Signer::new(credentials, venue.config().recv_window_ms)?;
         Ok(Self {
-            client,
+            venue: venue.clone(),
+            client: venue.client()?,
             base_url,
             api_key,
-            signer: Signer::new(credentials, recv_window_ms)?,
+            signer,
+            orders_held_until: Arc::new(Mutex::new(None)),
         })
     }
 
@@ -100,6 +112,9 @@ impl HttpCore {
         signed: bool,
         kind: RequestKind,
     ) -> Result<T, ExchangeError> {
+        self.check_back_off(kind).inspect_err(|err| {
+            tracing::debug!(%method, path, error = %err, "binance request held back");
+        })?;
         let url = if query.is_empty() {
             format!("{}{path}", self.base_url)
         } else {
@@ -135,12 +150,57 @@ impl HttpCore {
             used_weight_1m = used_weight.as_deref().unwrap_or("-"),
             "binance request"
         );
+        let now = self.venue.now();
+        if let Some(limit) =
+            RateLimit::from_response(status.as_u16(), retry_after.as_deref(), &body, now)
+        {
+            self.back_off(&limit);
+            let err = limit.error(now);
+            tracing::warn!(%method, path, status = status.as_u16(), error = %err, "binance rate limit");
+            return Err(err);
+        }
         if !status.is_success() {
-            let err = map_response(status.as_u16(), retry_after.as_deref(), &body, kind);
+            let err = map_response(status.as_u16(), retry_after.as_deref(), &body, kind, now);
             tracing::warn!(%method, path, status = status.as_u16(), error = %err, "binance error response");
             return Err(err);
         }
         serde_json::from_str(&body).map_err(|err| map_decode(path, &err))
+    }
+
+    /// Fails fast while the venue host, or for orders this account's orders, are held back.
+    fn check_back_off(&self, kind: RequestKind) -> Result<(), ExchangeError> {
+        let now = self.venue.now();
+        self.venue.check(&self.base_url, now)?;
+        if kind == RequestKind::Order {
+            let mut held = self.orders_held();
+            match *held {
+                Some(until) if until > now => {
+                    return Err(ExchangeError::RateLimited {
+                        retry_after_secs: secs_until(until, now),
+                    })
+                }
+                Some(_) => *held = None,
+                None => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn back_off(&self, limit: &RateLimit) {
+        match limit.scope {
+            RateLimitScope::Venue => self.venue.back_off(&self.base_url, limit.until),
+            RateLimitScope::AccountOrders => {
+                let mut held = self.orders_held();
+                *held = Some(held.map_or(limit.until, |until| until.max(limit.until)));
+            }
+        }
+    }
+
+    fn orders_held(&self) -> std::sync::MutexGuard<'_, Option<DateTime<Utc>>> {
+        // A deadline is valid whatever a panicking holder did.
+        self.orders_held_until
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 }
 

@@ -2,12 +2,14 @@
 //! [`BinanceExchange`], the two together behind [`ExchangeClient`].
 //!
 //! ```no_run
-//! use alphapulse_exchange::{BinanceConfig, BinanceCredentials, BinanceExchange};
+//! use alphapulse_exchange::{BinanceConfig, BinanceCredentials, BinanceExchange, BinanceVenue};
 //!
 //! # fn main() -> Result<(), alphapulse_domain::ExchangeError> {
-//! // On a blocking thread (never on an async executor thread):
+//! // Once per process: the shared HTTP client and the venue's back-off.
+//! let venue = BinanceVenue::new(BinanceConfig::default());
+//! // Per account, on a blocking thread (never on an async executor thread):
 //! let credentials = BinanceCredentials::new("api key", "api secret");
-//! let exchange = BinanceExchange::new(&credentials, &BinanceConfig::default())?;
+//! let exchange = BinanceExchange::new(&credentials, &venue)?;
 //! let balances = exchange.spot().balances()?;
 //! # let _ = balances;
 //! # Ok(())
@@ -20,6 +22,7 @@ mod http;
 mod parse;
 pub mod sign;
 pub mod spot;
+mod venue;
 
 use std::{collections::BTreeMap, fmt, time::Duration};
 
@@ -28,9 +31,11 @@ use alphapulse_domain::{
     OrderRequest, SpotBalance, Symbol,
 };
 use rust_decimal::Decimal;
+use secrecy::SecretString;
 
 pub use futures::BinanceFutures;
 pub use spot::BinanceSpot;
+pub use venue::BinanceVenue;
 
 /// Production spot REST host.
 pub const SPOT_BASE_URL: &str = "https://api.binance.com";
@@ -47,22 +52,32 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// One account's API key and secret.
 ///
-/// `Debug` shows only the first four characters of the key and never the secret.
-#[derive(Clone, PartialEq, Eq)]
+/// The secret is a [`SecretString`]: zeroed when dropped, exposed only to sign requests
+/// ([`sign::Signer`]), never sent, logged or printed. `Debug` shows only the first four
+/// characters of the key.
+#[derive(Clone)]
 pub struct BinanceCredentials {
-    /// API key, sent in the `X-MBX-APIKEY` header.
-    pub api_key: String,
-    /// API secret, used only to sign requests; never sent, logged or printed.
-    pub api_secret: String,
+    api_key: String,
+    api_secret: SecretString,
 }
 
 impl BinanceCredentials {
     /// Credentials from a key and a secret.
-    pub fn new(api_key: impl Into<String>, api_secret: impl Into<String>) -> Self {
+    pub fn new(api_key: impl Into<String>, api_secret: impl Into<SecretString>) -> Self {
         Self {
             api_key: api_key.into(),
             api_secret: api_secret.into(),
         }
+    }
+
+    /// The API key, sent in the `X-MBX-APIKEY` header.
+    pub fn api_key(&self) -> &str {
+        &self.api_key
+    }
+
+    /// The secret, for the signer only.
+    pub(crate) fn api_secret(&self) -> &SecretString {
+        &self.api_secret
     }
 }
 
@@ -133,10 +148,10 @@ pub struct FuturesAssetBalance {
 /// One Binance account (spot and USD-M futures) behind [`ExchangeClient`].
 ///
 /// One instance serves one tenant's account: it holds that account's credentials, so the
-/// `actor` argument of the port methods is ignored. The composition root keeps one instance per
-/// tenant (built from the tenant's decrypted credentials, see
-/// [`CredentialsCipher`](crate::CredentialsCipher)) and must never hand one tenant's instance to
-/// another.
+/// `actor` argument of the port methods is ignored. The [`ExchangeRouter`](crate::ExchangeRouter)
+/// keeps one instance per tenant account (built from the tenant's decrypted credentials, see
+/// [`CredentialsCipher`](crate::CredentialsCipher)) and never hands one tenant's instance to
+/// another. All instances of a [`BinanceVenue`] share its HTTP client and back-off.
 ///
 /// Blocking: call it from a blocking thread.
 #[derive(Debug, Clone)]
@@ -146,18 +161,17 @@ pub struct BinanceExchange {
 }
 
 impl BinanceExchange {
-    /// Spot and futures clients for `credentials`, sharing one HTTP client.
+    /// Spot and futures clients for `credentials` at `venue`.
     ///
     /// # Errors
     /// As [`BinanceSpot::new`].
     pub fn new(
         credentials: &BinanceCredentials,
-        config: &BinanceConfig,
+        venue: &BinanceVenue,
     ) -> Result<Self, ExchangeError> {
-        let client = http::build_client(config)?;
         Ok(Self {
-            spot: BinanceSpot::with_client(client.clone(), credentials, config)?,
-            futures: BinanceFutures::with_client(client, credentials, config)?,
+            spot: BinanceSpot::new(credentials, venue)?,
+            futures: BinanceFutures::new(credentials, venue)?,
         })
     }
 
@@ -226,6 +240,7 @@ mod tests {
         assert!(debug.contains("ABCD..."));
         assert!(!debug.contains("EFGH"));
         assert!(!debug.contains("very-secret"));
+        assert_eq!(creds.api_key(), "ABCDEFGHIJ");
     }
 
     #[test]

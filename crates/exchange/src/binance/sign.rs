@@ -12,6 +12,7 @@ use std::{
 
 use alphapulse_domain::ExchangeError;
 use hmac::{Hmac, Mac};
+use secrecy::{ExposeSecret, SecretString};
 use sha2::Sha256;
 
 use super::BinanceCredentials;
@@ -30,10 +31,11 @@ type HmacSha256 = Hmac<Sha256>;
 
 /// Signs query strings with one account's secret.
 ///
-/// Holds the keyed HMAC state rather than the secret text; `Debug` prints neither.
+/// Keeps the secret as a [`SecretString`] (zeroed when dropped) and exposes it only to key the
+/// HMAC of each signature; `Debug` never prints it.
 #[derive(Clone)]
 pub struct Signer {
-    mac: HmacSha256,
+    secret: SecretString,
     recv_window_ms: u64,
 }
 
@@ -47,7 +49,7 @@ impl Signer {
         credentials: &BinanceCredentials,
         recv_window_ms: u64,
     ) -> Result<Self, ExchangeError> {
-        if credentials.api_secret.is_empty() {
+        if credentials.api_secret().expose_secret().is_empty() {
             return Err(ExchangeError::Auth("the API secret is empty".to_owned()));
         }
         if !(1..=MAX_RECV_WINDOW_MS).contains(&recv_window_ms) {
@@ -55,10 +57,8 @@ impl Signer {
                 "recvWindow must be 1..={MAX_RECV_WINDOW_MS} ms, got {recv_window_ms}"
             )));
         }
-        let mac = HmacSha256::new_from_slice(credentials.api_secret.as_bytes())
-            .map_err(|_| ExchangeError::Auth("the API secret cannot key HMAC-SHA256".to_owned()))?;
         Ok(Self {
-            mac,
+            secret: credentials.api_secret().clone(),
             recv_window_ms,
         })
     }
@@ -70,7 +70,10 @@ impl Signer {
 
     /// The lowercase hex HMAC-SHA256 of `payload`.
     pub fn sign(&self, payload: &str) -> String {
-        let mut mac = self.mac.clone();
+        // HMAC takes keys of any length (longer ones are hashed first): this cannot fail.
+        #[allow(clippy::expect_used)]
+        let mut mac = HmacSha256::new_from_slice(self.secret.expose_secret().as_bytes())
+            .expect("HMAC accepts keys of any length");
         mac.update(payload.as_bytes());
         hex::encode(mac.finalize().into_bytes())
     }

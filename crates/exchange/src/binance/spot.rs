@@ -5,14 +5,10 @@ use std::collections::BTreeMap;
 use alphapulse_domain::{
     Candle, ExchangeError, Market, OrderAck, OrderRequest, Side, SpotBalance, Symbol,
 };
-use reqwest::blocking::Client;
 use rust_decimal::Decimal;
 use serde_json::Value;
 
-use super::{
-    http::{build_client, HttpCore},
-    parse, BinanceConfig, BinanceCredentials,
-};
+use super::{http::HttpCore, parse, BinanceCredentials, BinanceVenue};
 
 /// The largest `limit` `GET /api/v3/klines` accepts.
 pub const MAX_KLINES: u32 = 1_000;
@@ -25,30 +21,18 @@ pub struct BinanceSpot {
 }
 
 impl BinanceSpot {
-    /// A client for `config.spot_base_url`.
+    /// A client for the venue's `spot_base_url`.
     ///
     /// # Errors
     /// Invalid base URL (or `https` without the `tls` feature), empty credentials, a
     /// `recv_window_ms` outside `1..=60000`, or an HTTP client that cannot be built.
     pub fn new(
         credentials: &BinanceCredentials,
-        config: &BinanceConfig,
+        venue: &BinanceVenue,
     ) -> Result<Self, ExchangeError> {
-        Self::with_client(build_client(config)?, credentials, config)
-    }
-
-    pub(crate) fn with_client(
-        client: Client,
-        credentials: &BinanceCredentials,
-        config: &BinanceConfig,
-    ) -> Result<Self, ExchangeError> {
+        let config = venue.config();
         Ok(Self {
-            http: HttpCore::new(
-                client,
-                &config.spot_base_url,
-                credentials,
-                config.recv_window_ms,
-            )?,
+            http: HttpCore::new(venue, &config.spot_base_url, credentials)?,
             quote_asset: config.quote_asset.clone(),
         })
     }

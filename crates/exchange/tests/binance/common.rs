@@ -7,7 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use alphapulse_domain::{ports::Actor, TenantId};
 use alphapulse_exchange::{
     binance::sign::{Signer, DEFAULT_RECV_WINDOW_MS},
-    BinanceConfig, BinanceCredentials, BinanceExchange,
+    BinanceConfig, BinanceCredentials, BinanceExchange, BinanceVenue,
 };
 use wiremock::{Request, ResponseTemplate};
 
@@ -18,13 +18,15 @@ pub fn credentials() -> BinanceCredentials {
     BinanceCredentials::new(API_KEY, API_SECRET)
 }
 
+/// A venue of its own (no back-off shared with other tests) with spot and futures both on the
+/// mock server.
+pub fn venue(base_url: &str) -> BinanceVenue {
+    BinanceVenue::new(BinanceConfig::with_base_urls(base_url, base_url))
+}
+
 /// Spot and futures both on the mock server. Build it on a blocking thread.
 pub fn exchange(base_url: &str) -> BinanceExchange {
-    BinanceExchange::new(
-        &credentials(),
-        &BinanceConfig::with_base_urls(base_url, base_url),
-    )
-    .unwrap()
+    BinanceExchange::new(&credentials(), &venue(base_url)).unwrap()
 }
 
 pub fn actor() -> Actor {

@@ -3,10 +3,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::{net::TcpListener, time::Duration};
+use std::time::Duration;
 
 use alphapulse_domain::{ExchangeClient, ExchangeError, Market, OrderRequest, Side, Symbol};
-use alphapulse_exchange::{BinanceConfig, BinanceExchange};
+use alphapulse_exchange::{BinanceConfig, BinanceExchange, BinanceVenue};
 use rust_decimal::Decimal;
 use wiremock::{
     matchers::{method, path},
@@ -135,16 +135,21 @@ async fn unparsable_success_is_other() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn connection_refused_is_unavailable() {
-    let port = {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    };
-    let uri = format!("http://127.0.0.1:{port}");
+    // A port bound but never listening: connecting is refused, and while `reserved` lives no
+    // other socket can bind it (no SO_REUSEADDR), so nothing else can answer in between.
+    let reserved = tokio::net::TcpSocket::new_v4().unwrap();
+    reserved.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let uri = format!("http://{}", reserved.local_addr().unwrap());
     let err = blocking(move || exchange(&uri).spot_balances(&actor()))
         .await
         .unwrap_err();
     assert!(matches!(err, ExchangeError::Unavailable(_)), "{err:?}");
+    assert!(
+        err.to_string().contains("Connection refused"),
+        "refused, not another failure: {err}"
+    );
     assert_no_secret(&err);
+    drop(reserved);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -159,7 +164,7 @@ async fn timeout_is_unavailable() {
     let err = blocking(move || {
         let mut config = BinanceConfig::with_base_urls(&uri, &uri);
         config.timeout = Duration::from_millis(300);
-        BinanceExchange::new(&credentials(), &config)
+        BinanceExchange::new(&credentials(), &BinanceVenue::new(config))
             .unwrap()
             .place_order(&actor(), &buy())
     })

@@ -96,12 +96,9 @@ async fn a_request_signed_with_another_secret_does_not_verify() {
     let uri = server.uri();
     let result = blocking(move || {
         let credentials = BinanceCredentials::new(crate::common::API_KEY, "another-secret");
-        alphapulse_exchange::BinanceSpot::new(
-            &credentials,
-            &alphapulse_exchange::BinanceConfig::with_base_urls(&uri, &uri),
-        )
-        .unwrap()
-        .balances()
+        alphapulse_exchange::BinanceSpot::new(&credentials, &crate::common::venue(&uri))
+            .unwrap()
+            .balances()
     })
     .await;
     // wiremock answers 404 with an empty body when no mock matches
