@@ -8,7 +8,7 @@
 //!   Finance* 7(1), 1952).
 //! - **Risk contributions** (Euler allocation; Litterman, "Hot Spots and Hedges", *Journal of
 //!   Portfolio Management* 23, 1996; Maillard, Roncalli & Teiletche, "The Properties of Equally
-//!   Weighted Risk Contribution Portfolios", *JPM* 36(4), 2010, eq. 2):
+//!   Weighted Risk Contribution Portfolios", *JPM* 36(4), 2010):
 //!   `RC_i = w_i·(Σw)_i / σ_p`. Since `σ_p` is homogeneous of degree one in `w`, Euler's theorem
 //!   gives `Σ_i RC_i = σ_p`. Risk shares `s_i = RC_i / σ_p` sum to 1 (a hedge has `s_i < 0`).
 //! - **Diversification ratio** (Choueifaty & Coignard, "Toward Maximum Diversification",

@@ -5,7 +5,7 @@
 //! Every function takes `periods_per_year` so hourly or weekly series can be annualised too.
 //! Volatility scales with `√P` and mean return with `P`, which assumes independent, identically
 //! distributed returns (Lo, "The Statistics of Sharpe Ratios", *Financial Analysts Journal*
-//! 58(4), 2002, eq. 10; with autocorrelation the `√P` rule is biased).
+//! 58(4), 2002; with autocorrelation the `√P` rule is biased).
 //!
 //! Formulas (`r` simple returns per period, `P` periods per year, `n` observations):
 //! - annualised volatility `σ_a = s(r)·√P`, `s` the sample standard deviation (divisor `n − 1`).
@@ -179,7 +179,7 @@ fn growth(returns: &[f64]) -> f64 {
 ///
 /// # Errors
 /// Empty input or a non-finite return.
-pub fn total_return(returns: &[f64]) -> Result<f64> {
+pub fn return_since_inception(returns: &[f64]) -> Result<f64> {
     check_len(returns, 1)?;
     check_finite(returns, "returns")?;
     Ok((growth(returns) - 1.0).max(-1.0))
@@ -257,7 +257,7 @@ pub fn performance(returns: &[f64], periods_per_year: f64) -> Result<Performance
         calmar_ratio: calmar_ratio(returns, periods_per_year)?,
         max_drawdown: max_drawdown(returns)?.max_drawdown,
         annualised_return: annualised_return(returns, periods_per_year)?,
-        return_since_inception: total_return(returns)?,
+        return_since_inception: return_since_inception(returns)?,
     })
 }
 
@@ -327,7 +327,7 @@ mod tests {
         // Two days: +10 %, -10 %: growth 0.99, drawdown 10 %, P = 2 (toy annualisation):
         // annual = 0.99^(2/2) - 1 = -0.01; Calmar = -0.01 / 0.1 = -0.1.
         let r = [0.10, -0.10];
-        assert!((total_return(&r).unwrap() + 0.01).abs() < 1e-12);
+        assert!((return_since_inception(&r).unwrap() + 0.01).abs() < 1e-12);
         let a = annualised_return(&r, 2.0).unwrap().unwrap();
         assert!((a + 0.01).abs() < 1e-12);
         let c = calmar_ratio(&r, 2.0).unwrap().unwrap();

@@ -1,6 +1,6 @@
 //! Returns: from prices, across several symbols on common dates, and for a whole portfolio.
 //!
-//! Formulas (Campbell, Lo & MacKinlay, *The Econometrics of Financial Markets*, 1997, §1.4):
+//! Formulas (Campbell, Lo & MacKinlay, *The Econometrics of Financial Markets*, 1997, ch. 1):
 //! - simple return `R_t = P_t / P_{t-1} − 1`;
 //! - log (continuously compounded) return `r_t = ln(P_t / P_{t-1}) = ln(1 + R_t)`.
 //!
@@ -11,7 +11,7 @@
 //! Portfolio returns come two ways, which answer different questions:
 //! - [`weighted_returns`]: *today's* weights applied to each asset's history — "how would the
 //!   book I hold now have behaved", the usual input of VaR (Jorion, *Value at Risk*, 3rd ed.,
-//!   2007, §7.2, "portfolio returns reconstructed from current positions"). It assumes the
+//!   2007, ch. 10: returns reconstructed from current positions). It assumes the
 //!   weights are rebalanced back to today's every day.
 //! - [`value_returns`] / [`daily_values`]: the realised path of the account's value from its
 //!   snapshots. It includes deposits and withdrawals as if they were gains and losses, since the

@@ -5,7 +5,7 @@
 //! - variance, standard deviation and covariance are *sample* statistics with Bessel's
 //!   correction (divide by `n - 1`), the unbiased estimator used by every textbook estimate of
 //!   volatility from a return history (e.g. Hull, *Options, Futures and Other Derivatives*,
-//!   §15.4 "Estimating volatility from historical data"). They need at least two observations.
+//!   "Estimating volatility from historical data"). They need at least two observations.
 //! - Sums use the two-pass algorithm (subtract the mean first), which avoids the catastrophic
 //!   cancellation of `E[x²] − E[x]²` on returns of order 1e-3 (Chan, Golub & LeVeque, "Algorithms
 //!   for computing the sample variance", *The American Statistician* 37(3), 1983).

@@ -4,7 +4,7 @@
 //! (one day for daily returns): VaR 0.03 means "on the worst `1 − c` of days we lose at least
 //! 3 %". A negative number would mean even the tail quantile is a gain (a short, one-way sample).
 //!
-//! - **Historical** (Jorion, *Value at Risk*, 3rd ed., 2007, §10.2.1): the empirical quantile of
+//! - **Historical** (Jorion, *Value at Risk*, 3rd ed., 2007, ch. 10): the empirical quantile of
 //!   the returns. Quantile rule used here: sort the `n` returns ascending
 //!   `r₍₁₎ ≤ … ≤ r₍ₙ₎`, take `k = ⌈(1 − c)·n⌉` (at least 1), then
 //!   `VaR = −r₍ₖ₎` and `CVaR = −(1/k)·Σ_{i≤k} r₍ᵢ₎`, the mean of the tail at and below the VaR
@@ -14,10 +14,10 @@
 //!   at Risk", *Economic Notes* 31(2), 2002, with the `k`-th order statistic as cut-off.
 //!   `(1 − c)·n` is rounded down by 1e-9 before the ceiling so that `0.05 × 20` (which is
 //!   `1.0000000000000009` in `f64`) gives `k = 1`, not 2.
-//! - **Parametric Gaussian** (Jorion §5.2.2; McNeil, Frey & Embrechts, *Quantitative Risk
+//! - **Parametric Gaussian** (Jorion ch. 5; McNeil, Frey & Embrechts, *Quantitative Risk
 //!   Management*, 2005, Example 2.18): with `z = Φ⁻¹(c)` ([`crate::normal::quantile`]),
 //!   `VaR = −(μ − z·σ)` and `CVaR = −(μ − σ·φ(z)/(1 − c))`.
-//! - **Monte Carlo** (Glasserman, *Monte Carlo Methods in Financial Engineering*, 2003, §9.1):
+//! - **Monte Carlo** (Glasserman, *Monte Carlo Methods in Financial Engineering*, 2003, ch. 9):
 //!   `N` one-period returns drawn from `N(μ, σ²)` by the Box–Muller transform (Box & Muller,
 //!   "A note on the generation of random normal deviates", *Ann. Math. Stat.* 29, 1958) from a
 //!   ChaCha8 stream seeded by the caller, then the historical rule above on the draws. Same seed

@@ -9,7 +9,7 @@
 //!   `min ½ yᵀΣy − Σ bᵢ ln yᵢ` with `bᵢ = 1/n`, each step the positive root
 //!   `yᵢ = (−cᵢ + √(cᵢ² + 4Σᵢᵢbᵢ)) / (2Σᵢᵢ)`, `cᵢ = Σ_{j≠i} Σᵢⱼyⱼ`, then `w = y/Σy`
 //!   (Griveau-Billion, Richard & Roncalli, "A Fast Algorithm for Computing High-Dimensional
-//!   Risk Parity Portfolios", 2013, Algorithm 2). Converges for a positive-definite `Σ`.
+//!   Risk Parity Portfolios", 2013). Converges for a positive-definite `Σ`.
 //! - `Proportional`: `w_i = b_i / Σb` for given budgets `b` (e.g. the regime table's, or the
 //!   tenant's own split).
 //!

@@ -5,7 +5,7 @@
 //! - **Spearman's ρ** (Spearman, "The Proof and Measurement of Association between Two Things",
 //!   *American Journal of Psychology* 15, 1904): Pearson's r of the average ranks. With ties this
 //!   is the correct coefficient; the shortcut `1 − 6Σd²/(n(n²−1))` is only exact without ties
-//!   (Kendall & Gibbons, *Rank Correlation Methods*, 5th ed., 1990, §3.8).
+//!   (Kendall & Gibbons, *Rank Correlation Methods*, 5th ed., 1990).
 //! - **Kendall's τ-b** (Kendall, "The Treatment of Ties in Ranking Problems", *Biometrika* 33,
 //!   1945): over the `n₀ = n(n−1)/2` pairs, with `C` concordant and `D` discordant pairs, `n₁`
 //!   pairs tied in x and `n₂` pairs tied in y (each including pairs tied in both),

@@ -9,12 +9,12 @@
 //!   wilder, whatever its expected return.
 //! - **Fractional Kelly** (Kelly, "A New Interpretation of Information Rate", *Bell System
 //!   Technical Journal* 35, 1956; Thorp, "The Kelly Criterion in Blackjack, Sports Betting and
-//!   the Stock Market", 2006, §7): the growth-optimal fraction `f*`, scaled by a fraction
+//!   the Stock Market", 2006): the growth-optimal fraction `f*`, scaled by a fraction
 //!   (default [`DEFAULT_KELLY_FRACTION`] = ¼, MacLean, Thorp & Ziemba, *The Kelly Capital Growth
 //!   Investment Criterion*, 2011: a quarter Kelly keeps most of the growth with far smaller
 //!   drawdowns and is robust to an over-estimated edge). Two variants, chosen by the caller:
 //!   - [`KellyInput::Continuous`]: `f* = μ / σ²` for continuously distributed returns with mean
-//!     `μ` and variance `σ²` (Thorp eq. 7.3 with a zero risk-free rate). The ratio does not
+//!     `μ` and variance `σ²` (Thorp's continuous approximation, zero risk-free rate). The ratio does not
 //!     depend on the period as long as `μ` and `σ` share it (annualising multiplies both `μ`
 //!     and `σ²` by `P`). This is the one to use with a return history.
 //!   - [`KellyInput::WinLoss`]: `f* = p − (1 − p)/b` for a bet won with probability `p` paying
