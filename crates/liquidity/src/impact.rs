@@ -8,8 +8,8 @@
 //! `Q` the order size and `ADV` the average daily volume, both in base units; `sigma_daily`
 //! the daily return volatility ([`crate::volatility`]); `Y` a dimensionless constant of order
 //! one (default [`ImpactParams::y`] = 1.0). Sources: Almgren, Thum, Hauptmann and Li (2005),
-//! "Direct Estimation of Equity Market Impact", *Risk* 18(7) (impact scaling with
-//! `sigma` and a power of the participation close to 1/2); Tóth, Lempérière, Deremble, de
+//! "Direct Estimation of Equity Market Impact", *Risk* 18(7) (cost proportional to `sigma`
+//! times a power 3/5 of the participation, close to a square root); Tóth, Lempérière, Deremble, de
 //! Lataillade, Kockelkoren and Bouchaud (2011), "Anomalous Price Impact and the Critical
 //! Nature of Liquidity in Financial Markets", *Physical Review X* 1, 021006 (the square-root
 //! law with `Y` of order 1, across markets including futures). The law is measured for
@@ -26,8 +26,9 @@
 //!
 //! `phi = 2/3` is the "fair pricing" prediction for a square-root law (Farmer, Gerig, Lillo
 //! and Waelbroeck (2013), "How efficiency shapes market impact", *Quantitative Finance*
-//! 13(11)), close to the reversion measured by Bershova and Rakhlin (2013) on buy-side
-//! metaorders. It is a parameter ([`ImpactParams::permanent_fraction`]).
+//! 13(11)), in line with the partial reversion after completion reported by Bershova and
+//! Rakhlin (2013) on buy-side metaorders. It is a parameter
+//! ([`ImpactParams::permanent_fraction`]).
 //!
 //! # Confidence interval
 //! A deliberately wide band combining two uncertainties at their ends:

@@ -121,7 +121,13 @@ impl StressScenario {
     /// # Errors
     /// [`LiquidityError::InvalidInput`] naming the field.
     pub fn validate(&self) -> Result<()> {
-        positive("1 + price_shock", 1.0 + self.price_shock)?;
+        if !(self.price_shock.is_finite() && self.price_shock > -1.0) {
+            return Err(LiquidityError::InvalidInput {
+                field: "price_shock",
+                value: self.price_shock,
+                reason: "must be a finite number > -1",
+            });
+        }
         non_negative("volume_multiplier", self.volume_multiplier)?;
         non_negative("volatility_multiplier", self.volatility_multiplier)?;
         non_negative("spread_multiplier", self.spread_multiplier)?;
