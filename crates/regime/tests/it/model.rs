@@ -1,5 +1,4 @@
 //! The regime model end to end on synthetic markets with known regimes.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use alphapulse_domain::{Candle, Symbol};
 use alphapulse_regime::{

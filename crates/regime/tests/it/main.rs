@@ -1,0 +1,12 @@
+//! Integration tests of `alphapulse-regime`, in one test binary (one link, one process).
+//!
+//! - `features`: portfolio index and feature errors on candle input;
+//! - `hmm`: fitting recovers known states, forward/Viterbi against path scores, EM monotone;
+//! - `labels`: the labelling rule on hand-made states;
+//! - `model`: the model end to end on synthetic markets.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod features;
+mod hmm;
+mod labels;
+mod model;
