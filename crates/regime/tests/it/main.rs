@@ -3,10 +3,12 @@
 //! - `features`: portfolio index and feature errors on candle input;
 //! - `hmm`: fitting recovers known states, forward/Viterbi against path scores, EM monotone;
 //! - `labels`: the labelling rule on hand-made states;
-//! - `model`: the model end to end on synthetic markets.
+//! - `model`: the model end to end on synthetic markets;
+//! - `service`: the per-tenant service: freshness, one fit per data version, single flight.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod features;
 mod hmm;
 mod labels;
 mod model;
+mod service;
