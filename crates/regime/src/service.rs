@@ -388,7 +388,10 @@ mod tests {
             let shared = Arc::new(error);
             // A second holder: the duplicate is rebuilt variant by variant.
             let copy = RegimeServiceError::unshare(shared.clone());
-            assert_eq!((copy.to_string(), format!("{copy:?}")), (text.clone(), debug.clone()));
+            assert_eq!(
+                (copy.to_string(), format!("{copy:?}")),
+                (text.clone(), debug.clone())
+            );
             // The last holder gets the original back.
             let last = RegimeServiceError::unshare(shared);
             assert_eq!((last.to_string(), format!("{last:?}")), (text, debug));

@@ -75,7 +75,9 @@ fn fits_once_per_data_version_and_checks_the_version_only_after_the_freshness_wi
         Ok(data.clone())
     });
     let mut store = MockRegimeStore::new();
-    store.expect_config().returning(|_| Ok(Some(small_config())));
+    store
+        .expect_config()
+        .returning(|_| Ok(Some(small_config())));
     let recorded = records.clone();
     store
         .expect_record()
@@ -215,7 +217,9 @@ fn concurrent_cold_requests_fit_once_and_write_history_once() {
         .times(1)
         .returning(move |_, _, _| Ok(data.clone()));
     let mut store = MockRegimeStore::new();
-    store.expect_config().returning(|_| Ok(Some(small_config())));
+    store
+        .expect_config()
+        .returning(|_| Ok(Some(small_config())));
     store
         .expect_record()
         .times(1)
@@ -318,7 +322,9 @@ fn failed_flight_attempt(waiters: usize) -> Option<()> {
         release: Mutex::new(release_rx),
     });
     let mut store = MockRegimeStore::new();
-    store.expect_config().returning(|_| Ok(Some(small_config())));
+    store
+        .expect_config()
+        .returning(|_| Ok(Some(small_config())));
     store.expect_record().returning(|_, _, _| Ok(0));
     let service = Arc::new(RegimeService::new(market.clone(), Arc::new(store), fast()));
     let actor = Actor::system(TenantId::new_random());
@@ -339,9 +345,7 @@ fn failed_flight_attempt(waiters: usize) -> Option<()> {
     market.released.store(true, Ordering::SeqCst);
     release_tx.send(()).unwrap();
 
-    let is_outage = |r: &Result<_, RegimeServiceError>| {
-        matches!(r, Err(RegimeServiceError::Repo(RepoError::Unavailable(m))) if m == OUTAGE)
-    };
+    let is_outage = |r: &Result<_, RegimeServiceError>| matches!(r, Err(RegimeServiceError::Repo(RepoError::Unavailable(m))) if m == OUTAGE);
     let led = leader.join().unwrap();
     assert!(is_outage(&led), "the leader gets its own failure");
     let results: Vec<_> = others.into_iter().map(|h| h.join().unwrap()).collect();
