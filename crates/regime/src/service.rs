@@ -1,19 +1,33 @@
 //! The per-tenant regime service: reads the tenant's configuration and the stored candles,
 //! fits the model, records history and change alerts, and caches the snapshot per tenant so
-//! requests never refit. The cache key is the configuration's `updated_at` plus the market
-//! data's version (newest candle, row count): new candles or a new configuration refit on
-//! the next request.
+//! requests never refit.
+//!
+//! Caching, in two bounded `moka` caches:
+//! - **served snapshots**, one per tenant: the snapshot, its data version (configuration
+//!   `updated_at`, newest candle, candle count) and when that version was last checked, by the
+//!   injected [`Clock`]. Within the freshness window ([`FRESH_FOR`]) of the check the snapshot
+//!   is served without touching the database; after it, the data version is read again and an
+//!   unchanged version only renews the check. Entries idle for [`EVICT_WHEN_IDLE`] are dropped
+//!   (the next request fits again), and at most [`MAX_TENANTS`] are kept.
+//! - **fits**, keyed by (tenant, data version), as a single flight
+//!   (`moka::sync::Cache::try_get_with`): the first caller fits the model and records history
+//!   and change alerts; concurrent callers for the same tenant and version wait and share its
+//!   result, so 48 simultaneous cold requests fit once and write history once. A failure is
+//!   handed to the callers that were waiting for it and is not cached: the next request tries
+//!   again. A fit stays there for [`FLIGHT_TTL`], so a caller that read the version while the
+//!   fit was finishing reuses it instead of fitting a second time.
 
-use std::{
-    collections::HashMap,
-    sync::{Arc, Mutex},
-};
+use std::{sync::Arc, time::Duration};
 
 use alphapulse_domain::{
-    ports::{Actor, MarketDataRepo, RegimeAlert, RegimeConfig, RegimeDay, RegimeStore},
+    ports::{
+        Actor, Clock, MarketDataRepo, RegimeAlert, RegimeConfig, RegimeDay, RegimeStore,
+        SystemClock,
+    },
     Regime, RepoError, Symbol, TenantId,
 };
 use chrono::{DateTime, Utc};
+use moka::sync::Cache;
 use thiserror::Error;
 
 use crate::{ModelConfig, RegimeError, RegimeModel, RegimeSnapshot};
@@ -21,7 +35,17 @@ use crate::{ModelConfig, RegimeError, RegimeModel, RegimeSnapshot};
 /// How long a cached snapshot is served without asking whether data or configuration
 /// changed: daily candles change at most daily, so requests within this window never touch
 /// the database.
-pub const FRESH_FOR: std::time::Duration = std::time::Duration::from_secs(5);
+pub const FRESH_FOR: Duration = Duration::from_secs(5);
+
+/// Most tenants whose snapshot is kept (and most fits kept for the single flight).
+pub const MAX_TENANTS: u64 = 10_000;
+
+/// A tenant's snapshot is dropped after this long without a request.
+pub const EVICT_WHEN_IDLE: Duration = Duration::from_secs(60 * 60);
+
+/// How long a finished fit stays keyed by its data version, for callers that read that
+/// version while the fit was running.
+pub const FLIGHT_TTL: Duration = Duration::from_secs(60);
 
 /// Extra candles loaded before the lookback so the rolling features are warm.
 const WARMUP_DAYS: u32 = 60;
@@ -41,16 +65,58 @@ pub enum RegimeServiceError {
     NoData,
 }
 
-type CacheKey = (DateTime<Utc>, Option<DateTime<Utc>>, i64);
-/// A cached snapshot: its data version, when that version was last checked, the snapshot.
-type CacheEntry = (CacheKey, std::time::Instant, Arc<Fitted>);
+impl RegimeServiceError {
+    /// The same failure, for the second and later callers sharing one failed fit.
+    fn duplicate(&self) -> Self {
+        match self {
+            Self::Repo(e) => Self::Repo(duplicate_repo_error(e)),
+            Self::Model(e) => Self::Model(e.clone()),
+            Self::NoData => Self::NoData,
+        }
+    }
+
+    /// The error of a shared fit: the original when this caller holds the last reference.
+    fn unshare(shared: Arc<Self>) -> Self {
+        Arc::try_unwrap(shared).unwrap_or_else(|shared| shared.duplicate())
+    }
+}
+
+/// `RepoError` is not `Clone`; every variant known today is rebuilt as it was.
+fn duplicate_repo_error(e: &RepoError) -> RepoError {
+    match e {
+        RepoError::NotFound(what) => RepoError::NotFound(what),
+        RepoError::Conflict(m) => RepoError::Conflict(m.clone()),
+        RepoError::LimitReached(m) => RepoError::LimitReached(m.clone()),
+        RepoError::Invalid(v) => RepoError::Invalid(v.clone()),
+        RepoError::Unavailable(m) => RepoError::Unavailable(m.clone()),
+        RepoError::Internal(m) => RepoError::Internal(m.clone()),
+        other => RepoError::Internal(other.to_string()),
+    }
+}
+
+/// What a fit depends on besides the candles themselves: when any part changes, the next
+/// check refits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct DataVersion {
+    config_updated_at: DateTime<Utc>,
+    newest_candle: Option<DateTime<Utc>>,
+    candles: i64,
+}
+
+/// The snapshot a tenant is served, its data version and when that version was checked.
+#[derive(Debug)]
+struct Served {
+    version: DataVersion,
+    checked_at: DateTime<Utc>,
+    fitted: Arc<Fitted>,
+}
 
 /// A fitted snapshot and when it was fitted.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fitted {
     /// The model's answer.
     pub snapshot: RegimeSnapshot,
-    /// When the model was fitted.
+    /// When the model was fitted (by the service's clock).
     pub trained_at: DateTime<Utc>,
 }
 
@@ -59,13 +125,18 @@ pub struct RegimeService {
     market: Arc<dyn MarketDataRepo>,
     store: Arc<dyn RegimeStore>,
     defaults: ModelConfig,
-    fresh_for: std::time::Duration,
-    cache: Mutex<HashMap<TenantId, CacheEntry>>,
+    fresh_for: Duration,
+    clock: Arc<dyn Clock>,
+    served: Cache<TenantId, Arc<Served>>,
+    fits: Cache<(TenantId, DataVersion), Arc<Fitted>>,
 }
 
 impl std::fmt::Debug for RegimeService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RegimeService").finish_non_exhaustive()
+        f.debug_struct("RegimeService")
+            .field("fresh_for", &self.fresh_for)
+            .field("clock", &self.clock)
+            .finish_non_exhaustive()
     }
 }
 
@@ -82,7 +153,8 @@ pub fn default_config() -> RegimeConfig {
 }
 
 impl RegimeService {
-    /// A service over the market data and the regime store, with model defaults.
+    /// A service over the market data and the regime store, with model defaults, the system
+    /// clock and a freshness window of [`FRESH_FOR`].
     pub fn new(
         market: Arc<dyn MarketDataRepo>,
         store: Arc<dyn RegimeStore>,
@@ -93,59 +165,96 @@ impl RegimeService {
             store,
             defaults,
             fresh_for: FRESH_FOR,
-            cache: Mutex::new(HashMap::new()),
+            clock: Arc::new(SystemClock),
+            served: Cache::builder()
+                .max_capacity(MAX_TENANTS)
+                .time_to_idle(EVICT_WHEN_IDLE)
+                .build(),
+            fits: Cache::builder()
+                .max_capacity(MAX_TENANTS)
+                .time_to_live(FLIGHT_TTL)
+                .build(),
         }
     }
 
     /// Sets how long a snapshot is served without checking for new data ([`FRESH_FOR`] by
     /// default; zero checks on every request).
     #[must_use]
-    pub fn with_freshness(mut self, fresh_for: std::time::Duration) -> Self {
+    pub fn with_freshness(mut self, fresh_for: Duration) -> Self {
         self.fresh_for = fresh_for;
+        self
+    }
+
+    /// Sets the clock that decides freshness and stamps `trained_at` ([`SystemClock`] by
+    /// default; a `ManualClock` in tests).
+    #[must_use]
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
         self
     }
 
     /// The tenant's current snapshot, fitted now if the data or configuration changed.
     ///
+    /// Concurrent calls for one tenant and data version share one fit (and one write of
+    /// history and alerts); see the module docs.
+    ///
     /// # Errors
     /// Storage failures, no data, or a model that cannot be fitted.
     pub fn current(&self, actor: &Actor) -> Result<Arc<Fitted>, RegimeServiceError> {
-        let cached = self
-            .cache
-            .lock()
-            .ok()
-            .and_then(|c| c.get(&actor.tenant_id).cloned());
-        if let Some((_, checked, snapshot)) = &cached {
-            if checked.elapsed() < self.fresh_for {
-                return Ok(snapshot.clone());
+        let tenant = actor.tenant_id;
+        let served = self.served.get(&tenant);
+        if let Some(served) = &served {
+            if self.is_fresh(served.checked_at) {
+                return Ok(served.fitted.clone());
             }
         }
         let config = self.store.config(actor)?.unwrap_or_else(default_config);
-        let (newest, rows) = self.market.version(actor)?;
-        let key = (config.updated_at, newest, rows);
-        if let Some((cached_key, _, snapshot)) = cached {
-            if cached_key == key {
-                if let Ok(mut cache) = self.cache.lock() {
-                    cache.insert(
-                        actor.tenant_id,
-                        (key, std::time::Instant::now(), snapshot.clone()),
-                    );
-                }
-                return Ok(snapshot);
-            }
-        }
-        let snapshot = Arc::new(Fitted {
-            snapshot: self.fit(actor, &config)?,
-            trained_at: Utc::now(),
-        });
-        self.record(actor, &snapshot.snapshot)?;
-        if let Ok(mut cache) = self.cache.lock() {
-            cache.insert(
-                actor.tenant_id,
-                (key, std::time::Instant::now(), snapshot.clone()),
-            );
-        }
-        Ok(snapshot)
+        let (newest_candle, candles) = self.market.version(actor)?;
+        let version = DataVersion {
+            config_updated_at: config.updated_at,
+            newest_candle,
+            candles,
+        };
+        let fitted = match served {
+            Some(served) if served.version == version => served.fitted.clone(),
+            _ => self
+                .fits
+                .try_get_with((tenant, version), || self.fit_and_record(actor, &config))
+                .map_err(RegimeServiceError::unshare)?,
+        };
+        self.served.insert(
+            tenant,
+            Arc::new(Served {
+                version,
+                checked_at: self.clock.now(),
+                fitted: fitted.clone(),
+            }),
+        );
+        Ok(fitted)
+    }
+
+    /// Whether a version checked at `checked_at` may still be served unchecked. A clock that
+    /// went backwards counts as no time elapsed.
+    fn is_fresh(&self, checked_at: DateTime<Utc>) -> bool {
+        let elapsed = (self.clock.now() - checked_at)
+            .to_std()
+            .unwrap_or(Duration::ZERO);
+        elapsed < self.fresh_for
+    }
+
+    /// The body of the single flight: fit, then record history and alerts.
+    fn fit_and_record(
+        &self,
+        actor: &Actor,
+        config: &RegimeConfig,
+    ) -> Result<Arc<Fitted>, RegimeServiceError> {
+        let snapshot = self.fit(actor, config)?;
+        let trained_at = self.clock.now();
+        self.record(actor, &snapshot)?;
+        Ok(Arc::new(Fitted {
+            snapshot,
+            trained_at,
+        }))
     }
 
     fn fit(
@@ -252,98 +361,40 @@ impl RegimeService {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
-    use alphapulse_domain::{
-        ports::{MockMarketDataRepo, MockRegimeStore},
-        Symbol,
-    };
-    use chrono::TimeZone;
+    use alphapulse_domain::ValidationError;
 
     use super::*;
-    use crate::synthetic;
 
-    fn candles() -> Vec<alphapulse_domain::Candle> {
-        let symbol = Symbol::parse("BTCUSDT").unwrap();
-        let start = Utc.with_ymd_and_hms(2022, 1, 1, 0, 0, 0).unwrap();
-        synthetic::regime_switching_walk(7, &symbol, 500, 30_000.0, start).0
-    }
-
-    fn fast() -> ModelConfig {
-        ModelConfig {
-            restarts: 2,
-            ..ModelConfig::default()
+    #[test]
+    fn a_shared_error_is_the_same_error_for_every_caller() {
+        let errors = [
+            RegimeServiceError::NoData,
+            RegimeServiceError::Model(RegimeError::InsufficientData {
+                needed: 120,
+                got: 51,
+            }),
+            RepoError::NotFound("regime config").into(),
+            RepoError::Conflict("regime_history_tenant_id_day_key".into()).into(),
+            RepoError::LimitReached("fits".into()).into(),
+            RepoError::Unavailable("pool exhausted".into()).into(),
+            RepoError::Internal("boom".into()).into(),
+            RepoError::Invalid(ValidationError::new("n_states", "must be 2-8")).into(),
+        ];
+        for error in errors {
+            let text = error.to_string();
+            let debug = format!("{error:?}");
+            let shared = Arc::new(error);
+            // A second holder: the duplicate is rebuilt variant by variant.
+            let copy = RegimeServiceError::unshare(shared.clone());
+            assert_eq!(
+                (copy.to_string(), format!("{copy:?}")),
+                (text.clone(), debug.clone())
+            );
+            // The last holder gets the original back.
+            let last = RegimeServiceError::unshare(shared);
+            assert_eq!((last.to_string(), format!("{last:?}")), (text, debug));
         }
-    }
-
-    #[test]
-    fn fits_once_per_data_version_and_records_history_and_alerts() {
-        let data = candles();
-        let mut market = MockMarketDataRepo::new();
-        market.expect_version().returning(|_| Ok((None, 500)));
-        market
-            .expect_daily_candles()
-            .times(1)
-            .returning(move |_, _, _| Ok(data.clone()));
-        let mut store = MockRegimeStore::new();
-        store.expect_config().returning(|_| {
-            Ok(Some(RegimeConfig {
-                n_states: 3,
-                lookback_days: 365,
-                ..default_config()
-            }))
-        });
-        store
-            .expect_record()
-            .times(1)
-            .withf(|_, days, changes| days.len() == 365 && !changes.is_empty())
-            .returning(|_, _, changes| Ok(changes.len()));
-        let service = RegimeService::new(Arc::new(market), Arc::new(store), fast());
-        let actor = Actor::system(TenantId::new_random());
-        let first = service.current(&actor).unwrap();
-        let second = service.current(&actor).unwrap();
-        assert!(
-            Arc::ptr_eq(&first, &second),
-            "second call must come from the cache"
-        );
-        assert_eq!(first.snapshot.n_states, 3);
-    }
-
-    #[test]
-    fn new_market_data_refits() {
-        let data = candles();
-        let mut market = MockMarketDataRepo::new();
-        let mut version = 0;
-        market.expect_version().returning(move |_| {
-            version += 1;
-            Ok((None, version))
-        });
-        market
-            .expect_daily_candles()
-            .times(2)
-            .returning(move |_, _, _| Ok(data.clone()));
-        let mut store = MockRegimeStore::new();
-        store.expect_config().returning(|_| Ok(None));
-        store.expect_record().times(2).returning(|_, _, _| Ok(0));
-        let service = RegimeService::new(Arc::new(market), Arc::new(store), fast())
-            .with_freshness(std::time::Duration::ZERO);
-        let actor = Actor::system(TenantId::new_random());
-        service.current(&actor).unwrap();
-        service.current(&actor).unwrap();
-    }
-
-    #[test]
-    fn no_candles_is_no_data() {
-        let mut market = MockMarketDataRepo::new();
-        market.expect_version().returning(|_| Ok((None, 0)));
-        market
-            .expect_daily_candles()
-            .returning(|_, _, _| Ok(vec![]));
-        let mut store = MockRegimeStore::new();
-        store.expect_config().returning(|_| Ok(None));
-        let service = RegimeService::new(Arc::new(market), Arc::new(store), fast());
-        let err = service
-            .current(&Actor::system(TenantId::new_random()))
-            .unwrap_err();
-        assert!(matches!(err, RegimeServiceError::NoData), "{err}");
     }
 }

@@ -62,6 +62,9 @@ pub trait RegimeStore: Send + Sync {
 
     /// Replaces the stored history with `days` and appends the alerts for regime changes not
     /// recorded before (by day and regime), in one transaction; returns the new alerts' count.
+    ///
+    /// Idempotent: recording the same days again, or concurrently from two callers, must not
+    /// fail (the last write of a day wins) and raises each change alert once.
     fn record(
         &self,
         actor: &Actor,

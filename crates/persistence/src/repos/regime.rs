@@ -1,5 +1,7 @@
 //! `regime_configs`, `regime_history`, `regime_alerts`: the regime model's per-tenant state.
 
+use std::collections::BTreeMap;
+
 use alphapulse_domain::{
     ports::{Actor, RegimeAlert, RegimeConfig, RegimeDay, RegimeStore},
     Regime, RepoError, Symbol, TextEnum,
@@ -107,6 +109,12 @@ pub fn save_config(conn: &mut PgConnection, actor: &Actor, config: &RegimeConfig
 
 /// Replaces the history and appends unseen change alerts; returns the new alerts' count.
 ///
+/// Idempotent, and safe to run concurrently for one tenant: history rows are upserted on
+/// `(tenant_id, day)` (a day given twice keeps its last entry), so a transaction that meets
+/// another's rows for the same days — two processes recording the same fit — updates them
+/// instead of failing with a unique violation, and the last to commit wins. Alerts are
+/// inserted with `ON CONFLICT (tenant_id, changed_on, to_regime) DO NOTHING`: one per change.
+///
 /// # Errors
 /// Database failures.
 pub fn record(
@@ -118,7 +126,11 @@ pub fn record(
     let tenant = actor.tenant_id.as_uuid();
     diesel::delete(regime_history::table.filter(regime_history::tenant_id.eq(tenant)))
         .execute(conn)?;
-    for chunk in days.chunks(1000) {
+    // One row per day (an upsert statement may not touch a row twice), in day order, so that
+    // concurrent writers take row locks in the same order.
+    let by_day: BTreeMap<NaiveDate, &RegimeDay> = days.iter().map(|d| (d.date, d)).collect();
+    let by_day: Vec<&RegimeDay> = by_day.into_values().collect();
+    for chunk in by_day.chunks(1000) {
         let rows: Vec<_> = chunk
             .iter()
             .map(|d| {
@@ -132,6 +144,12 @@ pub fn record(
             .collect();
         diesel::insert_into(regime_history::table)
             .values(&rows)
+            .on_conflict((regime_history::tenant_id, regime_history::day))
+            .do_update()
+            .set((
+                regime_history::regime.eq(excluded(regime_history::regime)),
+                regime_history::confidence.eq(excluded(regime_history::confidence)),
+            ))
             .execute(conn)?;
     }
     let mut created = 0;

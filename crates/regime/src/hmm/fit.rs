@@ -5,6 +5,9 @@ use rand_chacha::ChaCha8Rng;
 
 use super::{EStep, FitConfig, FitReport, FittedHmm, HmmError, Obs, PROB_FLOOR};
 
+#[cfg(test)]
+mod tests;
+
 /// A state whose expected occupancy falls below this keeps its previous mean and variance.
 const DEAD_STATE_WEIGHT: f64 = 1e-8;
 

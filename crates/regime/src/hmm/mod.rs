@@ -19,6 +19,8 @@
 //! Evaluation (forward-backward, Viterbi) lives here; fitting (initialisation, EM) in the private `fit` submodule.
 
 mod fit;
+#[cfg(test)]
+mod tests;
 
 pub use fit::GaussianHmm;
 

@@ -1,5 +1,4 @@
 //! Portfolio index construction and feature errors on real candle input.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use alphapulse_domain::{Candle, Symbol};
 use alphapulse_regime::{

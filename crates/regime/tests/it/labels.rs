@@ -1,5 +1,4 @@
 //! The labelling rule on hand-made state summaries.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use alphapulse_regime::{label_states, LabelConfig, Regime, StateSummary};
 

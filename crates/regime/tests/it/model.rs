@@ -1,5 +1,4 @@
 //! The regime model end to end on synthetic markets with known regimes.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use alphapulse_domain::{Candle, Symbol};
 use alphapulse_regime::{
@@ -132,7 +131,9 @@ fn same_candles_and_seed_give_the_same_snapshot() {
     let b = RegimeModel::fit(&[(1.0, candles)], &config).unwrap();
     assert_eq!(a, b);
     check_invariants(&a);
-    assert_eq!(a.observations, 500 - config.features.warmup());
+    // 500 candles, 49 of them warm-up (see the lookback test), all inside the default
+    // three-year lookback.
+    assert_eq!(a.observations, 500 - 49);
     let json = serde_json::to_string(&a).unwrap();
     let back: RegimeSnapshot = serde_json::from_str(&json).unwrap();
     // serde_json may round floats by an ulp; compare exactly what is discrete.
@@ -162,7 +163,9 @@ fn weighted_universe_uses_common_days_only() {
         ..ModelConfig::default()
     };
     let model = RegimeModel::train(&[(0.6, btc), (0.4, eth)], &config).unwrap();
-    assert_eq!(model.features().len(), 398 - config.features.warmup());
+    // 400 BTC days, ETH misses two of them: 398 common days, of which the first 49 (the
+    // default warm-up) only feed the windows.
+    assert_eq!(model.features().len(), 398 - 49);
     let snapshot = model.snapshot();
     check_invariants(&snapshot);
     assert_eq!(model.state_labels(), &snapshot.state_labels[..]);
@@ -185,20 +188,29 @@ fn lookback_limits_the_window_and_short_history_is_an_error() {
         candles.last().unwrap().open_time
     );
 
+    // The default windows: volatility over 20 returns, trend from a 10- and a 50-day average.
+    // The row of price t needs the returns t-19..=t (so t >= 20) and the prices t-49..=t (so
+    // t >= 49): the first 49 prices only warm up the windows, warmup = max(20, 50 - 1) = 49.
+    let warmup = 49;
+    assert_eq!(config.features.warmup(), warmup);
+    // 40 candles cannot fill the windows: features need warmup + 1 = 50 prices.
     let err = RegimeModel::fit(&[(1.0, candles[..40].to_vec())], &config).unwrap_err();
-    assert!(matches!(
+    assert_eq!(
         err,
         RegimeError::Features(FeatureError::TooShort {
-            needed: 50,
+            needed: warmup + 1,
             got: 40
         })
-    ));
+    );
+    // 100 candles give 100 - 49 = 51 feature rows, fewer than min_observations (120 by
+    // default), which a model needs.
+    assert_eq!(config.min_observations, 120);
     let err = RegimeModel::fit(&[(1.0, candles[..100].to_vec())], &config).unwrap_err();
     assert_eq!(
         err,
         RegimeError::InsufficientData {
             needed: 120,
-            got: 51
+            got: 100 - warmup
         }
     );
     let no_emissions = ModelConfig {

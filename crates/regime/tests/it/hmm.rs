@@ -1,6 +1,5 @@
 //! Gaussian HMM: recovery of known states, forward-backward and Viterbi against brute force,
 //! determinism and EM monotonicity.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use alphapulse_regime::{FitConfig, FittedHmm, GaussianHmm, HmmError};
 use rand::{Rng, SeedableRng};
