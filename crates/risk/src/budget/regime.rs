@@ -23,7 +23,7 @@
 //!   cap), whatever the base and factor;
 //! - budget amounts are rounded to 8 decimals.
 
-use alphapulse_domain::Regime;
+use alphapulse_domain::{Regime, TextEnum};
 use rust_decimal::prelude::FromPrimitive;
 use rust_decimal::Decimal;
 use serde::Serialize;
