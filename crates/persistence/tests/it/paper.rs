@@ -15,6 +15,8 @@ use diesel::{sql_query, sql_types::BigInt, QueryableByName, RunQueryDsl};
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
+use crate::common::note;
+
 #[derive(QueryableByName)]
 struct Count {
     #[diesel(sql_type = BigInt)]
@@ -24,14 +26,17 @@ struct Count {
 fn setup(cash: Decimal) -> (TestDb, Actor, PgPaperBook, PgExchangeAccountRepo) {
     let mut t = TestDb::new();
     let tenant = PgTenantRepo::new(t.db())
-        .create(NewTenant {
-            name: "Paper".into(),
-            slug: Slug::parse("paper-fund").unwrap(),
-            subscription_tier: SubscriptionTier::Pro,
-            max_users: None,
-            max_api_calls_per_day: None,
-            metadata: None,
-        })
+        .create(
+            NewTenant {
+                name: "Paper".into(),
+                slug: Slug::parse("paper-fund").unwrap(),
+                subscription_tier: SubscriptionTier::Pro,
+                max_users: None,
+                max_api_calls_per_day: None,
+                metadata: None,
+            },
+            &note("test.write"),
+        )
         .unwrap();
     let actor = Actor::system(tenant.id);
     let accounts = PgExchangeAccountRepo::new(t.db());
@@ -245,14 +250,17 @@ fn futures_fills_net_reduce_and_flip_positions() {
 fn no_account_no_fill() {
     let mut t = TestDb::new();
     let tenant = PgTenantRepo::new(t.db())
-        .create(NewTenant {
-            name: "No account".into(),
-            slug: Slug::parse("no-account").unwrap(),
-            subscription_tier: SubscriptionTier::Starter,
-            max_users: None,
-            max_api_calls_per_day: None,
-            metadata: None,
-        })
+        .create(
+            NewTenant {
+                name: "No account".into(),
+                slug: Slug::parse("no-account").unwrap(),
+                subscription_tier: SubscriptionTier::Starter,
+                max_users: None,
+                max_api_calls_per_day: None,
+                metadata: None,
+            },
+            &note("test.write"),
+        )
         .unwrap();
     let book = PgPaperBook::new(t.db());
     let res = book.fill(

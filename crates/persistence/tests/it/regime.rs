@@ -14,18 +14,23 @@ use alphapulse_persistence::{repos::regime, testing::TestDb, Error, PgRegimeStor
 use chrono::{Days, NaiveDate};
 use diesel::{sql_query, sql_types::BigInt, QueryableByName, RunQueryDsl};
 
+use crate::common::note;
+
 type Change = (NaiveDate, Option<Regime>, Regime, f64);
 
 fn tenant(t: &mut TestDb, slug: &str) -> Actor {
     let id = PgTenantRepo::new(t.db())
-        .create(NewTenant {
-            name: slug.to_owned(),
-            slug: Slug::parse(slug).unwrap(),
-            subscription_tier: SubscriptionTier::Pro,
-            max_users: Some(5),
-            max_api_calls_per_day: None,
-            metadata: None,
-        })
+        .create(
+            NewTenant {
+                name: slug.to_owned(),
+                slug: Slug::parse(slug).unwrap(),
+                subscription_tier: SubscriptionTier::Pro,
+                max_users: Some(5),
+                max_api_calls_per_day: None,
+                metadata: None,
+            },
+            &note("test.write"),
+        )
         .unwrap()
         .id;
     Actor::system(id)

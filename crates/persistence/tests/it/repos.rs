@@ -5,9 +5,11 @@
 use alphapulse_domain::{
     ports::{Actor, AuditRepo, TenantFilter, TenantRepo, UserRepo},
     AuditOutcome, Email, NewAuditEntry, NewTenant, NewUser, PageRequest, RepoError, Role, Slug,
-    SubscriptionTier, TenantPatch, TenantStatus, UserPatch,
+    SubscriptionTier, TenantPatch, TenantStatus, UserId, UserPatch,
 };
 use alphapulse_persistence::{testing::TestDb, PgAuditRepo, PgTenantRepo, PgUserRepo};
+
+use crate::common::note;
 
 fn new_tenant(slug: &str) -> NewTenant {
     NewTenant {
@@ -33,11 +35,13 @@ fn new_user(tenant: alphapulse_domain::TenantId, email: &str, role: Role) -> New
 fn tenants_create_get_list_update_and_conflict() {
     let mut t = TestDb::new();
     let repo = PgTenantRepo::new(t.db());
-    let a = repo.create(new_tenant("acme-capital")).unwrap();
+    let a = repo
+        .create(new_tenant("acme-capital"), &note("test.write"))
+        .unwrap();
     assert_eq!(a.status, TenantStatus::Active);
     assert_eq!(a.max_api_calls_per_day, 10000, "database default");
     assert!(matches!(
-        repo.create(new_tenant("acme-capital")),
+        repo.create(new_tenant("acme-capital"), &note("test.write")),
         Err(RepoError::Conflict(_))
     ));
     assert_eq!(repo.get(a.id).unwrap().slug.as_str(), "acme-capital");
@@ -47,7 +51,8 @@ fn tenants_create_get_list_update_and_conflict() {
     ));
 
     for i in 0..3 {
-        repo.create(new_tenant(&format!("fund-{i}"))).unwrap();
+        repo.create(new_tenant(&format!("fund-{i}")), &note("test.write"))
+            .unwrap();
     }
     // platform + 4 created, two per page.
     let mut seen = Vec::new();
@@ -76,6 +81,7 @@ fn tenants_create_get_list_update_and_conflict() {
                 status: Some(TenantStatus::Suspended),
                 ..TenantPatch::default()
             },
+            &note("test.write"),
         )
         .unwrap();
     assert_eq!(suspended.status, TenantStatus::Suspended);
@@ -96,7 +102,8 @@ fn tenants_create_get_list_update_and_conflict() {
             TenantPatch {
                 max_users: Some(0),
                 ..TenantPatch::default()
-            }
+            },
+            &note("test.write")
         ),
         Err(RepoError::Invalid(_))
     ));
@@ -113,32 +120,57 @@ fn users_are_tenant_scoped_and_limited() {
     let mut t = TestDb::new();
     let tenants = PgTenantRepo::new(t.db());
     let users = PgUserRepo::new(t.db());
-    let a = tenants.create(new_tenant("tenant-a")).unwrap();
-    let b = tenants.create(new_tenant("tenant-b")).unwrap();
+    let a = tenants
+        .create(new_tenant("tenant-a"), &note("test.write"))
+        .unwrap();
+    let b = tenants
+        .create(new_tenant("tenant-b"), &note("test.write"))
+        .unwrap();
     let actor_a = Actor::system(a.id);
     let actor_b = Actor::system(b.id);
 
     let admin_a = users
-        .create(&actor_a, new_user(a.id, "admin@a.example", Role::Admin), 2)
+        .create(
+            &actor_a,
+            new_user(a.id, "admin@a.example", Role::Admin),
+            2,
+            &note("test.write"),
+        )
         .unwrap();
     users
         .create(
             &actor_a,
             new_user(a.id, "viewer@a.example", Role::Viewer),
             2,
+            &note("test.write"),
         )
         .unwrap();
     assert!(matches!(
-        users.create(&actor_a, new_user(a.id, "third@a.example", Role::Viewer), 2),
+        users.create(
+            &actor_a,
+            new_user(a.id, "third@a.example", Role::Viewer),
+            2,
+            &note("test.write")
+        ),
         Err(RepoError::LimitReached(_))
     ));
     assert!(matches!(
-        users.create(&actor_b, new_user(b.id, "admin@a.example", Role::Admin), 2),
+        users.create(
+            &actor_b,
+            new_user(b.id, "admin@a.example", Role::Admin),
+            2,
+            &note("test.write")
+        ),
         Err(RepoError::Conflict(_))
     ));
     // Acting for B while creating a user in A is refused.
     assert!(users
-        .create(&actor_b, new_user(a.id, "x@a.example", Role::Admin), 5)
+        .create(
+            &actor_b,
+            new_user(a.id, "x@a.example", Role::Admin),
+            5,
+            &note("test.write")
+        )
         .is_err());
 
     assert_eq!(
@@ -156,7 +188,8 @@ fn users_are_tenant_scoped_and_limited() {
             UserPatch {
                 active: Some(false),
                 ..UserPatch::default()
-            }
+            },
+            &note("test.write")
         ),
         Err(RepoError::NotFound(_))
     ));
@@ -186,6 +219,7 @@ fn users_are_tenant_scoped_and_limited() {
                 active: Some(false),
                 password_hash: None,
             },
+            &note("test.write"),
         )
         .unwrap();
     assert_eq!((updated.role, updated.active), (Role::Trader, false));
@@ -220,13 +254,18 @@ fn staff_assignments_and_audit_log() {
         .find_by_slug(&Slug::parse("platform").unwrap())
         .unwrap()
         .unwrap();
-    let a = tenants.create(new_tenant("tenant-a")).unwrap();
-    let b = tenants.create(new_tenant("tenant-b")).unwrap();
+    let a = tenants
+        .create(new_tenant("tenant-a"), &note("test.write"))
+        .unwrap();
+    let b = tenants
+        .create(new_tenant("tenant-b"), &note("test.write"))
+        .unwrap();
     let staff = users
         .create(
             &Actor::system(platform.id),
             new_user(platform.id, "staff@alphapulse.example", Role::Staff),
             100,
+            &note("test.write"),
         )
         .unwrap();
     tenants.assign_staff(staff.id, a.id).unwrap();
@@ -253,14 +292,92 @@ fn staff_assignments_and_audit_log() {
     let page = audit
         .list(&Actor::system(a.id), &PageRequest::default())
         .unwrap();
-    assert_eq!(page.items.len(), 2);
-    assert_eq!(page.items[0].action, "user.create", "newest first");
+    // The creation's own row (appended in the create's transaction), then the two above.
+    let actions: Vec<&str> = page.items.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        ["user.create", "tenant.update", "test.write"],
+        "newest first"
+    );
+    assert_eq!(page.items[2].target, format!("tenant:{}", a.id));
+    assert_eq!(page.items[2].user_id, None);
     assert_eq!(
         audit
             .list(&Actor::system(b.id), &PageRequest::default())
             .unwrap()
             .items
             .len(),
-        1
+        2
+    );
+}
+
+#[test]
+fn changes_and_their_audit_rows_commit_together() {
+    let mut t = TestDb::new();
+    let (tenants, users, audit) = (
+        PgTenantRepo::new(t.db()),
+        PgUserRepo::new(t.db()),
+        PgAuditRepo::new(t.db()),
+    );
+    let rows = |tenant| {
+        audit
+            .list(&Actor::system(tenant), &PageRequest::default())
+            .unwrap()
+            .items
+    };
+    let a = tenants
+        .create(new_tenant("tenant-a"), &note("tenant.create"))
+        .unwrap();
+    let created = rows(a.id);
+    assert_eq!(created.len(), 1);
+    assert_eq!(
+        (created[0].action.as_str(), created[0].target.clone()),
+        ("tenant.create", format!("tenant:{}", a.id))
+    );
+    // A refused change writes no row: the duplicate slug rolls its audit row back with it.
+    assert!(matches!(
+        tenants.create(new_tenant("tenant-a"), &note("tenant.create")),
+        Err(RepoError::Conflict(_))
+    ));
+    let actor = Actor::system(a.id);
+    let user = users
+        .create(
+            &actor,
+            new_user(a.id, "one@a.example", Role::Admin),
+            1,
+            &note("user.create"),
+        )
+        .unwrap();
+    assert!(matches!(
+        users.create(
+            &actor,
+            new_user(a.id, "two@a.example", Role::Viewer),
+            1,
+            &note("user.create"),
+        ),
+        Err(RepoError::LimitReached(_))
+    ));
+    assert!(matches!(
+        users.update(
+            &actor,
+            UserId::new_random(),
+            UserPatch {
+                active: Some(false),
+                ..UserPatch::default()
+            },
+            &note("user.update"),
+        ),
+        Err(RepoError::NotFound(_))
+    ));
+    let actions: Vec<(String, String)> = rows(a.id)
+        .into_iter()
+        .map(|e| (e.action, e.target))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            ("user.create".to_owned(), format!("user:{}", user.id)),
+            ("tenant.create".to_owned(), format!("tenant:{}", a.id)),
+        ]
     );
 }

@@ -21,6 +21,8 @@ use diesel::{sql_query, sql_types::BigInt, QueryableByName, RunQueryDsl};
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::common::note;
+
 /// Fields drop in order: the pools before the database.
 struct World {
     repo: PgEnsembleRepo,
@@ -32,14 +34,17 @@ struct World {
 
 fn tenant_with_user(t: &mut TestDb, slug: &str) -> Actor {
     let tenant = PgTenantRepo::new(t.db())
-        .create(NewTenant {
-            name: slug.to_owned(),
-            slug: Slug::parse(slug).unwrap(),
-            subscription_tier: SubscriptionTier::Pro,
-            max_users: Some(5),
-            max_api_calls_per_day: None,
-            metadata: None,
-        })
+        .create(
+            NewTenant {
+                name: slug.to_owned(),
+                slug: Slug::parse(slug).unwrap(),
+                subscription_tier: SubscriptionTier::Pro,
+                max_users: Some(5),
+                max_api_calls_per_day: None,
+                metadata: None,
+            },
+            &note("test.write"),
+        )
         .unwrap()
         .id;
     let user = PgUserRepo::new(t.db())
@@ -52,6 +57,7 @@ fn tenant_with_user(t: &mut TestDb, slug: &str) -> Actor {
                 role: Role::Trader,
             },
             5,
+            &note("test.write"),
         )
         .unwrap()
         .id;

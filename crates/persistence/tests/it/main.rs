@@ -1,0 +1,10 @@
+//! Integration tests of the persistence crate against real PostgreSQL (one test binary; each
+//! test gets its own database cloned from a migrated template).
+
+mod common;
+mod ensembles;
+mod migrations;
+mod paper;
+mod regime;
+mod repos;
+mod rls;
