@@ -7,7 +7,7 @@ use std::{
     time::Duration,
 };
 
-use crate::support::{run_ok, temp_dir, Server};
+use crate::e2e::support::{run_ok, temp_dir, Server};
 
 fn port_of(url: &str) -> u16 {
     let after_at = url.rsplit('@').next().unwrap();
@@ -97,7 +97,7 @@ fn a_clear_error_when_no_postgresql_binaries_exist() {
     let parent = temp_dir(0o755);
     let empty_bin = parent.path().join("no-bin");
     std::fs::create_dir_all(&empty_bin).unwrap();
-    let out = crate::support::command(&parent.path().join("data"), &["db", "url"])
+    let out = crate::e2e::support::command(&parent.path().join("data"), &["db", "url"])
         .env("ALPHAPULSE_PG_BIN_DIR", &empty_bin)
         .output()
         .unwrap();

@@ -12,7 +12,7 @@ use std::{
 use reqwest::{blocking::Client, StatusCode};
 use serde_json::{json, Value};
 
-use crate::support::{command, run_ok, temp_dir, Server};
+use crate::e2e::support::{command, run_ok, temp_dir, Server};
 
 const SLUGS: [&str; 3] = ["acme-capital", "beta-quant", "gamma-macro"];
 

@@ -11,7 +11,7 @@ use std::{
 
 use serde_json::Value;
 
-use crate::support::{command, run_ok, temp_dir};
+use crate::e2e::support::{command, run_ok, temp_dir};
 
 const CSV_SYMBOLS: [&str; 3] = ["AAAUSDT", "BBBUSDT", "CCCUSDT"];
 const DAYS: u32 = 40;

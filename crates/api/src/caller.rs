@@ -1,19 +1,31 @@
-//! [`Caller`]: the authenticated, authorised caller of a route.
+//! Who calls a route, decided before anything else about the request.
 //!
-//! Taking a `Caller` is what makes a handler non-public. Extracting it
+//! [`authorize`] wraps every resource: for a route declared with
+//! [`Access::Requires`](crate::routing::Access), it
 //! 1. verifies the bearer token and the principal (tenant-auth's extractor: 401/403/503),
-//! 2. enforces the permission the route was declared with (403) — the handler cannot forget
-//!    it, and a route registered without a declaration fails closed,
+//! 2. enforces the route's permission (403),
 //! 3. records the tenant and user on the request span and logs
-//!    `[Tenant: <id>] [User: <id>] <operation> started`; the [`crate::oplog`] middleware logs
-//!    the outcome.
+//!    `[Tenant: <id>] [User: <id>] <operation> started` (the [`crate::oplog`] middleware logs
+//!    the outcome),
+//!
+//! all before the handler's other extractors run, so a caller without the right gets 401 or
+//! 403 whatever the body or query says. The handler then takes a [`Caller`], which only
+//! reads what was decided; a handler taking it on a route without a declaration fails closed.
 //!
 //! Service calls are blocking (diesel, argon2): [`Caller::run`] runs them on the blocking
 //! pool in the request's span and maps the service's error in one place.
 
-use std::{future::Future, pin::Pin, sync::Arc};
+use std::{
+    future::{ready, Ready},
+    sync::Arc,
+};
 
-use actix_web::{dev::Payload, web, FromRequest, HttpMessage, HttpRequest};
+use actix_web::{
+    body::MessageBody,
+    dev::{Payload, ServiceRequest, ServiceResponse},
+    middleware::Next,
+    web, FromRequest, HttpMessage, HttpRequest,
+};
 use alphapulse_domain::{ports::Actor, Principal, TenantId, UserId};
 use tenant_auth::TenantContext;
 
@@ -38,6 +50,59 @@ pub struct Operation {
 #[derive(Debug, Clone)]
 pub struct Caller {
     principal: Principal,
+}
+
+/// The resource middleware: authenticate and authorise a declared route before extraction.
+///
+/// # Errors
+/// Only the inner service's; refusals are answered as error responses.
+pub async fn authorize(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<actix_web::body::EitherBody<impl MessageBody>>, actix_web::Error> {
+    let Some((Access::Requires(permission), name)) = ResourceAccess::of(req.request()) else {
+        // Public routes, and methods the path does not have (its 405 answers).
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body);
+    };
+    let ctx = match TenantContext::extract(req.request()).await {
+        Ok(ctx) => ctx,
+        Err(err) => {
+            return Ok(req.error_response(err).map_into_right_body());
+        }
+    };
+    let span = tracing::Span::current();
+    span.record("tenant_id", tracing::field::display(ctx.tenant_id));
+    span.record("user_id", tracing::field::display(ctx.user_id));
+    tracing::info!(
+        "[Tenant: {}] [User: {}] {name} started",
+        ctx.tenant_id,
+        ctx.user_id
+    );
+    let (tenant_id, user_id) = (TenantId(ctx.tenant_id), UserId(ctx.user_id));
+    req.extensions_mut().insert(Operation {
+        name,
+        tenant_id,
+        user_id,
+    });
+    if let Err(refused) = ctx.require(permission) {
+        return Ok(req
+            .error_response(ApiError::from(refused))
+            .map_into_right_body());
+    }
+    req.extensions_mut().insert(Caller {
+        principal: Principal {
+            tenant_id,
+            user_id,
+            role: ctx.role,
+            request_id: Some(request_id::current()),
+        },
+    });
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_left_body)
 }
 
 impl Caller {
@@ -72,48 +137,17 @@ impl Caller {
 }
 
 impl FromRequest for Caller {
-    type Error = actix_web::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move {
-            let ctx = TenantContext::extract(&req).await?;
-            let Some((access, name)) = ResourceAccess::of(&req) else {
-                // A handler taking a Caller on a route not declared through `route!`.
-                return Err(ApiError::Internal(format!(
-                    "route {} {} has no access declaration",
-                    req.method(),
-                    req.path()
-                ))
-                .into());
-            };
-            let span = tracing::Span::current();
-            span.record("tenant_id", tracing::field::display(ctx.tenant_id));
-            span.record("user_id", tracing::field::display(ctx.user_id));
-            tracing::info!(
-                "[Tenant: {}] [User: {}] {name} started",
-                ctx.tenant_id,
-                ctx.user_id
-            );
-            let (tenant_id, user_id) = (TenantId(ctx.tenant_id), UserId(ctx.user_id));
-            req.extensions_mut().insert(Operation {
-                name,
-                tenant_id,
-                user_id,
-            });
-            match access {
-                Access::Requires(permission) => ctx.require(permission).map_err(ApiError::from)?,
-                Access::Public => {}
-            }
-            Ok(Caller {
-                principal: Principal {
-                    tenant_id,
-                    user_id,
-                    role: ctx.role,
-                    request_id: Some(request_id::current()),
-                },
-            })
-        })
+        ready(req.extensions().get::<Caller>().cloned().ok_or_else(|| {
+            // A handler taking a Caller on a route not declared through `route!`.
+            ApiError::Internal(format!(
+                "route {} {} has no access declaration",
+                req.method(),
+                req.path()
+            ))
+        }))
     }
 }

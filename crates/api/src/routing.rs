@@ -218,7 +218,10 @@ fn resource(path: &str, specs: Vec<RouteSpec>) -> impl HttpServiceFactory {
         resource = resource.route((spec.make)());
     }
     let allow = allow.join(", ");
-    resource.app_data(access).default_service(web::to(move || {
+    resource
+        .app_data(access)
+        .wrap(actix_web::middleware::from_fn(crate::caller::authorize))
+        .default_service(web::to(move || {
         let allow = allow.clone();
         async move { Err::<actix_web::HttpResponse, _>(crate::error::method_not_allowed(&allow)) }
     }))

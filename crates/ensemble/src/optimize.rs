@@ -136,6 +136,7 @@ pub fn optimize(method: OptimizeMethod, histories: &[Vec<f64>]) -> Vec<f64> {
 
 #[cfg(test)]
 mod tests {
+    use alphapulse_domain::TextEnum;
     use proptest::prelude::*;
 
     use super::*;
@@ -221,7 +222,7 @@ mod tests {
         fn weights_are_non_negative_and_sum_to_one(
             histories in prop::collection::vec(history(), 1..16),
         ) {
-            for method in OptimizeMethod::ALL {
+            for &method in OptimizeMethod::ALL {
                 let w = optimize(method, &histories);
                 prop_assert_eq!(w.len(), histories.len());
                 prop_assert!(w.iter().all(|x| x.is_finite() && *x >= 0.0), "{method}: {w:?}");

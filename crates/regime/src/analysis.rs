@@ -228,6 +228,7 @@ pub fn profile(regime: Regime) -> RegimeProfile {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alphapulse_domain::TextEnum;
 
     #[test]
     fn stats_count_days_runs_and_averages() {

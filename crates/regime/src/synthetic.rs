@@ -158,6 +158,7 @@ fn decimal(x: f64) -> Decimal {
 mod tests {
     use super::*;
     use crate::regime_map::regime_index;
+    use alphapulse_domain::TextEnum;
     use chrono::TimeZone;
 
     #[test]

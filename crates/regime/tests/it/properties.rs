@@ -3,6 +3,7 @@
 //! changes nothing, statistics add up, features stay in range, and labels do not depend on
 //! the unit of returns and volatility.
 
+use alphapulse_domain::TextEnum;
 use alphapulse_domain::{Candle, Symbol};
 use alphapulse_regime::{
     features::{DRAWDOWN, VOLATILITY},

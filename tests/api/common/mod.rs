@@ -3,15 +3,13 @@
 //! written straight through the repositories, tokens from the state's own issuer, and request
 //! helpers that answer status, headers and JSON body.
 //!
-//! Use it from a test file with `mod common;` and `use common::*;`.
+//! Use it from a test module with `use super::common::*;`.
 #![allow(dead_code, unused_macros, unused_imports)]
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod trading;
 
 use std::{
     collections::HashMap,
-    io,
     sync::{Arc, Mutex, OnceLock},
     time::Duration,
 };
@@ -22,14 +20,23 @@ use actix_web::{
     http::{header::HeaderMap, StatusCode},
     test,
 };
-use alphapulse_api::{password::hash_password, AppState, AuthConfig};
-use alphapulse_domain::{
-    ports::Actor, tenant::PLATFORM_SLUG, AuditEntry, Email, NewTenant, NewUser, PageRequest, Role,
-    Slug, SubscriptionTier, TenantId, UserId,
+use alphapulse::{
+    auth::AuthConfig,
+    compose::{self, Settings},
 };
-use alphapulse_persistence::testing::TestDb;
+use alphapulse_admin::password::hash_password;
+use alphapulse_api::AppState;
+use alphapulse_domain::{
+    ports::Actor, tenant::PLATFORM_SLUG, AuditEntry, AuditNote, Email, NewTenant, NewUser,
+    PageRequest, Role, Slug, SubscriptionTier, TenantId, UserId,
+};
+pub use alphapulse_domain::{
+    ports::{AuditRepo, TenantRepo, UserRepo},
+    TextEnum,
+};
+use alphapulse_persistence::{testing::TestDb, Db, PgAuditRepo, PgTenantRepo, PgUserRepo};
 use serde_json::Value;
-use tenant_auth::KeySet;
+use tenant_auth::{KeySet, TokenIssuer};
 
 /// `iss` of the test tokens.
 pub const ISSUER: &str = "alphapulse";
@@ -52,12 +59,48 @@ pub fn auth_config() -> AuthConfig {
     }
 }
 
+/// The audit action of fixture writes; [`TestApp::audit_entries`] leaves these rows out, so
+/// tests see exactly the rows the API wrote.
+pub const FIXTURE: &str = "fixture";
+
+/// The audit note of a fixture write.
+pub fn fixture_note() -> AuditNote {
+    AuditNote {
+        user_id: None,
+        action: FIXTURE.to_owned(),
+        request_id: None,
+        details: serde_json::json!({}),
+    }
+}
+
+/// The composition settings of the tests (the binary's defaults, the test key).
+pub fn settings() -> Settings {
+    Settings::new(auth_config())
+}
+
+/// Repositories over the test database, for fixtures and for reading what the API wrote.
+#[derive(Debug)]
+pub struct Repos {
+    /// The pool.
+    pub db: Db,
+    /// Tenants.
+    pub tenants: PgTenantRepo,
+    /// Users.
+    pub users: PgUserRepo,
+    /// Audit log.
+    pub audit: PgAuditRepo,
+}
+
 /// One test's application: its own migrated database and the production state over it.
 #[derive(Debug)]
 pub struct TestApp {
-    /// The state the app under test runs with (repositories usable directly). Declared
-    /// before `db` so its pool closes before the database is dropped.
+    /// The state the app under test runs with, composed as the binary composes it.
+    /// Declared before `db` so its pool closes before the database is dropped.
     pub state: AppState,
+    /// Repositories for fixtures.
+    pub repos: Repos,
+    /// Signs test tokens with the app's key.
+    pub issuer: TokenIssuer,
     /// Keeps the database alive (dropped at the end of the test).
     pub db: TestDb,
     /// The platform tenant (created by the first migration).
@@ -154,10 +197,22 @@ fn hash_cached(password: &str) -> String {
 impl TestApp {
     /// A fresh database and state.
     pub fn new() -> Self {
+        Self::with_settings(&settings())
+    }
+
+    /// A fresh database and a state composed with `settings`.
+    pub fn with_settings(settings: &Settings) -> Self {
         let mut db = TestDb::new();
-        let state = AppState::new(db.db(), auth_config()).expect("state");
+        let pool = db.db();
+        let state = compose::app_state(&pool, settings).expect("state");
+        let repos = Repos {
+            tenants: PgTenantRepo::new(pool.clone()),
+            users: PgUserRepo::new(pool.clone()),
+            audit: PgAuditRepo::new(pool.clone()),
+            db: pool,
+        };
         let platform = Slug::parse(PLATFORM_SLUG).expect("slug");
-        let platform_tenant = state
+        let platform_tenant = repos
             .tenants
             .find_by_slug(&platform)
             .expect("platform lookup")
@@ -165,9 +220,16 @@ impl TestApp {
             .id;
         Self {
             state,
+            repos,
+            issuer: settings.auth.issuer().expect("issuer"),
             db,
             platform_tenant,
         }
+    }
+
+    /// Recomposes the state over the same database with other settings.
+    pub fn recompose(&mut self, settings: &Settings) {
+        self.state = compose::app_state(&self.repos.db, settings).expect("state");
     }
 
     /// Sends one request to a fresh service over this app's state (state, database and the
@@ -179,16 +241,19 @@ impl TestApp {
 
     /// Creates an active `starter` tenant named after its slug.
     pub fn create_tenant(&self, slug: &str, max_users: i32) -> TenantId {
-        self.state
+        self.repos
             .tenants
-            .create(NewTenant {
-                name: format!("Tenant {slug}"),
-                slug: Slug::parse(slug).expect("slug"),
-                subscription_tier: SubscriptionTier::Starter,
-                max_users: Some(max_users),
-                max_api_calls_per_day: None,
-                metadata: None,
-            })
+            .create(
+                NewTenant {
+                    name: format!("Tenant {slug}"),
+                    slug: Slug::parse(slug).expect("slug"),
+                    subscription_tier: SubscriptionTier::Starter,
+                    max_users: Some(max_users),
+                    max_api_calls_per_day: None,
+                    metadata: None,
+                },
+                &fixture_note(),
+            )
             .expect("create tenant")
             .id
     }
@@ -201,9 +266,9 @@ impl TestApp {
             password_hash: hash_cached(password),
             role,
         };
-        self.state
+        self.repos
             .users
-            .create(&Actor::system(tenant), new, 10_000)
+            .create(&Actor::system(tenant), new, 10_000, &fixture_note())
             .expect("create user")
             .id
     }
@@ -215,7 +280,7 @@ impl TestApp {
 
     /// Assigns a platform `staff` user to a tenant.
     pub fn assign_staff(&self, staff: UserId, tenant: TenantId) {
-        self.state
+        self.repos
             .tenants
             .assign_staff(staff, tenant)
             .expect("assign staff");
@@ -223,8 +288,7 @@ impl TestApp {
 
     /// A valid access token (900 s) signed by the app's own issuer.
     pub fn token_for(&self, user: UserId, tenant: TenantId, role: Role) -> String {
-        self.state
-            .issuer
+        self.issuer
             .issue(
                 user.as_uuid(),
                 tenant.as_uuid(),
@@ -240,95 +304,23 @@ impl TestApp {
         (user, self.token_for(user, tenant, role))
     }
 
-    /// The newest audit entries of `tenant` (up to 500, newest first).
+    /// The newest audit entries the API wrote for `tenant` (up to 500, newest first; fixture
+    /// rows left out).
     pub fn audit_entries(&self, tenant: TenantId) -> Vec<AuditEntry> {
         let page = PageRequest::new(Some(500), None).expect("page");
-        self.state
+        self.repos
             .audit
             .list(&Actor::system(tenant), &page)
             .expect("audit list")
             .items
+            .into_iter()
+            .filter(|e| e.action != FIXTURE)
+            .collect()
     }
 }
 
 impl Default for TestApp {
     fn default() -> Self {
         Self::new()
-    }
-}
-
-/// A buffer that captures the log lines written on the current thread while a
-/// [`LogBuffer::capture`] guard lives.
-///
-/// One global INFO subscriber is installed per test process and routes each line to the
-/// buffer of the thread that wrote it. (Per-thread `set_default` subscribers are not reliable
-/// when tests run in parallel: tracing caches callsite interest process-wide, so a callsite
-/// first hit on a thread without a subscriber can stay disabled for the others.) The
-/// `[Tenant] [User]` lines are written on the async worker, which in `#[actix_web::test]` is the
-/// test thread.
-#[derive(Debug, Clone, Default)]
-pub struct LogBuffer(Arc<Mutex<Vec<u8>>>);
-
-thread_local! {
-    static CAPTURE: std::cell::RefCell<Option<LogBuffer>> = const { std::cell::RefCell::new(None) };
-}
-
-/// Stops capturing on drop.
-pub struct CaptureGuard;
-
-impl Drop for CaptureGuard {
-    fn drop(&mut self) {
-        CAPTURE.with(|c| *c.borrow_mut() = None);
-    }
-}
-
-struct ThreadWriter;
-
-impl io::Write for ThreadWriter {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        CAPTURE.with(|c| {
-            if let Some(buffer) = &*c.borrow() {
-                buffer.0.lock().unwrap().extend_from_slice(buf);
-            }
-        });
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl LogBuffer {
-    /// Everything written so far.
-    pub fn contents(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-
-    /// Captures this thread's log lines into the buffer until the guard is dropped.
-    pub fn capture(&self) -> CaptureGuard {
-        static GLOBAL: OnceLock<()> = OnceLock::new();
-        GLOBAL.get_or_init(|| {
-            let subscriber = tracing_subscriber::fmt()
-                .with_ansi(false)
-                .with_max_level(tracing::Level::INFO)
-                .with_writer(|| ThreadWriter)
-                .finish();
-            // Another harness in the same process may have installed one already.
-            let _ = tracing::subscriber::set_global_default(subscriber);
-        });
-        CAPTURE.with(|c| *c.borrow_mut() = Some(self.clone()));
-        CaptureGuard
-    }
-}
-
-impl io::Write for LogBuffer {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
     }
 }

@@ -4,10 +4,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::sync::Arc;
 
+use super::common::{trading::*, *};
 use actix_web::test::TestRequest;
 use alphapulse_domain::{
     exchange::MockExchangeClient, ExchangeError, PositionSide, Role, TenantId,
@@ -15,7 +14,6 @@ use alphapulse_domain::{
 use alphapulse_hedging::PositionService;
 use base64::Engine as _;
 use chrono::Utc;
-use common::{trading::*, *};
 use rust_decimal::Decimal;
 
 const ROUTES: [&str; 7] = [
@@ -63,7 +61,6 @@ async fn every_route_rejects_missing_expired_and_tampered_tokens() {
     parts[1] = engine.encode(serde_json::to_vec(&claims).unwrap());
     let tampered = parts.join(".");
     let expired = app
-        .state
         .issuer
         .issue_at(
             uuid::Uuid::new_v4(),
@@ -272,6 +269,7 @@ async fn regime_routes_answer_per_tenant() {
 }
 
 #[actix_web::test]
+#[tracing_test::traced_test]
 async fn an_exchange_failure_is_503_failed_to_fetch() {
     let mut app = TestApp::new();
     let tenant = app.create_tenant("acme-capital", 10);
@@ -283,9 +281,7 @@ async fn an_exchange_failure_is_503_failed_to_fetch() {
     exchange
         .expect_futures_positions()
         .returning(|_| Err(ExchangeError::Auth("bad key".into())));
-    app.state.positions = PositionService::new(Arc::new(exchange));
-    let logs = LogBuffer::default();
-    let _guard = logs.capture();
+    app.state.services.positions = PositionService::new(Arc::new(exchange));
     let spot = app.send(get(ROUTES[0], &token)).await;
     assert_eq!(spot.status, 503);
     assert_eq!(spot.detail(), "Failed to fetch spot positions");
@@ -298,21 +294,18 @@ async fn an_exchange_failure_is_503_failed_to_fetch() {
     assert_eq!(futures.detail(), "Failed to fetch futures positions");
     let metrics = app.send(get(ROUTES[2], &token)).await;
     assert_eq!(metrics.detail(), "Failed to fetch position metrics");
-    let text = logs.contents();
-    assert!(text.contains("connect timeout"), "cause logged");
-    assert!(text.contains(&format!("[Tenant: {tenant}]")), "{text}");
+    assert!(logs_contain("connect timeout"), "cause logged");
+    assert!(logs_contain(&format!("[Tenant: {tenant}]")));
 }
 
 #[actix_web::test]
+#[tracing_test::traced_test]
 async fn every_route_logs_tenant_and_user_at_start_and_finish() {
     let (app, token, _) = two_tenants();
     let claims = app.state.authenticator.verifier().verify(&token).unwrap();
-    let logs = LogBuffer::default();
-    let _guard = logs.capture();
     for path in ROUTES {
         assert_eq!(app.send(get(path, &token)).await.status, 200, "{path}");
     }
-    let text = logs.contents();
     let prefix = format!("[Tenant: {}] [User: {}]", claims.tenant_id, claims.sub);
     for op in [
         "get spot positions",
@@ -324,11 +317,11 @@ async fn every_route_logs_tenant_and_user_at_start_and_finish() {
         "get regime alerts",
     ] {
         assert!(
-            text.contains(&format!("{prefix} {op} started")),
+            logs_contain(&format!("{prefix} {op} started")),
             "{op} start missing"
         );
         assert!(
-            text.contains(&format!("{prefix} {op} completed")),
+            logs_contain(&format!("{prefix} {op} completed")),
             "{op} finish missing"
         );
     }

@@ -1,16 +1,25 @@
-//! The route table: every registered route (read from the app's own registration code, so a
-//! route added later is covered without editing this test) answers 401 without a token and
-//! with a bad one, except the public allow-list; and the OpenAPI document covers every route.
-
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
+//! The route table: every declared route (read from the declarations the app registers, so
+//! a route added later is covered without editing this test) answers 401 without a token and
+//! with a bad one, except the public ones; 403 to a role without its permission; 405 with
+//! `Allow` to a method its path does not have; and the OpenAPI document covers every route.
 
 use std::collections::BTreeSet;
 
 use actix_web::{http::Method, test::TestRequest};
-use alphapulse_api::{route_table, PUBLIC_ROUTES};
-use common::*;
+use alphapulse_api::{route_table, Access};
+use alphapulse_domain::Role;
+
+use super::common::*;
+
+/// The routes that need no token: exactly these (a handler declared public by mistake fails
+/// here).
+const PUBLIC_ROUTES: &[(&str, &str)] = &[
+    ("GET", "/health"),
+    ("GET", "/ready"),
+    ("GET", "/openapi.json"),
+    ("POST", "/token"),
+    ("POST", "/api/v1/auth/token"),
+];
 
 fn concrete(path: &str) -> String {
     // Fill every `{param}` with a well-formed id.
@@ -34,6 +43,30 @@ fn is_public(method: &Method, path: &str) -> bool {
         .any(|(m, p)| *m == method.as_str() && *p == path)
 }
 
+#[test]
+fn exactly_the_expected_routes_are_public() {
+    let public: BTreeSet<(String, String)> = route_table()
+        .into_iter()
+        .filter(|r| r.access == Access::Public)
+        .map(|r| (r.method.as_str().to_owned(), r.path))
+        .collect();
+    let expected: BTreeSet<(String, String)> = PUBLIC_ROUTES
+        .iter()
+        .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
+        .collect();
+    assert_eq!(public, expected);
+}
+
+#[test]
+fn every_path_is_declared_once_per_method() {
+    let table = route_table();
+    let unique: BTreeSet<(String, String)> = table
+        .iter()
+        .map(|r| (r.method.as_str().to_owned(), r.path.clone()))
+        .collect();
+    assert_eq!(unique.len(), table.len(), "a route is declared twice");
+}
+
 #[actix_web::test]
 async fn every_non_public_route_needs_a_token() {
     let app = TestApp::new();
@@ -49,8 +82,8 @@ async fn every_non_public_route_needs_a_token() {
         );
     }
     let mut checked = 0;
-    for route in table.iter().filter(|r| !is_public(&r.method, r.path)) {
-        let uri = concrete(route.path);
+    for route in table.iter().filter(|r| !is_public(&r.method, &r.path)) {
+        let uri = concrete(&route.path);
         for auth in [None, Some("Bearer not.a.token"), Some("Basic dXNlcjpwYXNz")] {
             let mut req = TestRequest::default()
                 .method(route.method.clone())
@@ -112,7 +145,7 @@ async fn the_openapi_document_describes_every_route() {
     let registered: BTreeSet<(String, String)> = route_table()
         .into_iter()
         .filter(|r| r.path != "/openapi.json")
-        .map(|r| (r.method.as_str().to_owned(), r.path.to_owned()))
+        .map(|r| (r.method.as_str().to_owned(), r.path))
         .collect();
     let missing: Vec<_> = registered.difference(&documented).collect();
     assert!(
@@ -152,4 +185,85 @@ async fn request_ids_are_echoed_or_generated_and_unknown_routes_are_json_404() {
     assert_eq!(missing.status, 404);
     assert_eq!(missing.body["request_id"], "req-404");
     assert!(missing.detail().contains("not found"));
+}
+
+#[actix_web::test]
+async fn a_role_without_the_permission_gets_403_on_every_route() {
+    let app = TestApp::new();
+    let acme = app.create_tenant("acme-capital", 50);
+    // A user of every role: platform roles in the platform tenant, tenant roles in acme.
+    let tokens: Vec<(Role, String)> = Role::ALL
+        .iter()
+        .map(|role| {
+            let tenant = if role.is_platform() {
+                app.platform_tenant
+            } else {
+                acme
+            };
+            let email = format!("{role}@roles.example");
+            (*role, app.user_with_token(tenant, &email, *role).1)
+        })
+        .collect();
+    let svc = test_service!(app);
+    let mut checked = 0;
+    for route in route_table() {
+        let Access::Requires(permission) = route.access else {
+            continue;
+        };
+        for (role, token) in tokens.iter().filter(|(r, _)| !r.allows(permission)) {
+            let req = TestRequest::default()
+                .method(route.method.clone())
+                .uri(&concrete(&route.path))
+                .insert_header(bearer(token))
+                .insert_header(("content-type", "application/json"))
+                .set_payload("{}");
+            let res = call(&svc, req.to_request()).await;
+            assert_eq!(
+                res.status, 403,
+                "{} {} as {role}: {:?}",
+                route.method, route.path, res.body
+            );
+            assert!(res.detail().starts_with("Forbidden"), "{:?}", res.body);
+            checked += 1;
+        }
+    }
+    assert!(checked >= 20, "only {checked} refusals checked");
+}
+
+#[actix_web::test]
+async fn a_known_path_with_another_method_is_405_with_allow() {
+    let app = TestApp::new();
+    let svc = test_service!(app);
+    let table = route_table();
+    let paths: BTreeSet<String> = table.iter().map(|r| r.path.clone()).collect();
+    for path in paths {
+        let allowed: BTreeSet<&str> = table
+            .iter()
+            .filter(|r| r.path == path)
+            .map(|r| r.method.as_str())
+            .collect();
+        for method in [
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ] {
+            if allowed.contains(method.as_str()) {
+                continue;
+            }
+            let req = TestRequest::default()
+                .method(method.clone())
+                .uri(&concrete(&path));
+            let res = call(&svc, req.to_request()).await;
+            assert_eq!(res.status, 405, "{method} {path}: {:?}", res.body);
+            let allow: BTreeSet<&str> = res
+                .header("allow")
+                .unwrap_or_default()
+                .split(", ")
+                .collect();
+            assert_eq!(allow, allowed, "{method} {path}");
+            assert!(res.body["detail"].is_string());
+        }
+    }
 }

@@ -3,11 +3,9 @@
 //! token/tenant mismatches, and the `[Tenant: ..] [User: ..]` operation log lines.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
+use super::common::*;
 use actix_web::{http::StatusCode, test::TestRequest};
 use alphapulse_domain::{ports::Actor, Role, TenantId, UserId};
-use common::*;
 use serde_json::{json, Value};
 
 const USERS: &str = "/api/v1/users";
@@ -79,11 +77,22 @@ async fn admin_lists_only_own_tenant_users_page_by_page() {
     assert_eq!(second.body["items"].as_array().unwrap().len(), 1);
     assert_eq!(second.body["next_cursor"], Value::Null);
 
-    // Asking for another tenant is the owner's privilege.
+    // Asking for another tenant is the owner's privilege: to anyone else it does not exist,
+    // exactly like a tenant id that exists nowhere (no existence oracle).
     let other = app
         .send(get(&format!("{USERS}?tenant_id={beta}"), &admin))
         .await;
-    assert_eq!(other.status, StatusCode::FORBIDDEN);
+    assert_eq!(other.status, StatusCode::NOT_FOUND);
+    let nowhere = app
+        .send(get(
+            &format!("{USERS}?tenant_id={}", uuid::Uuid::new_v4()),
+            &admin,
+        ))
+        .await;
+    assert_eq!(
+        (nowhere.status, nowhere.detail()),
+        (other.status, other.detail())
+    );
     let own = app
         .send(get(&format!("{USERS}?tenant_id={acme}"), &admin))
         .await;
@@ -120,11 +129,11 @@ async fn admin_creates_users_without_leaking_hash_or_tenant() {
 
     // The new user exists in acme and can authenticate with the stored hash.
     let id: UserId = created.body["id"].as_str().unwrap().parse().unwrap();
-    let stored = app.state.users.get(&Actor::system(acme), id).unwrap();
+    let stored = app.repos.users.get(&Actor::system(acme), id).unwrap();
     assert_eq!(stored.role, Role::Trader);
     let email = alphapulse_domain::Email::parse("new.trader@acme.example").unwrap();
-    let creds = app.state.users.find_credentials(&email).unwrap().unwrap();
-    assert!(alphapulse_api::password::verify_password(
+    let creds = app.repos.users.find_credentials(&email).unwrap().unwrap();
+    assert!(alphapulse_admin::password::verify_password(
         "long enough pw",
         &creds.password_hash
     ));
@@ -260,7 +269,7 @@ async fn roles_stay_on_their_side_of_the_platform_line() {
         .await;
     assert_eq!(res.status, StatusCode::FORBIDDEN);
     assert_eq!(
-        app.state
+        app.repos
             .users
             .get(&Actor::system(acme), viewer)
             .unwrap()
@@ -299,7 +308,7 @@ async fn patching_another_tenants_user_is_404_and_changes_nothing() {
     let app = TestApp::new();
     let (acme, admin, beta, beta_admin) = two_tenants(&app);
     let before = app
-        .state
+        .repos
         .users
         .get(&Actor::system(beta), beta_admin)
         .unwrap();
@@ -320,7 +329,7 @@ async fn patching_another_tenants_user_is_404_and_changes_nothing() {
         .await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
     assert_eq!(
-        app.state
+        app.repos
             .users
             .get(&Actor::system(beta), beta_admin)
             .unwrap(),
@@ -369,7 +378,7 @@ async fn admin_changes_role_and_deactivates_with_immediate_effect() {
 
     // No self-lockout.
     let me = app
-        .state
+        .repos
         .users
         .list(&Actor::system(acme), &Default::default())
         .unwrap();
@@ -410,7 +419,7 @@ async fn traders_and_viewers_are_forbidden() {
         }
     }
     assert!(
-        app.state
+        app.repos
             .users
             .get(&Actor::system(acme), target)
             .unwrap()
@@ -494,12 +503,11 @@ async fn a_token_for_another_tenant_is_401() {
 }
 
 #[actix_web::test]
+#[tracing_test::traced_test]
 async fn operations_log_tenant_and_user() {
     let app = TestApp::new();
     let acme = app.create_tenant("acme", 10);
     let (admin, token) = app.user_with_token(acme, "admin@acme.example", Role::Admin);
-    let logs = LogBuffer::default();
-    let _guard = logs.capture();
 
     assert_eq!(app.send(get(USERS, &token)).await.status, StatusCode::OK);
     let bad = json!({"email": "bad", "password": "password-1", "role": "viewer"});
@@ -507,8 +515,6 @@ async fn operations_log_tenant_and_user() {
         app.send(post(USERS, &token, &bad)).await.status,
         StatusCode::UNPROCESSABLE_ENTITY
     );
-
-    let text = logs.contents();
     let prefix = format!("[Tenant: {acme}] [User: {admin}]");
     for line in [
         "list users started",
@@ -517,8 +523,8 @@ async fn operations_log_tenant_and_user() {
         "create user failed",
     ] {
         assert!(
-            text.contains(&format!("{prefix} {line}")),
-            "missing `{prefix} {line}` in:\n{text}"
+            logs_contain(&format!("{prefix} {line}")),
+            "missing `{prefix} {line}`"
         );
     }
 }

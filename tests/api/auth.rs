@@ -2,12 +2,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
+use super::common::*;
 use actix_web::test::TestRequest;
 use alphapulse_domain::{Role, TenantPatch, TenantStatus};
 use base64::Engine as _;
-use common::*;
 
 fn login_json(email: &str, password: &str) -> TestRequest {
     TestRequest::post()
@@ -66,7 +64,7 @@ async fn inactive_user_and_suspended_tenant_cannot_log_in() {
     let app = TestApp::new();
     let tenant = app.create_tenant("acme-capital", 10);
     let user = app.create_user(tenant, "trader@acme.example", Role::Trader, PASSWORD);
-    app.state
+    app.repos
         .users
         .update(
             &alphapulse_domain::ports::Actor::system(tenant),
@@ -75,6 +73,7 @@ async fn inactive_user_and_suspended_tenant_cannot_log_in() {
                 active: Some(false),
                 ..Default::default()
             },
+            &fixture_note(),
         )
         .unwrap();
     assert_eq!(
@@ -85,7 +84,7 @@ async fn inactive_user_and_suspended_tenant_cannot_log_in() {
     );
 
     app.create_user(tenant, "admin@acme.example", Role::Admin, PASSWORD);
-    app.state
+    app.repos
         .tenants
         .update(
             tenant,
@@ -93,6 +92,7 @@ async fn inactive_user_and_suspended_tenant_cannot_log_in() {
                 status: Some(TenantStatus::Suspended),
                 ..Default::default()
             },
+            &fixture_note(),
         )
         .unwrap();
     let res = app.send(login_json("admin@acme.example", PASSWORD)).await;
@@ -129,9 +129,9 @@ async fn the_oauth2_form_login_answers_the_same_json() {
 #[actix_web::test]
 async fn login_is_rate_limited_per_client_address() {
     let mut app = TestApp::new();
-    let mut config = auth_config();
-    config.login_per_minute = 3;
-    app.state = alphapulse_api::AppState::new(app.db.db(), config).unwrap();
+    let mut settings = settings();
+    settings.auth.login_per_minute = 3;
+    app.recompose(&settings);
     let svc = test_service!(app);
     let addr: std::net::SocketAddr = "10.9.8.7:5555".parse().unwrap();
     let mut statuses = Vec::new();
@@ -196,7 +196,6 @@ async fn forged_expired_and_foreign_tokens_are_401() {
     // Expired beyond the leeway.
     let now = chrono::Utc::now().timestamp();
     let expired = app
-        .state
         .issuer
         .issue_at(
             admin_a.0,

@@ -3,11 +3,9 @@
 //! suspending a tenant on its users' next request.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
+use super::common::*;
 use actix_web::{http::StatusCode, test::TestRequest};
 use alphapulse_domain::{ports::Actor, PageRequest, Role, TenantId, UserId};
-use common::*;
 use serde_json::{json, Value};
 
 const TENANTS: &str = "/api/v1/tenants";
@@ -124,7 +122,7 @@ async fn owner_creates_reads_updates_and_cancels_tenants() {
         "untouched fields stay"
     );
     assert_eq!(
-        app.state.tenants.get(acme).unwrap().status.as_str(),
+        app.repos.tenants.get(acme).unwrap().status.as_str(),
         "suspended"
     );
     let filtered = app
@@ -148,7 +146,7 @@ async fn owner_creates_reads_updates_and_cancels_tenants() {
     assert_eq!(after.status, StatusCode::OK);
     assert_eq!(after.body["status"], "cancelled");
     assert_eq!(after.body["name"], "Acme");
-    let kept = app.state.users.get(&Actor::system(acme), admin).unwrap();
+    let kept = app.repos.users.get(&Actor::system(acme), admin).unwrap();
     assert_eq!(kept.id, admin);
 
     // Unknown and malformed ids are 404.
@@ -379,12 +377,12 @@ async fn staff_reads_only_assigned_tenants_and_never_writes() {
         assert!(res.detail().starts_with("Forbidden"), "{}", res.detail());
     }
     assert_eq!(
-        app.state.tenants.get(assigned).unwrap().status.as_str(),
+        app.repos.tenants.get(assigned).unwrap().status.as_str(),
         "active"
     );
     let page = PageRequest::default();
     assert_eq!(
-        app.state
+        app.repos
             .tenants
             .list(&Default::default(), &page)
             .unwrap()

@@ -4,15 +4,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
+use super::common::{trading::*, *};
 use actix_web::test::TestRequest;
 use alphapulse_domain::{
     ports::{Actor, PaperBook},
     PositionSide, Role, TenantId,
 };
 use alphapulse_persistence::PgPaperBook;
-use common::{trading::*, *};
 use serde_json::{json, Value};
 
 struct World {
@@ -61,7 +59,7 @@ fn post(path: &str, token: &str, body: Value) -> TestRequest {
 }
 
 fn futures_of(app: &TestApp, tenant: TenantId) -> Vec<(String, PositionSide, String)> {
-    PgPaperBook::new(app.state.db.clone().unwrap())
+    PgPaperBook::new(app.repos.db.clone())
         .futures_positions(&Actor::system(tenant))
         .unwrap()
         .into_iter()
@@ -258,6 +256,7 @@ async fn viewers_cannot_trade_and_bad_input_is_rejected() {
 }
 
 #[actix_web::test]
+#[tracing_test::traced_test]
 async fn hedging_routes_log_tenant_and_user() {
     let w = world();
     let claims = w
@@ -267,8 +266,6 @@ async fn hedging_routes_log_tenant_and_user() {
         .verifier()
         .verify(&w.trader_a)
         .unwrap();
-    let logs = LogBuffer::default();
-    let _guard = logs.capture();
     w.app
         .send(
             TestRequest::get()
@@ -290,10 +287,9 @@ async fn hedging_routes_log_tenant_and_user() {
             json!({"dry_run": true}),
         ))
         .await;
-    let text = logs.contents();
     let prefix = format!("[Tenant: {}] [User: {}]", claims.tenant_id, claims.sub);
     for op in ["get hedge analysis", "execute hedge", "close hedges"] {
-        assert!(text.contains(&format!("{prefix} {op} started")), "{op}");
-        assert!(text.contains(&format!("{prefix} {op} completed")), "{op}");
+        assert!(logs_contain(&format!("{prefix} {op} started")), "{op}");
+        assert!(logs_contain(&format!("{prefix} {op} completed")), "{op}");
     }
 }

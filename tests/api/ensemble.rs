@@ -5,13 +5,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
+use super::common::*;
 use actix_web::test::TestRequest;
 use alphapulse_domain::{ports::MarketDataRepo, Candle, Role, Symbol, TenantId};
 use alphapulse_persistence::PgMarketDataRepo;
 use chrono::{Duration, TimeZone, Utc};
-use common::*;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
@@ -36,7 +34,7 @@ fn seed_closes(app: &TestApp, symbol: &str, closes: &[i64], last_day_offset: i64
             }
         })
         .collect();
-    let db = app.state.db.clone().expect("database");
+    let db = app.repos.db.clone();
     PgMarketDataRepo::new(db).import(&candles).unwrap();
 }
 
@@ -738,6 +736,7 @@ async fn invalid_input_is_422_malformed_json_400_duplicates_409() {
 }
 
 #[actix_web::test]
+#[tracing_test::traced_test]
 async fn every_route_logs_tenant_and_user_at_start_and_finish() {
     let app = TestApp::new();
     let t = tenant(&app, "acme-capital");
@@ -747,8 +746,6 @@ async fn every_route_logs_tenant_and_user_at_start_and_finish() {
         .verifier()
         .verify(&t.trader)
         .unwrap();
-    let logs = LogBuffer::default();
-    let _guard = logs.capture();
     let id = create(&app, &t.trader, "weighted_average").await;
     assert_eq!(
         register(&app, &t.trader, &id, "a1", "technical")
@@ -776,7 +773,6 @@ async fn every_route_logs_tenant_and_user_at_start_and_finish() {
         let res = app.send(req).await;
         assert!(res.status.is_success(), "{:?}", res.body);
     }
-    let text = logs.contents();
     let prefix = format!("[Tenant: {}] [User: {}]", claims.tenant_id, claims.sub);
     for op in [
         "create ensemble",
@@ -789,11 +785,11 @@ async fn every_route_logs_tenant_and_user_at_start_and_finish() {
         "get agent rankings",
     ] {
         assert!(
-            text.contains(&format!("{prefix} {op} started")),
+            logs_contain(&format!("{prefix} {op} started")),
             "{op} start missing"
         );
         assert!(
-            text.contains(&format!("{prefix} {op} completed")),
+            logs_contain(&format!("{prefix} {op} completed")),
             "{op} finish missing"
         );
     }
@@ -806,7 +802,7 @@ async fn every_route_logs_tenant_and_user_at_start_and_finish() {
         ))
         .await;
     assert_eq!(res.status, 422);
-    assert!(logs
-        .contents()
-        .contains(&format!("{prefix} predict with ensemble failed")));
+    assert!(logs_contain(&format!(
+        "{prefix} predict with ensemble failed"
+    )));
 }

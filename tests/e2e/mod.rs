@@ -1,0 +1,6 @@
+//! End-to-end tests: the real binary, a real local cluster, real HTTP.
+
+mod cluster;
+mod demo;
+mod market;
+mod support;
