@@ -81,8 +81,8 @@ fn common(checks: &mut Checks, name: Option<&str>, limits: [Option<i32>; 2], met
             checks.fail(field, "must be at least 1");
         }
     }
-    if meta.is_some_and(|v| !v.is_object()) {
-        checks.fail("metadata", "must be a JSON object");
+    if let Some(meta) = meta {
+        checks.check(alphapulse_domain::text::json_object("metadata", meta));
     }
 }
 

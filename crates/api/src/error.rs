@@ -77,8 +77,13 @@ pub enum ApiError {
         retry_after: u64,
     },
     /// 503 with `Retry-After`: database or exchange unavailable.
-    #[error("{0}")]
-    Unavailable(String),
+    #[error("{detail}")]
+    Unavailable {
+        /// The message.
+        detail: String,
+        /// Seconds until a retry may succeed.
+        retry_after: u64,
+    },
     /// 500: a bug. The cause is logged, never returned.
     #[error("internal error: {0}")]
     Internal(String),
@@ -106,11 +111,24 @@ impl ApiError {
         move |err| {
             tracing::warn!(cause = %err, "exchange call failed");
             match err {
-                ExchangeError::RateLimited { retry_after_secs } => ApiError::Unavailable(format!(
-                    "Failed to fetch {what}: exchange rate limit, retry in {retry_after_secs} s"
-                )),
-                _ => ApiError::Unavailable(format!("Failed to fetch {what}")),
+                ExchangeError::RateLimited { retry_after_secs } => ApiError::Unavailable {
+                    detail: format!(
+                        "Failed to fetch {what}: exchange rate limit, retry in {retry_after_secs} s"
+                    ),
+                    retry_after: retry_after_secs.max(1),
+                },
+                _ => ApiError::unavailable(format!("Failed to fetch {what}")),
             }
+        }
+    }
+}
+
+impl ApiError {
+    /// A 503 worth retrying in a second.
+    pub fn unavailable(detail: impl Into<String>) -> Self {
+        ApiError::Unavailable {
+            detail: detail.into(),
+            retry_after: 1,
         }
     }
 }
@@ -144,7 +162,7 @@ impl From<RepoError> for ApiError {
             RepoError::Invalid(v) => v.into(),
             RepoError::Unavailable(why) => {
                 tracing::warn!(cause = %why, "database unavailable");
-                ApiError::Unavailable("Database unavailable, retry shortly".to_owned())
+                ApiError::unavailable("Database unavailable, retry shortly")
             }
             other => ApiError::Internal(other.to_string()),
         }
@@ -221,11 +239,11 @@ impl From<RegimeServiceError> for ApiError {
             RegimeServiceError::Repo(repo) => repo.into(),
             RegimeServiceError::NoData => {
                 tracing::warn!("no market data for the regime universe");
-                ApiError::Unavailable("Failed to fetch market data for regime detection".to_owned())
+                ApiError::unavailable("Failed to fetch market data for regime detection")
             }
             other => {
                 tracing::warn!(cause = %other, "regime model failed");
-                ApiError::Unavailable("Failed to fetch market regime".to_owned())
+                ApiError::unavailable("Failed to fetch market regime")
             }
         }
     }
@@ -270,7 +288,7 @@ impl ResponseError for ApiError {
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -308,8 +326,8 @@ impl ResponseError for ApiError {
             ApiError::TooManyRequests { retry_after } => {
                 builder.insert_header((header::RETRY_AFTER, retry_after.to_string()));
             }
-            ApiError::Unavailable(_) => {
-                builder.insert_header((header::RETRY_AFTER, "1"));
+            ApiError::Unavailable { retry_after, .. } => {
+                builder.insert_header((header::RETRY_AFTER, retry_after.to_string()));
             }
             _ => {}
         }

@@ -10,7 +10,7 @@ use utoipa::{
         request_body::RequestBody,
         security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme},
         ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, Paths, Ref, RefOr, Response,
-        ResponseBuilder,
+        ResponseBuilder, Schema,
     },
     PartialSchema, ToSchema,
 };
@@ -103,6 +103,17 @@ fn decorate(op: &mut Operation, info: &RouteInfo) {
     }
 }
 
+/// Bodies of partial updates: at least one field. (Set here because utoipa 5.5's
+/// `#[schema(min_properties = 1)]` emits `maxProperties`; the test below pins the result.)
+const AT_LEAST_ONE_FIELD: &[&str] = &["UpdateTenantRequest", "UpdateUserRequest"];
+
+fn require_a_field(schema: &mut RefOr<Schema>) {
+    if let RefOr::T(Schema::Object(object)) = schema {
+        object.min_properties = Some(1);
+        object.max_properties = None;
+    }
+}
+
 /// The document of `routes`.
 pub fn document(routes: &Routes) -> OpenApi {
     let mut paths = Paths::new();
@@ -126,7 +137,10 @@ pub fn document(routes: &Routes) -> OpenApi {
                 .build(),
         ),
     );
-    for (name, schema) in schemas {
+    for (name, mut schema) in schemas {
+        if AT_LEAST_ONE_FIELD.contains(&name.as_str()) {
+            require_a_field(&mut schema);
+        }
         components.schemas.insert(name, schema);
     }
     OpenApiBuilder::new()
@@ -143,4 +157,67 @@ pub fn document(routes: &Routes) -> OpenApi {
         .paths(paths)
         .components(Some(components))
         .build()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    use super::*;
+
+    fn doc() -> Value {
+        serde_json::to_value(document(&crate::routes::all())).unwrap_or_default()
+    }
+
+    #[test]
+    fn partial_updates_need_at_least_one_field() {
+        let doc = doc();
+        for name in AT_LEAST_ONE_FIELD {
+            let schema = &doc["components"]["schemas"][name];
+            assert_eq!(schema["minProperties"], 1, "{name}");
+            assert!(schema.get("maxProperties").is_none(), "{name}");
+        }
+    }
+
+    #[test]
+    fn name_patterns_are_the_ones_the_server_enforces() {
+        let doc = doc();
+        for (schema, field) in [
+            ("CreateTenantRequest", "name"),
+            ("UpdateTenantRequest", "name"),
+            ("CreateEnsembleRequest", "name"),
+        ] {
+            assert_eq!(
+                doc["components"]["schemas"][schema]["properties"][field]["pattern"],
+                alphapulse_domain::text::NOT_BLANK_PATTERN,
+                "{schema}.{field}"
+            );
+        }
+        assert_eq!(
+            doc["components"]["schemas"]["CreateTenantRequest"]["properties"]["slug"]["pattern"],
+            "^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$"
+        );
+    }
+
+    #[test]
+    fn every_authenticated_operation_documents_401_403_503_and_404_with_ids() {
+        let doc = doc();
+        let mut checked = 0;
+        for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+            for (method, op) in item.as_object().into_iter().flatten() {
+                let public = op["security"] == serde_json::json!([{}]);
+                for status in ["401", "403", "503"] {
+                    assert!(
+                        public || op["responses"].get(status).is_some(),
+                        "{method} {path} {status}"
+                    );
+                }
+                if path.contains('{') {
+                    assert!(op["responses"].get("404").is_some(), "{method} {path}");
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked >= 30, "{checked}");
+    }
 }

@@ -20,6 +20,7 @@ pub mod ports;
 pub mod principal;
 pub mod role;
 pub mod tenant;
+pub mod text;
 pub mod text_enum;
 pub mod user;
 

@@ -64,25 +64,12 @@ impl fmt::Display for Slug {
     }
 }
 
-/// The JSON-schema pattern of a tenant name: no NUL, at least one character that is not ASCII
-/// whitespace. [`clean_name`] enforces exactly this (clients generated from the OpenAPI
-/// document and the server agree on what is valid).
-pub const NAME_PATTERN: &str = r"^[^\x00]*[^\x00\t\n\x0c\r ][^\x00]*$";
-
-/// Validates and cleans a tenant name: at most 255 characters as sent, no NUL, not blank;
-/// surrounding ASCII whitespace is removed.
+/// Validates and cleans a tenant name ([`crate::text::clean`], at most 255 characters).
 ///
 /// # Errors
-/// A name that breaks one of these rules (field `name`).
+/// A name that breaks one of its rules (field `name`).
 pub fn clean_name(raw: &str) -> Result<String, ValidationError> {
-    let trimmed = raw.trim_matches(|c: char| c.is_ascii_whitespace());
-    if raw.chars().count() > 255 || raw.contains('\0') || trimmed.is_empty() {
-        return Err(ValidationError::new(
-            "name",
-            "must be 1 to 255 characters, not blank, without NUL",
-        ));
-    }
-    Ok(trimmed.to_owned())
+    crate::text::clean("name", raw, 255)
 }
 
 /// The commercial plan of a tenant.
@@ -224,16 +211,5 @@ mod tests {
         assert!(Slug::parse("-acme").is_err());
         assert!(Slug::parse("acme_capital").is_err());
         assert!(serde_json::from_str::<Slug>("\"BAD SLUG\"").is_err());
-    }
-
-    #[test]
-    fn names_are_trimmed_of_ascii_whitespace_only() {
-        assert_eq!(clean_name(" Acme \n").unwrap(), "Acme");
-        for bad in ["", "  \t", "a\0b", &"x".repeat(256)] {
-            assert_eq!(clean_name(bad).unwrap_err().field, "name", "{bad:?}");
-        }
-        // Not ASCII whitespace: kept (and the schema pattern agrees).
-        assert_eq!(clean_name("\u{3000}").unwrap(), "\u{3000}");
-        assert_eq!(clean_name(&"x".repeat(255)).unwrap().len(), 255);
     }
 }

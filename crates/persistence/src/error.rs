@@ -46,14 +46,27 @@ impl From<DieselError> for Error {
     fn from(err: DieselError) -> Self {
         match err {
             DieselError::NotFound => Error::NotFound("row"),
+            // Constraint, table and column names are the schema's business: they are logged by
+            // the caller at most, never part of an answer. Repositories that know which field
+            // a client sent map these to a message naming it (e.g. "slug ... is taken").
             DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
-                Error::Conflict(info.constraint_name().unwrap_or("unique").to_owned())
+                tracing::debug!(constraint = ?info.constraint_name(), "unique violation");
+                Error::Conflict("conflict with an existing record".to_owned())
+            }
+            DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, info) => {
+                tracing::debug!(constraint = ?info.constraint_name(), "foreign key violation");
+                Error::NotFound("referenced record")
             }
             DieselError::DatabaseError(DatabaseErrorKind::CheckViolation, info) => {
+                tracing::debug!(constraint = ?info.constraint_name(), "check violation");
                 Error::Invalid(ValidationError::new(
                     "body",
-                    format!("violates {}", info.constraint_name().unwrap_or("a check")),
+                    "a value is outside the range the stored data allows",
                 ))
+            }
+            DieselError::DatabaseError(DatabaseErrorKind::NotNullViolation, info) => {
+                tracing::debug!(column = ?info.column_name(), "not-null violation");
+                Error::Invalid(ValidationError::new("body", "a required value is missing"))
             }
             DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
                 Error::Unavailable(info.message().to_owned())
@@ -84,3 +97,64 @@ impl From<Error> for RepoError {
 
 /// Shorthand for results of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use diesel::result::DatabaseErrorInformation;
+
+    use super::*;
+
+    /// A database error as PostgreSQL reports it, naming schema internals.
+    #[derive(Debug)]
+    struct Reported;
+
+    impl DatabaseErrorInformation for Reported {
+        fn message(&self) -> &str {
+            "duplicate key value violates unique constraint \"regime_history_tenant_id_day_key\""
+        }
+        fn details(&self) -> Option<&str> {
+            Some("Key (tenant_id, day)=(...) already exists.")
+        }
+        fn hint(&self) -> Option<&str> {
+            None
+        }
+        fn table_name(&self) -> Option<&str> {
+            Some("regime_history")
+        }
+        fn column_name(&self) -> Option<&str> {
+            Some("day")
+        }
+        fn constraint_name(&self) -> Option<&str> {
+            Some("regime_history_tenant_id_day_key")
+        }
+        fn statement_position(&self) -> Option<i32> {
+            None
+        }
+    }
+
+    #[test]
+    fn mapped_database_errors_never_name_schema_internals() {
+        for kind in [
+            DatabaseErrorKind::UniqueViolation,
+            DatabaseErrorKind::ForeignKeyViolation,
+            DatabaseErrorKind::CheckViolation,
+            DatabaseErrorKind::NotNullViolation,
+        ] {
+            let mapped = RepoError::from(Error::from(DieselError::DatabaseError(
+                kind,
+                Box::new(Reported),
+            )));
+            assert!(
+                !matches!(mapped, RepoError::Internal(_)),
+                "{kind:?} is a client error, not a bug: {mapped:?}"
+            );
+            let text = mapped.to_string();
+            for internal in ["regime_history", "tenant_id", "day_key", "day"] {
+                assert!(
+                    !text.contains(internal),
+                    "{kind:?} leaks {internal:?}: {text}"
+                );
+            }
+        }
+    }
+}

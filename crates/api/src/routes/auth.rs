@@ -46,7 +46,7 @@ pub struct LoginForm {
     /// Password.
     pub password: String,
     /// `password` when sent (other grants are refused).
-    #[schema(value_type = Option<GrantType>)]
+    #[schema(value_type = GrantType, nullable = false)]
     pub grant_type: Option<String>,
 }
 

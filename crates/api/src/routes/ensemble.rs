@@ -258,6 +258,7 @@ pub struct OptimizeWeightsRequest {
     pub method: String,
     /// Recent predictions to learn from, 1..=1000 (default 100).
     #[schema(minimum = 1, maximum = 1000)]
+    #[serde(default, deserialize_with = "crate::extract::whole")]
     pub lookback: Option<i64>,
 }
 

@@ -14,6 +14,7 @@ use uuid::Uuid;
 use crate::{
     caller::Caller,
     error::ApiResult,
+    extract::{present, present_whole, whole},
     page::{PageOf, PageQuery},
     route,
     routing::{Access, Routes},
@@ -96,7 +97,7 @@ pub struct CreateTenantRequest {
     #[schema(
         min_length = 1,
         max_length = 255,
-        pattern = r"^[^\u0000]*\S[^\u0000]*$"
+        pattern = r"^[^\x00]*[^\x00\t\n\x0c\r ][^\x00]*$"
     )]
     pub name: String,
     /// Unique handle: 3-63 characters of `a-z`, `0-9` and inner `-`.
@@ -106,10 +107,12 @@ pub struct CreateTenantRequest {
     #[schema(value_type = SubscriptionTier)]
     pub subscription_tier: String,
     /// Most users (default 5).
-    #[schema(minimum = 1)]
+    #[schema(minimum = 1, maximum = 2147483647)]
+    #[serde(default, deserialize_with = "whole")]
     pub max_users: Option<i32>,
     /// Daily API call quota (default 10000).
-    #[schema(minimum = 1)]
+    #[schema(minimum = 1, maximum = 2147483647)]
+    #[serde(default, deserialize_with = "whole")]
     pub max_api_calls_per_day: Option<i32>,
     /// Free-form attributes (a JSON object, default `{}`).
     #[schema(value_type = Option<Object>)]
@@ -119,29 +122,35 @@ pub struct CreateTenantRequest {
 /// Body of `PATCH /api/v1/tenants/{id}`: every field optional, at least one required.
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(min_properties = 1)]
 pub struct UpdateTenantRequest {
     /// New display name.
     #[schema(
         min_length = 1,
         max_length = 255,
-        pattern = r"^[^\u0000]*\S[^\u0000]*$"
+        pattern = r"^[^\x00]*[^\x00\t\n\x0c\r ][^\x00]*$",
+        nullable = false
     )]
+    #[serde(default, deserialize_with = "present")]
     pub name: Option<String>,
     /// New plan.
-    #[schema(value_type = Option<SubscriptionTier>)]
+    #[schema(value_type = SubscriptionTier)]
+    #[serde(default, deserialize_with = "present")]
     pub subscription_tier: Option<String>,
     /// New state.
-    #[schema(value_type = Option<TenantStatus>)]
+    #[schema(value_type = TenantStatus)]
+    #[serde(default, deserialize_with = "present")]
     pub status: Option<String>,
     /// New user limit.
-    #[schema(minimum = 1)]
+    #[schema(minimum = 1, maximum = 2147483647, nullable = false)]
+    #[serde(default, deserialize_with = "present_whole")]
     pub max_users: Option<i32>,
     /// New daily quota.
-    #[schema(minimum = 1)]
+    #[schema(minimum = 1, maximum = 2147483647, nullable = false)]
+    #[serde(default, deserialize_with = "present_whole")]
     pub max_api_calls_per_day: Option<i32>,
     /// New attributes (replace the old object).
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Object)]
+    #[serde(default, deserialize_with = "present")]
     pub metadata: Option<Value>,
 }
 

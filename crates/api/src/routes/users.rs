@@ -13,6 +13,7 @@ use uuid::Uuid;
 use crate::{
     caller::Caller,
     error::ApiResult,
+    extract::present,
     page::{PageOf, PageQuery},
     route,
     routing::{Access, Routes},
@@ -114,18 +115,23 @@ impl std::fmt::Debug for CreateUserRequest {
 /// Body of `PATCH /api/v1/users/{id}`: at least one field.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(min_properties = 1)]
 pub struct UpdateUserRequest {
     /// New role.
-    #[schema(value_type = Option<RoleName>)]
+    #[schema(value_type = RoleName)]
+    #[serde(default, deserialize_with = "present")]
     pub role: Option<String>,
     /// Activate or deactivate.
+    #[schema(nullable = false)]
+    #[serde(default, deserialize_with = "present")]
     pub active: Option<bool>,
 }
 
 /// Lists the users of the caller's tenant (owner: of `tenant_id`).
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", params(TenantQuery, PageQuery),
-    responses((status = 200, body = PageOf<UserResponse>)))]
+    responses(
+        (status = 200, body = PageOf<UserResponse>),
+        (status = 404, description = "Unknown tenant (or not the caller's)", body = crate::error::ErrorBody)
+    ))]
 pub async fn list_users(
     caller: Caller,
     state: web::Data<AppState>,
