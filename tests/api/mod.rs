@@ -4,6 +4,7 @@
 mod common;
 
 mod auth;
+mod concurrency;
 mod ensemble;
 mod hedging;
 mod positions_regime;

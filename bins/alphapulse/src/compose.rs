@@ -20,7 +20,7 @@ use alphapulse_exchange::{
 use alphapulse_hedging::{HedgingDesk, PositionService};
 use alphapulse_persistence::{
     Db, PgAuditRepo, PgEnsembleRepo, PgExchangeAccountRepo, PgIdempotencyRepo, PgMarketDataRepo,
-    PgPaperBook, PgRegimeStore, PgTenantRepo, PgUserRepo,
+    PgPaperBook, PgRegimeStore, PgTenantRepo, PgTradingLocks, PgUserRepo,
 };
 use alphapulse_regime::{service::RegimeService, ModelConfig};
 use anyhow::Result;
@@ -122,7 +122,13 @@ pub fn services(db: &Db, settings: &Settings) -> Result<Services> {
             Arc::new(PgRegimeStore::new(db.clone())),
             ModelConfig::default(),
         )),
-        hedging: HedgingDesk::new(exchange, repos.tenants, repos.idempotency, repos.audit),
+        hedging: HedgingDesk::new(
+            exchange,
+            repos.tenants,
+            repos.idempotency,
+            repos.audit,
+            Arc::new(PgTradingLocks::new(db.clone())),
+        ),
         ensembles: Arc::new(EnsembleService::new(
             Arc::new(PgEnsembleRepo::new(db.clone())),
             repos.market,

@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use alphapulse_domain::{
-    ports::{AuditRepo, IdempotencyRepo, TenantRepo},
+    ports::{AuditRepo, IdempotencyRepo, TenantRepo, TradingLocks},
     AuditOutcome, ExchangeClient, ExchangeError, NewAuditEntry, OrderRequest, Principal, RepoError,
     ValidationError,
 };
@@ -88,6 +88,7 @@ pub struct HedgingDesk {
     tenants: Arc<dyn TenantRepo>,
     keys: Arc<dyn IdempotencyRepo>,
     audit: Arc<dyn AuditRepo>,
+    locks: Arc<dyn TradingLocks>,
 }
 
 impl std::fmt::Debug for HedgingDesk {
@@ -101,12 +102,14 @@ fn status_ok(status: &str) -> bool {
 }
 
 impl HedgingDesk {
-    /// A desk over the tenant-routing exchange client and the stores it writes.
+    /// A desk over the tenant-routing exchange client, the stores it writes, and the
+    /// per-tenant trading lock.
     pub fn new(
         exchange: Arc<dyn ExchangeClient>,
         tenants: Arc<dyn TenantRepo>,
         keys: Arc<dyn IdempotencyRepo>,
         audit: Arc<dyn AuditRepo>,
+        locks: Arc<dyn TradingLocks>,
     ) -> Self {
         Self {
             positions: PositionService::new(exchange.clone()),
@@ -114,6 +117,7 @@ impl HedgingDesk {
             tenants,
             keys,
             audit,
+            locks,
         }
     }
 
@@ -173,6 +177,7 @@ impl HedgingDesk {
             scope,
             key,
             &canonical,
+            dry_run,
             || {
                 let target = match target {
                     Some(t) => t,
@@ -209,6 +214,7 @@ impl HedgingDesk {
             scope,
             key,
             &canonical,
+            dry_run,
             || {
                 let futures = self
                     .positions
@@ -236,17 +242,27 @@ impl HedgingDesk {
         (execution::overall_status(&outcomes), outcomes)
     }
 
-    /// Runs `act` under the idempotency protocol and audits it.
+    /// Runs `act` under the tenant's trading lock (unless it only plans) and the idempotency
+    /// protocol, and audits it. Holding the lock, `act` reads the positions afresh, so an
+    /// action that waited for another one sees what that one placed (and plans accordingly,
+    /// usually nothing).
+    #[allow(clippy::too_many_arguments)]
     fn trading_action<T: Serialize>(
         &self,
         caller: &Principal,
         scope: &'static str,
         key: Option<IdempotencyKey>,
         canonical: &Value,
+        dry_run: bool,
         act: impl FnOnce() -> Result<T, DeskError>,
         all_ok: impl FnOnce(&T) -> bool,
     ) -> Result<Answer<T>, DeskError> {
         let actor = caller.actor();
+        let _guard = if dry_run {
+            None
+        } else {
+            Some(self.locks.acquire(&actor, scope)?)
+        };
         let hash = idempotency::request_hash(canonical);
         let claim = idempotency::claim(&*self.keys, &actor, scope, key, &hash)?;
         if let Claim::Replay { status, body } = claim {

@@ -16,6 +16,7 @@ mod paper;
 mod readiness;
 mod regime;
 mod tenants;
+mod trading_lock;
 mod users;
 
 pub use accounts::{AdapterKind, ExchangeAccount, ExchangeAccountRepo, NewExchangeAccount};
@@ -29,6 +30,7 @@ pub use paper::PaperBook;
 pub use readiness::Readiness;
 pub use regime::{RegimeAlert, RegimeConfig, RegimeDay, RegimeStore};
 pub use tenants::{TenantFilter, TenantRepo};
+pub use trading_lock::{TradingGuard, TradingLocks};
 pub use users::{Credentials, UserRepo};
 
 #[cfg(any(test, feature = "mocks"))]
@@ -47,6 +49,8 @@ pub use readiness::MockReadiness;
 pub use regime::MockRegimeStore;
 #[cfg(any(test, feature = "mocks"))]
 pub use tenants::MockTenantRepo;
+#[cfg(any(test, feature = "mocks"))]
+pub use trading_lock::MockTradingLocks;
 #[cfg(any(test, feature = "mocks"))]
 pub use users::MockUserRepo;
 

@@ -13,6 +13,7 @@ pub mod market;
 pub mod paper;
 pub mod regime;
 pub mod tenants;
+pub mod trading_lock;
 pub mod users;
 
 pub use accounts::PgExchangeAccountRepo;
@@ -23,4 +24,5 @@ pub use market::PgMarketDataRepo;
 pub use paper::PgPaperBook;
 pub use regime::PgRegimeStore;
 pub use tenants::PgTenantRepo;
+pub use trading_lock::PgTradingLocks;
 pub use users::PgUserRepo;

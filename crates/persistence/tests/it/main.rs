@@ -8,3 +8,4 @@ mod paper;
 mod regime;
 mod repos;
 mod rls;
+mod trading_lock;
