@@ -49,7 +49,12 @@ async fn cold_regime_requests_fit_once_per_tenant_and_never_conflict() {
     let current = (0..96).map(|i| get("/api/v1/regime/current", &tenants[i % 3].1).to_request());
     let answers = join_all(current.map(|r| call(&svc, r))).await;
     let statuses: BTreeSet<u16> = answers.iter().map(|a| a.status.as_u16()).collect();
-    assert_eq!(statuses, BTreeSet::from([200]), "{:?}", answers.last().map(|a| &a.body));
+    assert_eq!(
+        statuses,
+        BTreeSet::from([200]),
+        "{:?}",
+        answers.last().map(|a| &a.body)
+    );
     // Every tenant's requests got one and the same fit.
     for (i, (_, _)) in tenants.iter().enumerate() {
         let trained: BTreeSet<String> = answers
@@ -58,7 +63,12 @@ async fn cold_regime_requests_fit_once_per_tenant_and_never_conflict() {
             .step_by(3)
             .map(|a| a.body["model"]["trained_at"].to_string())
             .collect();
-        assert_eq!(trained.len(), 1, "tenant {i} was fitted {} times", trained.len());
+        assert_eq!(
+            trained.len(),
+            1,
+            "tenant {i} was fitted {} times",
+            trained.len()
+        );
     }
     let history =
         (0..48).map(|i| get("/api/v1/regime/history?days=30", &tenants[i % 3].1).to_request());
@@ -102,7 +112,12 @@ async fn simultaneous_executes_place_one_order_set() {
     // One execution placed the hedge; the three that waited for it found nothing to do.
     assert_eq!(
         outcomes,
-        ["executed", "nothing_to_do", "nothing_to_do", "nothing_to_do"]
+        [
+            "executed",
+            "nothing_to_do",
+            "nothing_to_do",
+            "nothing_to_do"
+        ]
     );
     let metrics = call(&svc, get("/api/v1/positions/metrics", admin).to_request()).await;
     let ratio = metrics.body["hedge_ratio"].as_f64().unwrap();
@@ -136,7 +151,11 @@ async fn every_route_answers_only_documented_statuses_under_simultaneous_request
             .collect();
         let requests = (0..16).map(|i| {
             // Mixed tenants, and the platform owner.
-            let token = if i % 4 == 3 { &owner } else { &tenants[i % 3].1 };
+            let token = if i % 4 == 3 {
+                &owner
+            } else {
+                &tenants[i % 3].1
+            };
             let mut req = TestRequest::default()
                 .method(route.method.clone())
                 .uri(&concrete(&route.path))
@@ -155,7 +174,13 @@ async fn every_route_answers_only_documented_statuses_under_simultaneous_request
                 route.path,
                 answer.body
             );
-            assert!(status < 500, "{} {}: {:?}", route.method, route.path, answer.body);
+            assert!(
+                status < 500,
+                "{} {}: {:?}",
+                route.method,
+                route.path,
+                answer.body
+            );
             if route.method == actix_web::http::Method::GET {
                 assert_ne!(status, 409, "a GET conflicted: {}", route.path);
             }
@@ -173,7 +198,12 @@ async fn every_route_answers_only_documented_statuses_under_simultaneous_request
             .audit_entries(*tenant)
             .into_iter()
             .filter(|e| e.details["status"] == "executed")
-            .map(|e| (e.action, e.details["status"].as_str().unwrap_or_default().to_owned()))
+            .map(|e| {
+                (
+                    e.action,
+                    e.details["status"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
             .collect();
         assert_eq!(
             placed,

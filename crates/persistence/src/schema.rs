@@ -225,6 +225,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    tenant_risk_limits (tenant_id) {
+        tenant_id -> Uuid,
+        max_position_weight -> Float8,
+        max_leverage -> Float8,
+        max_drawdown -> Float8,
+        target_volatility -> Float8,
+        updated_at -> Timestamptz,
+        updated_by -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
     ensembles (tenant_id, id) {
         tenant_id -> Uuid,
         id -> Uuid,
@@ -300,6 +312,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     regime_history,
     regime_alerts,
     idempotency_keys,
+    tenant_risk_limits,
     ensembles,
     ensemble_agents,
     ensemble_predictions,

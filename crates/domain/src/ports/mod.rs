@@ -7,6 +7,7 @@
 //! With the `mocks` feature (or in this crate's tests) `mockall` generates `Mock*` types.
 
 mod accounts;
+mod alerts;
 mod audit;
 mod clock;
 mod ensemble;
@@ -15,11 +16,13 @@ mod market;
 mod paper;
 mod readiness;
 mod regime;
+mod risk_limits;
 mod tenants;
 mod trading_lock;
 mod users;
 
 pub use accounts::{AdapterKind, ExchangeAccount, ExchangeAccountRepo, NewExchangeAccount};
+pub use alerts::{Alert, AlertFilter, AlertRepo, AlertSeverity, AlertSource, NewAlert};
 pub use audit::AuditRepo;
 pub use clock::{Clock, ManualClock, SystemClock};
 #[allow(unused_imports)]
@@ -29,12 +32,15 @@ pub use market::MarketDataRepo;
 pub use paper::PaperBook;
 pub use readiness::Readiness;
 pub use regime::{RegimeAlert, RegimeConfig, RegimeDay, RegimeStore};
+pub use risk_limits::{RiskLimits, RiskLimitsRepo, LIMIT_RANGES};
 pub use tenants::{TenantFilter, TenantRepo};
 pub use trading_lock::{TradingGuard, TradingLocks};
 pub use users::{Credentials, UserRepo};
 
 #[cfg(any(test, feature = "mocks"))]
 pub use accounts::MockExchangeAccountRepo;
+#[cfg(any(test, feature = "mocks"))]
+pub use alerts::MockAlertRepo;
 #[cfg(any(test, feature = "mocks"))]
 pub use audit::MockAuditRepo;
 #[cfg(any(test, feature = "mocks"))]
@@ -47,6 +53,8 @@ pub use paper::MockPaperBook;
 pub use readiness::MockReadiness;
 #[cfg(any(test, feature = "mocks"))]
 pub use regime::MockRegimeStore;
+#[cfg(any(test, feature = "mocks"))]
+pub use risk_limits::MockRiskLimitsRepo;
 #[cfg(any(test, feature = "mocks"))]
 pub use tenants::MockTenantRepo;
 #[cfg(any(test, feature = "mocks"))]

@@ -18,13 +18,13 @@ use alphapulse_domain::{
     ports::{Actor, TradingGuard, TradingLocks},
     RepoError, TenantId,
 };
-use moka::sync::Cache;
-use parking_lot::{Mutex, RawMutex};
 use diesel::{
     connection::{AnsiTransactionManager, TransactionManager},
     sql_types::{BigInt, Text},
     RunQueryDsl,
 };
+use moka::sync::Cache;
+use parking_lot::{Mutex, RawMutex};
 
 use crate::{pool::PgPooled, Db, Error};
 

@@ -7,5 +7,6 @@ mod migrations;
 mod paper;
 mod regime;
 mod repos;
+mod risk_limits;
 mod rls;
 mod trading_lock;
