@@ -304,3 +304,7 @@ impl HedgingDesk {
         Ok(Answer::Fresh(answer))
     }
 }
+
+#[cfg(test)]
+#[path = "desk_tests.rs"]
+mod tests;

@@ -1,0 +1,166 @@
+//! The desk's protocol against mocked ports: the lock is taken for real actions only, a
+//! replay places nothing, a failure before any order frees the key and writes no audit row,
+//! a busy lock is a conflict.
+
+use std::sync::Arc;
+
+use alphapulse_domain::{
+    exchange::MockExchangeClient,
+    ports::{
+        IdempotencyBegin, MockAuditRepo, MockIdempotencyRepo, MockTenantRepo, MockTradingLocks,
+        TradingGuard,
+    },
+    AuditId, ExchangeError, Principal, RepoError, Role, TenantId, UserId,
+};
+use serde_json::json;
+
+use super::*;
+
+struct Guard;
+impl TradingGuard for Guard {}
+
+fn caller() -> Principal {
+    Principal {
+        tenant_id: TenantId::new_random(),
+        user_id: UserId::new_random(),
+        role: Role::Trader,
+        request_id: Some("req-1".into()),
+    }
+}
+
+struct Mocks {
+    exchange: MockExchangeClient,
+    keys: MockIdempotencyRepo,
+    audit: MockAuditRepo,
+    locks: MockTradingLocks,
+}
+
+impl Mocks {
+    fn new() -> Self {
+        Self {
+            exchange: MockExchangeClient::new(),
+            keys: MockIdempotencyRepo::new(),
+            audit: MockAuditRepo::new(),
+            locks: MockTradingLocks::new(),
+        }
+    }
+
+    fn desk(self) -> HedgingDesk {
+        HedgingDesk::new(
+            Arc::new(self.exchange),
+            Arc::new(MockTenantRepo::new()),
+            Arc::new(self.keys),
+            Arc::new(self.audit),
+            Arc::new(self.locks),
+        )
+    }
+}
+
+fn key(text: &str) -> Option<IdempotencyKey> {
+    Some(IdempotencyKey::parse(text).unwrap())
+}
+
+#[test]
+fn a_replay_answers_the_saved_result_and_places_nothing() {
+    let mut m = Mocks::new();
+    m.locks
+        .expect_acquire()
+        .times(1)
+        .returning(|_, _| Ok(Box::new(Guard)));
+    m.keys.expect_begin().times(1).returning(|_, _, _, _| {
+        Ok(IdempotencyBegin::Completed {
+            status: 200,
+            body: json!({"status": "executed"}),
+        })
+    });
+    // No exchange call and no audit row: the mocks have no expectations for them.
+    let answer = m
+        .desk()
+        .execute(&caller(), key("k-1"), Some(0.5), false)
+        .unwrap();
+    assert_eq!(
+        answer,
+        Answer::Replayed {
+            status: 200,
+            body: json!({"status": "executed"})
+        }
+    );
+}
+
+#[test]
+fn a_key_used_with_another_body_is_a_conflict() {
+    let mut m = Mocks::new();
+    m.locks
+        .expect_acquire()
+        .returning(|_, _| Ok(Box::new(Guard)));
+    m.keys
+        .expect_begin()
+        .returning(|_, _, _, _| Ok(IdempotencyBegin::Mismatch));
+    let err = m.desk().close(&caller(), key("k-1"), false).unwrap_err();
+    assert!(matches!(err, DeskError::Key(KeyError::Mismatch)), "{err:?}");
+}
+
+#[test]
+fn a_failure_before_any_order_frees_the_key_and_writes_no_audit_row() {
+    let mut m = Mocks::new();
+    m.locks
+        .expect_acquire()
+        .returning(|_, _| Ok(Box::new(Guard)));
+    m.keys
+        .expect_begin()
+        .returning(|_, _, _, _| Ok(IdempotencyBegin::Started));
+    m.keys
+        .expect_release()
+        .withf(|_, scope, key| scope == "hedging.close" && key == "k-2")
+        .times(1)
+        .returning(|_, _, _| Ok(()));
+    m.exchange
+        .expect_futures_positions()
+        .returning(|_| Err(ExchangeError::Unavailable("down".into())));
+    let err = m.desk().close(&caller(), key("k-2"), false).unwrap_err();
+    assert!(matches!(err, DeskError::Positions(_)), "{err:?}");
+}
+
+#[test]
+fn a_dry_run_takes_no_lock_places_nothing_and_is_audited() {
+    let mut m = Mocks::new();
+    // No `expect_acquire`: taking the lock would fail the test.
+    m.exchange
+        .expect_futures_positions()
+        .returning(|_| Ok(Vec::new()));
+    m.audit
+        .expect_append()
+        .withf(|e| e.action == "hedging.close" && e.details["status"] == "dry_run")
+        .times(1)
+        .returning(|_| Ok(AuditId::new_random()));
+    let answer = m.desk().close(&caller(), None, true).unwrap();
+    let Answer::Fresh(closed) = answer else {
+        panic!("a fresh answer was expected");
+    };
+    assert_eq!((closed.status, closed.closed.len()), ("dry_run", 0));
+}
+
+#[test]
+fn a_busy_lock_is_a_conflict_and_nothing_else_happens() {
+    let mut m = Mocks::new();
+    m.locks
+        .expect_acquire()
+        .returning(|_, _| Err(RepoError::Conflict("another trading action".into())));
+    let err = m
+        .desk()
+        .execute(&caller(), key("k-3"), Some(1.0), false)
+        .unwrap_err();
+    assert!(
+        matches!(err, DeskError::Repo(RepoError::Conflict(_))),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn a_target_outside_zero_to_one_is_invalid_before_anything_runs() {
+    let err = Mocks::new()
+        .desk()
+        .execute(&caller(), None, Some(1.5), false)
+        .unwrap_err();
+    assert!(matches!(err, DeskError::Invalid(e) if e.field == "target_hedge_ratio"));
+}
