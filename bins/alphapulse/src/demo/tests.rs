@@ -1,3 +1,6 @@
+//! Tests of the demo specs (valid names and passwords) and of the credentials document and
+//! login instructions.
+
 use alphapulse_domain::{Email, Role, Slug, TenantId, UserId};
 
 use super::*;

@@ -1,3 +1,5 @@
+//! Tests of the demo market data and books over in-memory fakes of the repository ports.
+
 use std::{
     collections::{BTreeMap, HashMap},
     sync::Mutex,

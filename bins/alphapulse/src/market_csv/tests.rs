@@ -1,3 +1,6 @@
+//! Tests of the CSV parser (layouts, every kind of problem with its line, the report cut-off),
+//! of the header error and of the import summary line.
+
 use std::path::Path;
 
 use alphapulse_domain::Candle;
