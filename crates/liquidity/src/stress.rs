@@ -36,8 +36,6 @@
 //! ADV is 0 has no cost or days (`None`) and is listed in `unpriced_symbols`; the totals add
 //! up the others.
 
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
 
 use crate::book::Holding;
@@ -45,9 +43,27 @@ use crate::error::{finite, non_negative, positive, LiquidityError, Result};
 use crate::impact::{square_root_impact, MarketConditions};
 use crate::liquidation::{days_to_liquidate, LiquidityParams};
 
-/// The preset scenarios.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// The preset scenarios (`market_crash`, `flash_crash`, `liquidity_crisis` as text, through
+/// the `strum` derives; parsing anything else is [`LiquidityError::UnknownScenario`]).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::VariantNames,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(
+    serialize_all = "snake_case",
+    parse_err_ty = LiquidityError,
+    parse_err_fn = unknown_scenario
+)]
 pub enum ScenarioKind {
     /// Broad sell-off.
     MarketCrash,
@@ -64,11 +80,7 @@ impl ScenarioKind {
     /// `market_crash`, `flash_crash` or `liquidity_crisis`.
     #[must_use]
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::MarketCrash => "market_crash",
-            Self::FlashCrash => "flash_crash",
-            Self::LiquidityCrisis => "liquidity_crisis",
-        }
+        self.into()
     }
 
     /// The preset's shocks (see the module table).
@@ -89,15 +101,9 @@ impl ScenarioKind {
     }
 }
 
-impl FromStr for ScenarioKind {
-    type Err = LiquidityError;
-
-    fn from_str(s: &str) -> Result<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| LiquidityError::UnknownScenario(s.to_owned()))
-    }
+/// The error of parsing a [`ScenarioKind`] (the `strum` derive's `parse_err_fn`).
+fn unknown_scenario(s: &str) -> LiquidityError {
+    LiquidityError::UnknownScenario(s.to_owned())
 }
 
 /// Shocks applied to prices and market conditions.
@@ -365,6 +371,17 @@ mod tests {
             "meteor".parse::<ScenarioKind>(),
             Err(LiquidityError::UnknownScenario("meteor".to_owned()))
         );
+        // The text forms come from the strum derives: the same names everywhere, and the
+        // parse error names every valid one.
+        assert_eq!(
+            <ScenarioKind as strum::VariantNames>::VARIANTS,
+            ScenarioKind::ALL.map(ScenarioKind::as_str)
+        );
+        let unknown = "meteor".parse::<ScenarioKind>().unwrap_err().to_string();
+        for k in ScenarioKind::ALL {
+            assert_eq!(k.to_string(), k.as_str());
+            assert!(unknown.contains(k.as_str()), "{unknown}");
+        }
         let wipeout = StressScenario {
             price_shock: -1.0,
             ..ScenarioKind::MarketCrash.scenario()

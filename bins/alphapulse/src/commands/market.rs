@@ -64,9 +64,8 @@ fn import(db: &Db, path: &Path) -> Result<()> {
         "imported candles"
     );
     println!(
-        "Imported {written} rows ({} symbol(s)) from {}.",
-        symbols.len(),
-        path.display()
+        "{}",
+        market_csv::import_summary(written, symbols.len(), path)
     );
     Ok(())
 }

@@ -1,15 +1,24 @@
+//! Tests of the demo market data and books over in-memory fakes of the repository ports.
+
 use std::{
     collections::{BTreeMap, HashMap},
     sync::Mutex,
 };
 
 use alphapulse_domain::{
-    ports::{ExchangeAccount, RegimeAlert, RegimeDay},
-    OrderAck, OrderRequest, Regime, RepoError, SpotBalance, UserId,
+    ports::{
+        AdapterKind, ExchangeAccount, NewExchangeAccount, RegimeAlert, RegimeConfig, RegimeDay,
+    },
+    Candle, FuturesPosition, Market, OrderAck, OrderRequest, PositionSide, Regime, RepoError,
+    SpotBalance, Symbol, UserId,
 };
-use chrono::{DateTime, Days};
+use chrono::{DateTime, Days, NaiveTime};
+use rust_decimal::Decimal;
 
-use super::*;
+use super::{
+    accounts::{position, round_price, round_quantity},
+    *,
+};
 use crate::demo::{DemoPlatform, DemoTenant, DemoUser};
 
 #[derive(Default)]
@@ -266,12 +275,26 @@ fn seeding_is_idempotent_and_books_differ() {
     let fakes = Fakes::default();
     let data = data();
     let first = fakes.demo().seed(&data, today()).unwrap();
-    let days = demo_candles(&SYMBOLS[0], today()).unwrap().len();
+    // One candle a day from 2023-09-01 to 2026-11-23 inclusive: 366 days to 2024-09-01
+    // (29 February 2024 included), 365 to 2025-09-01, 365 to 2026-09-01, then 30 (September)
+    // + 31 (October) + 22 to 23 November = 83; 366 + 365 + 365 + 83 = 1179 days apart, so
+    // 1180 candles per symbol.
+    let days = 1180;
+    assert_eq!(demo_candles(&SYMBOLS[0], today()).unwrap().len(), days);
+    // Every symbol's whole series: 10 symbols x 1180 days = 11 800 rows.
     assert_eq!(first.candles_written, SYMBOLS.len() * days);
-    assert_eq!(first.accounts_created, 3);
-    assert_eq!(first.books_filled, 3);
-    assert_eq!(first.regime_configs_created, 3);
-    assert_eq!(first.positions_set, 3 + 1 + 4 + 2 + 5);
+    assert_eq!(first.candles_written, 11_800);
+    // Each of the three demo tenants (acme-capital, beta-quant, gamma-macro) starts without an
+    // account, positions or regime configuration: one of each per tenant.
+    let tenants = data.tenants.len();
+    assert_eq!(tenants, 3);
+    assert_eq!(first.accounts_created, tenants);
+    assert_eq!(first.books_filled, tenants);
+    assert_eq!(first.regime_configs_created, tenants);
+    // Spot + futures per book: acme-capital 3 + 1, beta-quant 4 + 2, gamma-macro 5 + 0.
+    let book_positions: usize = BOOKS.iter().map(|b| b.spot.len() + b.futures.len()).sum();
+    assert_eq!(book_positions, 3 + 1 + 4 + 2 + 5);
+    assert_eq!(first.positions_set, book_positions);
     assert!(!first.is_noop());
 
     // A second run writes nothing.
@@ -281,9 +304,10 @@ fn seeding_is_idempotent_and_books_differ() {
     assert!(second.summary().contains("nothing created"));
     assert_eq!(*fakes.imports.lock().unwrap(), imports);
 
-    // The next day: one candle per symbol.
+    // The next day: one candle per symbol (10), and the books are not touched again.
     let next = fakes.demo().seed(&data, today() + Days::new(1)).unwrap();
     assert_eq!(next.candles_written, SYMBOLS.len());
+    assert_eq!(next.candles_written, 10);
     assert_eq!((next.accounts_created, next.positions_set), (0, 0));
 
     let acme = id(&data, "acme-capital");
@@ -294,6 +318,7 @@ fn seeding_is_idempotent_and_books_differ() {
         .iter()
         .map(|t| accounts[t].paper_cash)
         .collect();
+    // The books' `paper_cash_usd`.
     assert_eq!(
         cash,
         [
@@ -302,6 +327,7 @@ fn seeding_is_idempotent_and_books_differ() {
             Decimal::from(100_000)
         ]
     );
+    // Fee rate 10 bp = 0.001.
     assert!(accounts.values().all(|a| a.adapter == AdapterKind::Paper
         && a.fee_rate == Decimal::new(1, 3)
         && a.credentials_encrypted.is_none()));
@@ -328,9 +354,12 @@ fn seeding_is_idempotent_and_books_differ() {
         PositionSide::Long
     );
     assert!(fakes.positions_of(gamma, Market::Futures).is_empty());
+    // gamma-macro's five holdings: BTC, ETH, XRP, ADA, DOGE.
     assert_eq!(fakes.positions_of(gamma, Market::Spot).len(), 5);
 
-    // Spot: long, leverage 1, average price near the latest close.
+    // Spot: long, leverage 1, average price near the latest close (the books' cost_bp and
+    // entry_bp lie within 6 700..=13 200 bp, so the ratio is between 0.67 and 1.32 before
+    // rounding).
     let reader = Actor::system(acme);
     for (tenant, market, p) in fakes.positions.lock().unwrap().iter() {
         assert!(
@@ -362,8 +391,10 @@ fn seeding_is_idempotent_and_books_differ() {
         universe(acme),
         [("BTCUSDT".to_owned(), 0.6), ("ETHUSDT".to_owned(), 0.4)]
     );
+    // beta-quant: ETH, SOL, BNB; gamma-macro: BTC, ETH, XRP, ADA.
     assert_eq!(universe(beta).len(), 3);
     assert_eq!(universe(gamma).len(), 4);
+    // LOOKBACK_DAYS (three years) and N_STATES.
     assert!(configs
         .values()
         .all(|c| c.lookback_days == 1095 && c.n_states == 5));
@@ -416,19 +447,26 @@ fn user_changes_and_imported_data_are_kept() {
     fakes.import(std::slice::from_ref(&real)).unwrap();
 
     let counts = fakes.demo().seed(&data, today()).unwrap();
+    // Only BTCUSDT holds data that is not the demo series.
     assert_eq!(counts.symbols_skipped, 1);
-    assert_eq!(counts.accounts_created, 2);
-    assert_eq!(counts.books_filled, 2);
-    assert_eq!(counts.regime_configs_created, 2);
+    // acme-capital has its own account, position and universe: only the other two tenants
+    // (beta-quant, gamma-macro) get theirs.
+    let others = data.tenants.len() - 1;
+    assert_eq!(others, 2);
+    assert_eq!(counts.accounts_created, others);
+    assert_eq!(counts.books_filled, others);
+    assert_eq!(counts.regime_configs_created, others);
     let btc = fakes.daily_candles(&actor, &real.symbol, 10_000).unwrap();
     assert_eq!(btc, [real]);
     assert_eq!(fakes.positions_of(acme, Market::Spot), [own]);
     assert!(fakes.positions_of(acme, Market::Futures).is_empty());
     assert_eq!(fakes.accounts.lock().unwrap()[&acme].label, "mine");
     assert_eq!(fakes.configs.lock().unwrap()[&acme], config);
-    // gamma-macro holds BTC: valued at the imported close.
+    // gamma-macro holds 60 000 USD of BTC, valued at the imported close of 90 500:
+    // 60 000 / 90 500 = 0.66298..., 4 decimals at a price of 1000 USD or more: 0.6630.
     let gamma = id(&data, "gamma-macro");
     let gamma_btc = fakes.position(gamma, Market::Spot, "BTCUSDT").unwrap();
+    assert_eq!(gamma_btc.quantity, Decimal::new(6_630, 4));
     assert_eq!(
         gamma_btc.quantity,
         (Decimal::from(60_000) / Decimal::from(90_500)).round_dp(4)
@@ -437,22 +475,27 @@ fn user_changes_and_imported_data_are_kept() {
 
 #[test]
 fn rounding_follows_the_price() {
+    // 1.23456789 at 50 000 USD (>= 1000): 4 decimals, 1.2346.
     assert_eq!(
         round_quantity(Decimal::new(123_456_789, 8), Decimal::from(50_000)),
         Decimal::new(12_346, 4)
     );
+    // 1234.56789 at 0.05 USD (< 1): whole units, 1235.
     assert_eq!(
         round_quantity(Decimal::new(123_456_789, 5), Decimal::new(5, 2)),
         Decimal::from(1235)
     );
+    // 456.7891 (>= 100): cents, 456.79.
     assert_eq!(
         round_price(Decimal::new(45_678_910, 5)),
         Decimal::new(45_679, 2)
     );
+    // 45.67891 (>= 1): 4 decimals, 45.6789.
     assert_eq!(
         round_price(Decimal::new(4_567_891, 5)),
         Decimal::new(456_789, 4)
     );
+    // 0.1234567 (< 1): 6 decimals, 0.123457.
     assert_eq!(
         round_price(Decimal::new(1_234_567, 7)),
         Decimal::new(123_457, 6)

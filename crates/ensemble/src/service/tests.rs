@@ -1,9 +1,16 @@
+use std::sync::Arc;
+
 use alphapulse_domain::{
-    ports::{MockEnsembleRepo, MockMarketDataRepo, StoredSignal, TenantAgent},
-    Candle, TenantId, UserId,
+    ports::{
+        Actor, Ensemble, EnsembleAgent, EnsembleMethod, MockEnsembleRepo, MockMarketDataRepo,
+        SignalInput, StoredPrediction, StoredSignal, TenantAgent,
+    },
+    Candle, Symbol, TenantId, UserId,
 };
-use chrono::{Duration, TimeZone};
+use chrono::{DateTime, Duration, TimeZone, Utc};
 use rust_decimal::Decimal;
+use serde_json::json;
+use uuid::Uuid;
 
 use super::*;
 

@@ -37,8 +37,6 @@
 //!
 //! Slices: `ceil(horizon_minutes / slice_minutes)`, at least 1.
 
-use std::str::FromStr;
-
 use serde::{Deserialize, Serialize};
 
 use crate::error::{fraction, positive, LiquidityError, Result};
@@ -48,9 +46,28 @@ use crate::impact::{square_root_impact, ImpactParams, MarketConditions};
 pub const MAX_HORIZON_DAYS: f64 = 365.0;
 const MINUTES_PER_DAY: f64 = 1_440.0;
 
-/// How urgently the order must be done.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+/// How urgently the order must be done (`low`, `normal`, `high` as text, through the `strum`
+/// derives; parsing anything else is [`LiquidityError::UnknownUrgency`]).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::VariantNames,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(
+    serialize_all = "snake_case",
+    parse_err_ty = LiquidityError,
+    parse_err_fn = unknown_urgency
+)]
 pub enum Urgency {
     /// Cost matters more than time.
     Low,
@@ -65,25 +82,13 @@ impl Urgency {
     /// `"low"`, `"normal"` or `"high"`.
     #[must_use]
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Low => "low",
-            Self::Normal => "normal",
-            Self::High => "high",
-        }
+        self.into()
     }
 }
 
-impl FromStr for Urgency {
-    type Err = LiquidityError;
-
-    fn from_str(s: &str) -> Result<Self> {
-        match s {
-            "low" => Ok(Self::Low),
-            "normal" => Ok(Self::Normal),
-            "high" => Ok(Self::High),
-            other => Err(LiquidityError::UnknownUrgency(other.to_owned())),
-        }
-    }
+/// The error of parsing an [`Urgency`] (the `strum` derive's `parse_err_fn`).
+fn unknown_urgency(s: &str) -> LiquidityError {
+    LiquidityError::UnknownUrgency(s.to_owned())
 }
 
 /// An execution algorithm.

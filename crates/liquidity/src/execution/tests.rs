@@ -114,6 +114,24 @@ fn names() {
     assert_eq!(Urgency::Low.as_str(), "low");
     assert!("urgent".parse::<Urgency>().is_err());
     assert_eq!(Urgency::default(), Urgency::Normal);
+    // The text forms come from the strum derives: every name parses back, and the parse
+    // error names every valid one.
+    let names = <Urgency as strum::VariantNames>::VARIANTS;
+    assert_eq!(names, ["low", "normal", "high"]);
+    let unknown = "urgent".parse::<Urgency>().unwrap_err();
+    assert_eq!(unknown, LiquidityError::UnknownUrgency("urgent".to_owned()));
+    for name in names {
+        let urgency: Urgency = name.parse().unwrap();
+        assert_eq!(
+            (urgency.as_str(), urgency.to_string()),
+            (*name, name.to_string())
+        );
+        assert_eq!(
+            serde_json::to_value(urgency).unwrap(),
+            serde_json::Value::String(name.to_string())
+        );
+        assert!(unknown.to_string().contains(name), "{unknown}");
+    }
     let json = serde_json::to_string(&[
         ExecutionStrategy::Twap,
         ExecutionStrategy::Vwap,

@@ -1,0 +1,28 @@
+//! [`ClusterConfig`]: where the cluster lives and how it runs.
+
+use std::path::PathBuf;
+
+/// How to find and run the cluster.
+#[derive(Debug, Clone)]
+pub struct ClusterConfig {
+    /// The data dir (created if missing).
+    pub data_dir: PathBuf,
+    /// The application database to create.
+    pub database: String,
+    /// Where the PostgreSQL binaries are (`None` = search the usual places).
+    pub bin_dir: Option<PathBuf>,
+    /// Trade durability for speed (`fsync=off`, no sync at initdb): for tests only.
+    pub ephemeral: bool,
+}
+
+impl ClusterConfig {
+    /// A durable cluster in `data_dir` with database `alphapulse`.
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            data_dir: data_dir.into(),
+            database: "alphapulse".to_owned(),
+            bin_dir: None,
+            ephemeral: false,
+        }
+    }
+}
