@@ -26,17 +26,20 @@ impl EnsembleService {
         input: CreateEnsemble,
     ) -> Result<Ensemble, EnsembleError> {
         let mut issues = Issues::default();
-        let name = input.name.trim().to_owned();
-        if name.is_empty() || name.chars().count() > MAX_NAME_LEN {
-            issues.fail("name", format!("must be 1 to {MAX_NAME_LEN} characters"));
-        }
+        let name = match alphapulse_domain::text::clean("name", &input.name, MAX_NAME_LEN) {
+            Ok(name) => name,
+            Err(e) => {
+                issues.fail("name", e.message);
+                String::new()
+            }
+        };
         let method = EnsembleMethod::parse_field(&input.method);
         if let Err(e) = &method {
             issues.fail("method", e.message.clone());
         }
         let config = input.config.unwrap_or_else(|| json!({}));
-        if !config.is_object() {
-            issues.fail("config", "must be a JSON object");
+        if let Err(e) = alphapulse_domain::text::json_object("config", &config) {
+            issues.fail("config", e.message);
         } else if config.to_string().len() > MAX_CONFIG_BYTES {
             issues.fail(
                 "config",

@@ -32,6 +32,8 @@ impl EnsembleService {
         ensemble_id: Uuid,
         input: Predict,
     ) -> Result<StoredPrediction, EnsembleError> {
+        // An unknown ensemble (or another tenant's) is not found whatever the body says.
+        let (ensemble, agents) = self.repo.agents(actor, ensemble_id)?;
         let mut issues = Issues::default();
         let symbol = Symbol::parse(&input.symbol);
         if let Err(e) = &symbol {
@@ -63,7 +65,6 @@ impl EnsembleService {
         issues.finish()?;
         let symbol = symbol.map_err(|e| invalid("symbol", e.message))?;
 
-        let (ensemble, agents) = self.repo.agents(actor, ensemble_id)?;
         let by_id: HashMap<&str, &EnsembleAgent> =
             agents.iter().map(|a| (a.agent_id.as_str(), a)).collect();
         let mut issues = Issues::default();

@@ -119,7 +119,31 @@ fn create_hands_the_repository_its_audit_row() {
 #[test]
 fn predict_rejects_out_of_range_signals_and_unknown_agents() {
     let id = Uuid::new_v4();
-    let s = service(MockEnsembleRepo::new(), MockMarketDataRepo::new());
+    // An unknown ensemble is not found, whatever the body says (checked first).
+    let mut missing = MockEnsembleRepo::new();
+    missing
+        .expect_agents()
+        .returning(|_, _| Err(alphapulse_domain::RepoError::NotFound("ensemble")));
+    let s = service(missing, MockMarketDataRepo::new());
+    let garbage = Predict {
+        symbol: "not a symbol!".into(),
+        signals: Vec::new(),
+    };
+    assert!(matches!(
+        s.predict(&actor(), None, id, garbage),
+        Err(EnsembleError::Repo(alphapulse_domain::RepoError::NotFound(
+            _
+        )))
+    ));
+
+    let mut repo = MockEnsembleRepo::new();
+    repo.expect_agents().returning(move |_, _| {
+        Ok((
+            ensemble(id, EnsembleMethod::WeightedAverage, 1),
+            vec![agent("a", 1.0)],
+        ))
+    });
+    let s = service(repo, MockMarketDataRepo::new());
     let bad = Predict {
         symbol: "BTCUSDT".into(),
         signals: vec![SignalIn {
