@@ -64,8 +64,8 @@ esac
 token=$(curl -fsS -X POST "$base/api/v1/auth/token" -H 'Content-Type: application/json' -d "$creds" \
   | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
 
-echo "== schemathesis ($who token, $examples examples per operation)"
-cd "$work"
+echo "== schemathesis ($who token, $examples examples per operation; settings: schemathesis.toml)"
+cd "$root"
 seed=()
 [ -n "${CONTRACT_SEED:-}" ] && seed=(--seed "$CONTRACT_SEED")
 set +e
