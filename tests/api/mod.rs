@@ -8,6 +8,7 @@ mod concurrency;
 mod ensemble;
 mod hedging;
 mod positions_regime;
+mod quotas;
 mod routes;
 mod tenants;
 mod users;

@@ -5,11 +5,12 @@
 
 use std::{sync::Arc, time::Duration};
 
-use alphapulse_admin::{Login, Principals, TenantAdmin, UserAdmin};
+use alphapulse_admin::{BurstLimits, Login, Principals, Quotas, TenantAdmin, UserAdmin};
 use alphapulse_api::{AppState, HttpSettings, Services};
 use alphapulse_domain::{
     ports::{
-        AuditRepo, ExchangeAccountRepo, IdempotencyRepo, MarketDataRepo, TenantRepo, UserRepo,
+        AuditRepo, ExchangeAccountRepo, IdempotencyRepo, MarketDataRepo, SystemClock, TenantRepo,
+        UserRepo,
     },
     ExchangeClient,
 };
@@ -20,7 +21,7 @@ use alphapulse_exchange::{
 use alphapulse_hedging::{HedgingDesk, PositionService};
 use alphapulse_persistence::{
     Db, PgAuditRepo, PgEnsembleRepo, PgExchangeAccountRepo, PgIdempotencyRepo, PgMarketDataRepo,
-    PgPaperBook, PgRegimeStore, PgTenantRepo, PgTradingLocks, PgUserRepo,
+    PgPaperBook, PgRegimeStore, PgTenantRepo, PgTradingLocks, PgUsageRepo, PgUserRepo,
 };
 use alphapulse_regime::{service::RegimeService, ModelConfig};
 use anyhow::Result;
@@ -41,6 +42,8 @@ pub struct Settings {
     pub cipher: Option<CredentialsCipher>,
     /// Where Binance is.
     pub binance: BinanceConfig,
+    /// The burst limit of each plan.
+    pub burst: BurstLimits,
 }
 
 impl Settings {
@@ -51,6 +54,7 @@ impl Settings {
             principal_ttl: DEFAULT_PRINCIPAL_TTL,
             cipher: None,
             binance: BinanceConfig::default(),
+            burst: BurstLimits::default(),
         }
     }
 }
@@ -106,8 +110,15 @@ pub fn services(db: &Db, settings: &Settings) -> Result<Services> {
         Arc::new(settings.auth.issuer()?),
         settings.auth.token_ttl,
     );
+    let quotas = Quotas::new(
+        Arc::new(PgUsageRepo::new(db.clone())),
+        repos.tenants.clone(),
+        Arc::new(SystemClock),
+        settings.burst,
+    );
     Ok(Services {
         readiness: Arc::new(db.clone()),
+        quotas: Arc::new(quotas),
         login: Arc::new(login),
         tenants: TenantAdmin::new(repos.tenants.clone(), principals.clone()),
         users: UserAdmin::new(

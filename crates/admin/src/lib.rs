@@ -7,6 +7,8 @@
 //!   grant rules, the password policy, hashing, no self-lockout, audit in the same transaction;
 //! - [`Login`]: e-mail + password to a signed token, with the same work and the same answer
 //!   for an unknown e-mail and a wrong password;
+//! - [`Quotas`]: the daily API quota per tenant (shared by every server process through the
+//!   database, batched off the hot path) and the burst limit per plan;
 //! - [`Principals`]: is the token's tenant active, is its user known, active, in that tenant
 //!   and still of that role; answers cached briefly (bounded, with a TTL).
 //!
@@ -19,11 +21,13 @@ pub mod error;
 pub mod login;
 pub mod password;
 pub mod principals;
+pub mod quotas;
 pub mod tenants;
 pub mod users;
 
 pub use error::AdminError;
 pub use login::{Login, LoginError, Token};
 pub use principals::{Principals, Rejection};
+pub use quotas::{Admission, BurstLimits, QuotaState, Quotas};
 pub use tenants::{CreateTenant, TenantAdmin, UpdateTenant};
 pub use users::{CreateUser, UpdateUser, UserAdmin};

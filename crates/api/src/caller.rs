@@ -29,10 +29,13 @@ use actix_web::{
 use alphapulse_domain::{ports::Actor, Principal, TenantId, UserId};
 use tenant_auth::TenantContext;
 
+use alphapulse_admin::{Admission, QuotaState};
+
 use crate::{
-    error::{ApiError, ApiResult},
+    error::{ApiError, ApiResult, QuotaHeaders},
     request_id,
     routing::{Access, ResourceAccess},
+    AppState,
 };
 
 /// The operation a request runs, kept in the request's extensions for the outcome log.
@@ -87,6 +90,10 @@ pub async fn authorize(
         tenant_id,
         user_id,
     });
+    let quota = match admit(&req, tenant_id).await {
+        Ok(quota) => quota,
+        Err(refused) => return Ok(req.error_response(refused).map_into_right_body()),
+    };
     if let Err(refused) = ctx.require(permission) {
         return Ok(req
             .error_response(ApiError::from(refused))
@@ -100,9 +107,57 @@ pub async fn authorize(
             request_id: Some(request_id::current()),
         },
     });
-    next.call(req)
-        .await
-        .map(ServiceResponse::map_into_left_body)
+    let mut res = next.call(req).await?;
+    if let Some(quota) = quota {
+        quota.apply(res.headers_mut());
+    }
+    Ok(res.map_into_left_body())
+}
+
+/// Counts the request against the tenant's daily quota and burst limit (every authenticated
+/// request counts, allowed or not by its permission); the quota headers, or a 429.
+async fn admit(req: &ServiceRequest, tenant: TenantId) -> Result<Option<QuotaHeaders>, ApiError> {
+    let Some(state) = req.app_data::<web::Data<AppState>>() else {
+        return Ok(None);
+    };
+    let quotas = state.quotas.clone();
+    let admission = match quotas.admit(tenant) {
+        Some(admission) => admission,
+        None => {
+            let loader = quotas.clone();
+            web::block(move || loader.load(tenant)).await??;
+            quotas
+                .admit(tenant)
+                .ok_or_else(|| ApiError::Internal("quota limits vanished after loading".into()))?
+        }
+    };
+    let headers = |s: QuotaState| QuotaHeaders {
+        limit: s.limit,
+        remaining: s.remaining,
+        reset_secs: s.reset_secs,
+    };
+    match admission {
+        Admission::Allowed(state) => Ok(Some(headers(state))),
+        Admission::OverQuota(state) => {
+            tracing::info!(%tenant, limit = state.limit, "daily quota used up");
+            Err(ApiError::TooManyRequests {
+                detail: format!(
+                    "Daily API quota of {} calls used up; it starts again at 00:00 UTC",
+                    state.limit
+                ),
+                retry_after: state.reset_secs,
+                quota: Some(headers(state)),
+            })
+        }
+        Admission::Burst { retry_after_secs } => {
+            tracing::info!(%tenant, "burst limit reached");
+            Err(ApiError::TooManyRequests {
+                detail: "Too many requests at once for this tenant's plan; slow down".to_owned(),
+                retry_after: retry_after_secs,
+                quota: None,
+            })
+        }
+    }
 }
 
 impl Caller {

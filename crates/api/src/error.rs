@@ -70,11 +70,15 @@ pub enum ApiError {
     /// 409.
     #[error("{0}")]
     Conflict(String),
-    /// 429 with `Retry-After`.
-    #[error("Too many requests")]
+    /// 429 with `Retry-After` (and the quota headers when the daily quota refused it).
+    #[error("{detail}")]
     TooManyRequests {
+        /// Why.
+        detail: String,
         /// Seconds until a retry may succeed.
         retry_after: u64,
+        /// The daily quota, when it is what refused the request.
+        quota: Option<QuotaHeaders>,
     },
     /// 503 with `Retry-After`: database or exchange unavailable.
     #[error("{detail}")]
@@ -87,6 +91,31 @@ pub enum ApiError {
     /// 500: a bug. The cause is logged, never returned.
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+/// `X-RateLimit-Limit`, `-Remaining`, `-Reset` (seconds until the quota starts again).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuotaHeaders {
+    /// The daily quota.
+    pub limit: u64,
+    /// Calls left today.
+    pub remaining: u64,
+    /// Seconds until the UTC day turns.
+    pub reset_secs: u64,
+}
+
+impl QuotaHeaders {
+    /// Sets the three headers on `headers`.
+    pub fn apply(&self, headers: &mut actix_web::http::header::HeaderMap) {
+        use actix_web::http::header::{HeaderName, HeaderValue};
+        for (name, value) in [
+            ("x-ratelimit-limit", self.limit),
+            ("x-ratelimit-remaining", self.remaining),
+            ("x-ratelimit-reset", self.reset_secs),
+        ] {
+            headers.insert(HeaderName::from_static(name), HeaderValue::from(value));
+        }
+    }
 }
 
 /// The 405 answer of a known path asked with a method it does not have.
@@ -323,8 +352,19 @@ impl ResponseError for ApiError {
             ApiError::MethodNotAllowed { allow } => {
                 builder.insert_header((header::ALLOW, allow.as_str()));
             }
-            ApiError::TooManyRequests { retry_after } => {
+            ApiError::TooManyRequests {
+                retry_after, quota, ..
+            } => {
                 builder.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+                if let Some(quota) = quota {
+                    for (name, value) in [
+                        ("x-ratelimit-limit", quota.limit),
+                        ("x-ratelimit-remaining", quota.remaining),
+                        ("x-ratelimit-reset", quota.reset_secs),
+                    ] {
+                        builder.insert_header((name, value.to_string()));
+                    }
+                }
             }
             ApiError::Unavailable { retry_after, .. } => {
                 builder.insert_header((header::RETRY_AFTER, retry_after.to_string()));

@@ -82,6 +82,10 @@ fn decorate(op: &mut Operation, info: &RouteInfo) {
                 "The role lacks the permission, or the tenant is suspended or cancelled",
             );
             add("503", "Database unavailable (`Retry-After`)");
+            add(
+                "429",
+                "The tenant's daily quota is used up, or too many requests at once (`Retry-After`, `X-RateLimit-*`)",
+            );
             op.security = Some(vec![SecurityRequirement::new(
                 "bearer",
                 Vec::<String>::new(),

@@ -4,7 +4,7 @@
 
 use std::{num::NonZeroU32, sync::Arc, time::Duration};
 
-use alphapulse_admin::{Login, Principals, TenantAdmin, UserAdmin};
+use alphapulse_admin::{Login, Principals, Quotas, TenantAdmin, UserAdmin};
 use alphapulse_domain::ports::Readiness;
 use alphapulse_ensemble::EnsembleService;
 use alphapulse_hedging::{HedgingDesk, PositionService};
@@ -22,6 +22,8 @@ pub struct Services {
     pub login: Arc<Login>,
     /// The principal check behind every token.
     pub principals: Arc<Principals>,
+    /// The daily quota and burst limit of each tenant.
+    pub quotas: Arc<Quotas>,
     /// Tenants (platform administration).
     pub tenants: TenantAdmin,
     /// Users of tenants.

@@ -28,6 +28,7 @@ pub use error::{Error, Result};
 pub use pool::{Db, PoolConfig};
 pub use repos::{
     PgAuditRepo, PgEnsembleRepo, PgExchangeAccountRepo, PgIdempotencyRepo, PgMarketDataRepo,
-    PgPaperBook, PgRegimeStore, PgRiskLimitsRepo, PgTenantRepo, PgTradingLocks, PgUserRepo,
+    PgPaperBook, PgRegimeStore, PgRiskLimitsRepo, PgTenantRepo, PgTradingLocks, PgUsageRepo,
+    PgUserRepo,
 };
 pub use scope::{PlatformScope, TenantScope, PLATFORM_ROLE, TENANT_ROLE};

@@ -225,6 +225,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    api_usage_daily (tenant_id, day) {
+        tenant_id -> Uuid,
+        day -> Date,
+        calls -> Int8,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     tenant_risk_limits (tenant_id) {
         tenant_id -> Uuid,
         max_position_weight -> Float8,
@@ -313,6 +322,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     regime_alerts,
     idempotency_keys,
     tenant_risk_limits,
+    api_usage_daily,
     ensembles,
     ensemble_agents,
     ensemble_predictions,

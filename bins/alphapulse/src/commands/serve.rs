@@ -15,6 +15,7 @@ use crate::{
     database::Database,
     demo::{self, Demo, DemoData},
     demo_market::seed_demo_market,
+    jobs,
 };
 
 /// Migrates, then serves until SIGINT/SIGTERM (actix drains in-flight requests first).
@@ -38,7 +39,9 @@ pub fn run(global: &GlobalArgs, database: &Database, args: &ServeArgs) -> Result
     };
     let state = compose::app_state(&db, &settings).context("building the application state")?;
 
+    let quotas = state.services.quotas.clone();
     actix_web::rt::System::new().block_on(async move {
+        jobs::spawn_quota_jobs(quotas.clone());
         let server = HttpServer::new(move || alphapulse_api::app(state.clone()))
             .bind(args.bind)
             .with_context(|| format!("binding {}", args.bind))?
@@ -52,7 +55,14 @@ pub fn run(global: &GlobalArgs, database: &Database, args: &ServeArgs) -> Result
             print!("{text}");
             std::io::Write::flush(&mut std::io::stdout()).context("writing to stdout")?;
         }
-        server.run().await.context("running the HTTP server")
+        let served = server.run().await.context("running the HTTP server");
+        // The counts of the last second: a restart loses none.
+        match actix_web::web::block(move || quotas.flush()).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(err)) => tracing::warn!(error = %err, "final quota flush failed"),
+            Err(err) => tracing::warn!(error = %err, "final quota flush task failed"),
+        }
+        served
     })?;
     tracing::info!("server stopped");
     Ok(())

@@ -141,7 +141,9 @@ async fn login(
             &governor::clock::DefaultClock::default(),
         ));
         return Err(ApiError::TooManyRequests {
+            detail: "Too many login attempts from this address".to_owned(),
             retry_after: wait.as_secs().max(1),
+            quota: None,
         });
     }
     let service = state.login.clone();

@@ -19,6 +19,7 @@ mod regime;
 mod risk_limits;
 mod tenants;
 mod trading_lock;
+mod usage;
 mod users;
 
 pub use accounts::{AdapterKind, ExchangeAccount, ExchangeAccountRepo, NewExchangeAccount};
@@ -35,6 +36,7 @@ pub use regime::{RegimeAlert, RegimeConfig, RegimeDay, RegimeStore};
 pub use risk_limits::{RiskLimits, RiskLimitsRepo, LIMIT_RANGES};
 pub use tenants::{TenantFilter, TenantRepo};
 pub use trading_lock::{TradingGuard, TradingLocks};
+pub use usage::UsageRepo;
 pub use users::{Credentials, UserRepo};
 
 #[cfg(any(test, feature = "mocks"))]
@@ -59,6 +61,8 @@ pub use risk_limits::MockRiskLimitsRepo;
 pub use tenants::MockTenantRepo;
 #[cfg(any(test, feature = "mocks"))]
 pub use trading_lock::MockTradingLocks;
+#[cfg(any(test, feature = "mocks"))]
+pub use usage::MockUsageRepo;
 #[cfg(any(test, feature = "mocks"))]
 pub use users::MockUserRepo;
 

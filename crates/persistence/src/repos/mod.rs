@@ -15,6 +15,7 @@ pub mod regime;
 pub mod risk_limits;
 pub mod tenants;
 pub mod trading_lock;
+pub mod usage;
 pub mod users;
 
 pub use accounts::PgExchangeAccountRepo;
@@ -27,4 +28,5 @@ pub use regime::PgRegimeStore;
 pub use risk_limits::PgRiskLimitsRepo;
 pub use tenants::PgTenantRepo;
 pub use trading_lock::PgTradingLocks;
+pub use usage::PgUsageRepo;
 pub use users::PgUserRepo;

@@ -10,3 +10,4 @@ mod repos;
 mod risk_limits;
 mod rls;
 mod trading_lock;
+mod usage;

@@ -160,6 +160,7 @@ fn schema_rs_matches_the_migrated_catalog() {
         ("regime_alerts", columns_of!(regime_alerts)),
         ("idempotency_keys", columns_of!(idempotency_keys)),
         ("tenant_risk_limits", columns_of!(tenant_risk_limits)),
+        ("api_usage_daily", columns_of!(api_usage_daily)),
         ("ensembles", columns_of!(ensembles)),
         ("ensemble_agents", columns_of!(ensemble_agents)),
         ("ensemble_predictions", columns_of!(ensemble_predictions)),

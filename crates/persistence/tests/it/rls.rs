@@ -43,6 +43,7 @@ const FIXTURES: &[(&str, &str, bool)] = &[
     ("regime_alerts", "INSERT INTO regime_alerts (tenant_id, to_regime, confidence, message, changed_on) VALUES ($1, 'bear', 0.8, 'x', DATE '2020-01-01' + (random() * 3000)::int)", false),
     ("idempotency_keys", "INSERT INTO idempotency_keys (tenant_id, scope, key, request_hash) VALUES ($1, 'hedging.execute', gen_random_uuid()::text, repeat('a', 64))", false),
     ("tenant_risk_limits", "INSERT INTO tenant_risk_limits (tenant_id, max_position_weight, max_leverage, max_drawdown, target_volatility) SELECT $1, 0.2, 1.5, 0.25, 0.15 WHERE NOT EXISTS (SELECT 1 FROM tenant_risk_limits WHERE tenant_id = $1)", false),
+    ("api_usage_daily", "INSERT INTO api_usage_daily (tenant_id, day, calls) VALUES ($1, current_date, 1) ON CONFLICT DO NOTHING", false),
     ("ensembles", "INSERT INTO ensembles (tenant_id, name, method, created_by) VALUES ($1, 'e', 'weighted_average', $2)", false),
     ("ensemble_agents", "WITH e AS (INSERT INTO ensembles (tenant_id, name, method) VALUES ($1, 'e', 'majority_vote') RETURNING tenant_id, id) INSERT INTO ensemble_agents (tenant_id, ensemble_id, agent_id, agent_type, weight) SELECT tenant_id, id, 'a1', 'technical', 1 FROM e", false),
     ("ensemble_predictions", "WITH e AS (INSERT INTO ensembles (tenant_id, name, method) VALUES ($1, 'e', 'weighted_average') RETURNING tenant_id, id) INSERT INTO ensemble_predictions (tenant_id, ensemble_id, symbol, inputs, prediction, confidence, contributions, weights_version) SELECT tenant_id, id, 'BTCUSDT', '[]', 0.5, 0.7, '[]', 0 FROM e", true),

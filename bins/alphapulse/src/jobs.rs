@@ -1,0 +1,45 @@
+//! Background jobs of `serve`, on the server's runtime: each runs its blocking work on the
+//! blocking pool, survives a database outage (a failed round is logged and retried at the
+//! next tick), and stops with the server.
+
+use std::{sync::Arc, time::Duration};
+
+use alphapulse_admin::Quotas;
+use tokio::time::MissedTickBehavior;
+
+/// How often each process adds its API call counts to the shared daily counts.
+pub const QUOTA_FLUSH_EVERY: Duration = Duration::from_secs(1);
+/// How often idle burst buckets and past days' counters are forgotten.
+pub const QUOTA_PRUNE_EVERY: Duration = Duration::from_secs(60);
+
+/// Flushes the quota counts every second and prunes them every minute.
+pub fn spawn_quota_jobs(quotas: Arc<Quotas>) {
+    actix_web::rt::spawn(async move {
+        let mut flush = tokio::time::interval(QUOTA_FLUSH_EVERY);
+        flush.set_missed_tick_behavior(MissedTickBehavior::Skip);
+        let mut prune = tokio::time::interval(QUOTA_PRUNE_EVERY);
+        prune.set_missed_tick_behavior(MissedTickBehavior::Skip);
+        let mut failing = false;
+        loop {
+            tokio::select! {
+                _ = flush.tick() => {
+                    let q = quotas.clone();
+                    match actix_web::web::block(move || q.flush()).await {
+                        Ok(Ok(_)) if failing => {
+                            failing = false;
+                            tracing::info!("quota counts are written again");
+                        }
+                        Ok(Ok(_)) => {}
+                        Ok(Err(err)) if !failing => {
+                            failing = true;
+                            tracing::warn!(error = %err, "quota counts not written; kept for the next round");
+                        }
+                        Ok(Err(_)) => {}
+                        Err(err) => tracing::error!(error = %err, "quota flush task failed"),
+                    }
+                }
+                _ = prune.tick() => quotas.prune(),
+            }
+        }
+    });
+}
