@@ -112,6 +112,17 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(u64).range(0..=30))]
     pub principal_ttl_seconds: u64,
 
+    /// Proxies whose `X-Forwarded-For` is believed for per-address limits: comma-separated
+    /// addresses or CIDR networks (default: none; the peer address counts).
+    #[arg(long, env = "ALPHAPULSE_TRUSTED_PROXIES", value_delimiter = ',', value_name = "CIDR,...",
+          value_parser = parse_network)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+
+    /// Login attempts allowed per account (e-mail) per minute.
+    #[arg(long, env = "ALPHAPULSE_LOGIN_PER_ACCOUNT_PER_MINUTE", default_value_t = 10,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub login_per_account_per_minute: u32,
+
     #[command(flatten)]
     pub auth: AuthArgs,
 
@@ -189,6 +200,14 @@ pub struct TenantCreateArgs {
     pub json: bool,
 }
 
+/// An address (`10.0.0.1`, one host) or a network (`10.0.0.0/8`).
+fn parse_network(s: &str) -> Result<ipnet::IpNet, String> {
+    let s = s.trim();
+    s.parse::<ipnet::IpNet>()
+        .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("{s:?} is neither an IP address nor a CIDR network"))
+}
+
 fn parse_tier(s: &str) -> Result<SubscriptionTier, String> {
     SubscriptionTier::parse_field(s).map_err(|e| e.message)
 }
@@ -234,4 +253,24 @@ pub enum MarketAction {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_networks() {
+        assert_eq!(
+            parse_network(" 10.0.0.1 ").unwrap(),
+            "10.0.0.1/32".parse::<ipnet::IpNet>().unwrap()
+        );
+        assert_eq!(
+            parse_network("fd00::/8").unwrap(),
+            "fd00::/8".parse::<ipnet::IpNet>().unwrap()
+        );
+        assert!(parse_network("proxy.local")
+            .unwrap_err()
+            .contains("proxy.local"));
+    }
 }

@@ -5,7 +5,9 @@
 
 use std::{sync::Arc, time::Duration};
 
-use alphapulse_admin::{BurstLimits, Login, Principals, Quotas, TenantAdmin, UserAdmin};
+use alphapulse_admin::{
+    BurstLimits, Login, LoginLimits, Principals, Quotas, TenantAdmin, UserAdmin,
+};
 use alphapulse_api::{AppState, HttpSettings, Services};
 use alphapulse_domain::{
     ports::{
@@ -44,6 +46,10 @@ pub struct Settings {
     pub binance: BinanceConfig,
     /// The burst limit of each plan.
     pub burst: BurstLimits,
+    /// Login attempts per account, and the password-hashing pool.
+    pub login: LoginLimits,
+    /// Peers whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Settings {
@@ -55,6 +61,8 @@ impl Settings {
             cipher: None,
             binance: BinanceConfig::default(),
             burst: BurstLimits::default(),
+            login: LoginLimits::default(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -109,6 +117,7 @@ pub fn services(db: &Db, settings: &Settings) -> Result<Services> {
         repos.tenants.clone(),
         Arc::new(settings.auth.issuer()?),
         settings.auth.token_ttl,
+        &settings.login,
     );
     let quotas = Quotas::new(
         Arc::new(PgUsageRepo::new(db.clone())),
@@ -154,6 +163,7 @@ pub fn services(db: &Db, settings: &Settings) -> Result<Services> {
 pub fn app_state(db: &Db, settings: &Settings) -> Result<AppState> {
     let http = HttpSettings {
         login_per_minute: settings.auth.login_per_minute,
+        trusted_proxies: settings.trusted_proxies.clone(),
     };
     Ok(AppState::new(
         services(db, settings)?,

@@ -43,3 +43,19 @@ pub fn spawn_quota_jobs(quotas: Arc<Quotas>) {
         }
     });
 }
+
+/// How often idle login counters (per address, per account) are forgotten.
+pub const LOGIN_PRUNE_EVERY: Duration = Duration::from_secs(60);
+
+/// Prunes the login limiters every minute, so a flood from many addresses cannot grow them
+/// without bound.
+pub fn spawn_login_pruning(state: alphapulse_api::AppState) {
+    actix_web::rt::spawn(async move {
+        let mut tick = tokio::time::interval(LOGIN_PRUNE_EVERY);
+        tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
+        loop {
+            tick.tick().await;
+            state.prune_login_limits();
+        }
+    });
+}

@@ -18,6 +18,7 @@
 
 pub mod checks;
 pub mod error;
+pub mod hashing;
 pub mod login;
 pub mod password;
 pub mod principals;
@@ -26,7 +27,8 @@ pub mod tenants;
 pub mod users;
 
 pub use error::AdminError;
-pub use login::{Login, LoginError, Token};
+pub use hashing::{HashPool, HashPoolBusy};
+pub use login::{Login, LoginError, LoginLimits, Token};
 pub use principals::{Principals, Rejection};
 pub use quotas::{Admission, BurstLimits, QuotaState, Quotas};
 pub use tenants::{CreateTenant, TenantAdmin, UpdateTenant};

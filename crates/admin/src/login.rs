@@ -4,15 +4,16 @@
 //! (the unknown e-mail is verified against [`crate::password::DUMMY_HASH`]), so neither the
 //! answer nor its timing tells which addresses exist.
 
-use std::{sync::Arc, time::Duration};
+use std::{num::NonZeroU32, sync::Arc, time::Duration};
 
 use alphapulse_domain::{
-    ports::{TenantRepo, UserRepo},
+    ports::{Credentials, TenantRepo, UserRepo},
     Email, RepoError, TenantId, TenantStatus, UserId,
 };
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use tenant_auth::TokenIssuer;
 
-use crate::password::{verify_password, DUMMY_HASH};
+use crate::{hashing::HashPool, password::DUMMY_HASH};
 
 /// A successful login.
 #[derive(Clone, PartialEq, Eq)]
@@ -53,6 +54,15 @@ pub enum LoginError {
     /// The token could not be signed.
     #[error("token issue failed: {0}")]
     Issue(#[from] tenant_auth::AuthError),
+    /// Too many attempts for this account: retry after this many seconds.
+    #[error("too many login attempts for this account")]
+    Throttled {
+        /// Seconds until an attempt is allowed again.
+        retry_after_secs: u64,
+    },
+    /// Password hashing is saturated (a login flood): retry shortly.
+    #[error("login is busy; retry shortly")]
+    Busy,
 }
 
 /// The login service.
@@ -61,6 +71,8 @@ pub struct Login {
     tenants: Arc<dyn TenantRepo>,
     issuer: Arc<TokenIssuer>,
     ttl: Duration,
+    hashes: HashPool,
+    accounts: DefaultKeyedRateLimiter<String>,
 }
 
 impl std::fmt::Debug for Login {
@@ -71,6 +83,28 @@ impl std::fmt::Debug for Login {
     }
 }
 
+/// How attempts per account are limited and where passwords are hashed.
+#[derive(Debug, Clone)]
+pub struct LoginLimits {
+    /// Attempts per account (e-mail) per minute, failed or not.
+    pub per_account_per_minute: NonZeroU32,
+    /// Password-hashing threads.
+    pub hash_workers: usize,
+    /// Logins that may wait for a hashing thread before the next is refused (503).
+    pub hash_queue: usize,
+}
+
+impl Default for LoginLimits {
+    /// 10 attempts per account per minute; 2 hashing threads with 64 waiting.
+    fn default() -> Self {
+        Self {
+            per_account_per_minute: NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN),
+            hash_workers: 2,
+            hash_queue: 64,
+        }
+    }
+}
+
 impl Login {
     /// A login service issuing tokens valid for `ttl`.
     pub fn new(
@@ -78,39 +112,81 @@ impl Login {
         tenants: Arc<dyn TenantRepo>,
         issuer: Arc<TokenIssuer>,
         ttl: Duration,
+        limits: &LoginLimits,
     ) -> Self {
         Self {
             users,
             tenants,
             issuer,
             ttl,
+            hashes: HashPool::new(limits.hash_workers, limits.hash_queue),
+            accounts: RateLimiter::keyed(Quota::per_minute(limits.per_account_per_minute)),
         }
     }
 
-    /// Lifetime of issued tokens.
-    pub fn token_ttl(&self) -> Duration {
-        self.ttl
+    /// Forgets idle per-account counters (memory stays bounded).
+    pub fn prune(&self) {
+        self.accounts.retain_recent();
+        self.accounts.shrink_to_fit();
     }
 
-    /// Checks the credentials and issues a token. Blocking (argon2 and the database): call
-    /// it off the async workers.
+    /// The per-account attempt limit: the key is the normalised e-mail (what was typed, in
+    /// lower case, when it is not an e-mail at all).
+    fn throttle(&self, email: &str) -> Result<(), LoginError> {
+        let key = Email::parse(email).map_or_else(
+            |_| email.trim().to_ascii_lowercase(),
+            |e| e.as_str().to_owned(),
+        );
+        self.accounts.check_key(&key).map_err(|not_until| {
+            let wait = not_until.wait_time_from(governor::clock::Clock::now(
+                &governor::clock::DefaultClock::default(),
+            ));
+            LoginError::Throttled {
+                retry_after_secs: wait.as_secs().max(1),
+            }
+        })
+    }
+
+    /// Checks the credentials and issues a token: the database reads on the blocking pool,
+    /// argon2 on the password-hashing pool (never on the threads database work runs on).
     ///
     /// # Errors
-    /// [`LoginError::BadCredentials`] for an unknown e-mail, a wrong password or an inactive
-    /// user; [`LoginError::TenantInactive`]; storage and signing failures.
-    pub fn login(&self, email: &str, password: &str) -> Result<Token, LoginError> {
-        let found = match Email::parse(email) {
+    /// [`LoginError::Throttled`] past the per-account limit; [`LoginError::BadCredentials`]
+    /// for an unknown e-mail, a wrong password or an inactive user;
+    /// [`LoginError::TenantInactive`]; [`LoginError::Busy`] when hashing is saturated;
+    /// storage and signing failures.
+    pub async fn login(
+        self: &Arc<Self>,
+        email: String,
+        password: String,
+    ) -> Result<Token, LoginError> {
+        self.throttle(&email)?;
+        let span = tracing::Span::current();
+        let this = self.clone();
+        let found = blocking(span.clone(), move || this.lookup(&email)).await?;
+        // Always one argon2 verification, so timing does not reveal known e-mails.
+        let hash = found
+            .as_ref()
+            .map_or_else(|| DUMMY_HASH.to_owned(), |c| c.password_hash.clone());
+        let matches = self
+            .hashes
+            .verify(password, hash)
+            .await
+            .map_err(|_| LoginError::Busy)?;
+        let this = self.clone();
+        blocking(span, move || this.finish(found, matches)).await
+    }
+
+    fn lookup(&self, email: &str) -> Result<Option<Credentials>, LoginError> {
+        Ok(match Email::parse(email) {
             Ok(email) => self.users.find_credentials(&email)?,
             Err(_) => None,
-        };
-        // Always one argon2 verification, so timing does not reveal known e-mails.
-        let (hash, candidate) = match &found {
-            Some(creds) => (creds.password_hash.as_str(), Some(&creds.user)),
-            None => (DUMMY_HASH, None),
-        };
-        let matches = verify_password(password, hash);
-        let user = match candidate {
-            Some(user) if matches && user.active => user,
+        })
+    }
+
+    fn finish(&self, found: Option<Credentials>, matches: bool) -> Result<Token, LoginError> {
+        let user = match found {
+            Some(creds) if matches && creds.user.active => creds.user,
             _ => {
                 tracing::info!("login refused");
                 return Err(LoginError::BadCredentials);
@@ -138,4 +214,19 @@ impl Login {
             user_id: user.id,
         })
     }
+
+    /// Lifetime of issued tokens.
+    pub fn token_ttl(&self) -> Duration {
+        self.ttl
+    }
+}
+
+/// Runs blocking work on the blocking pool in `span`.
+async fn blocking<T: Send + 'static>(
+    span: tracing::Span,
+    work: impl FnOnce() -> Result<T, LoginError> + Send + 'static,
+) -> Result<T, LoginError> {
+    tokio::task::spawn_blocking(move || span.in_scope(work))
+        .await
+        .map_err(|e| LoginError::Repo(RepoError::Internal(format!("login task failed: {e}"))))?
 }

@@ -217,6 +217,12 @@ impl From<LoginError> for ApiError {
             LoginError::BadCredentials => ApiError::Unauthorized(err.to_string()),
             LoginError::TenantInactive(status) => ApiError::Forbidden(format!("tenant {status}")),
             LoginError::Repo(repo) => repo.into(),
+            LoginError::Throttled { retry_after_secs } => ApiError::TooManyRequests {
+                detail: "Too many login attempts for this account".to_owned(),
+                retry_after: retry_after_secs,
+                quota: None,
+            },
+            LoginError::Busy => ApiError::unavailable("Login is busy, retry shortly"),
             other => ApiError::Internal(other.to_string()),
         }
     }

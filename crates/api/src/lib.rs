@@ -10,6 +10,7 @@
 //! - [`error::ApiError`]: every service error mapped to a status in one place.
 
 pub mod caller;
+pub mod client;
 pub mod error;
 pub mod extract;
 pub mod openapi;

@@ -49,12 +49,15 @@ impl std::fmt::Debug for Services {
 pub struct HttpSettings {
     /// Login attempts allowed per client address per minute.
     pub login_per_minute: u32,
+    /// Peers whose `X-Forwarded-For` is believed (`ALPHAPULSE_TRUSTED_PROXIES`).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Default for HttpSettings {
     fn default() -> Self {
         Self {
             login_per_minute: 20,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -68,6 +71,8 @@ pub struct AppState {
     pub authenticator: Authenticator,
     /// Per-client-address login limiter.
     pub login_limiter: Arc<DefaultKeyedRateLimiter<std::net::IpAddr>>,
+    /// Peers whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Arc<[ipnet::IpNet]>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -95,7 +100,15 @@ impl AppState {
             services,
             authenticator,
             login_limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
+            trusted_proxies: http.trusted_proxies.clone().into(),
         }
+    }
+
+    /// Forgets idle per-address and per-account login counters (memory stays bounded).
+    pub fn prune_login_limits(&self) {
+        self.login_limiter.retain_recent();
+        self.login_limiter.shrink_to_fit();
+        self.services.login.prune();
     }
 
     /// Lifetime of the tokens login issues.

@@ -32,16 +32,21 @@ pub fn run(global: &GlobalArgs, database: &Database, args: &ServeArgs) -> Result
     let db = database.pool(global)?;
     super::migrate_pending(&db)?;
     let demo_data = if args.demo { prepare_demo(&db)? } else { None };
-    let settings = Settings {
+    let mut settings = Settings {
         cipher,
         principal_ttl: Duration::from_secs(args.principal_ttl_seconds),
+        trusted_proxies: args.trusted_proxies.clone(),
         ..Settings::new(auth.config)
     };
+    if let Some(n) = std::num::NonZeroU32::new(args.login_per_account_per_minute) {
+        settings.login.per_account_per_minute = n;
+    }
     let state = compose::app_state(&db, &settings).context("building the application state")?;
 
     let quotas = state.services.quotas.clone();
     actix_web::rt::System::new().block_on(async move {
         jobs::spawn_quota_jobs(quotas.clone());
+        jobs::spawn_login_pruning(state.clone());
         let server = HttpServer::new(move || alphapulse_api::app(state.clone()))
             .bind(args.bind)
             .with_context(|| format!("binding {}", args.bind))?

@@ -86,7 +86,7 @@ pub struct TokenResponse {
         (status = 200, body = TokenResponse),
         (status = 401, description = "Unknown e-mail or wrong password", body = crate::error::ErrorBody),
         (status = 403, description = "Tenant suspended or cancelled", body = crate::error::ErrorBody),
-        (status = 429, description = "Too many attempts from this address", body = crate::error::ErrorBody),
+        (status = 429, description = "Too many attempts from this address or for this account", body = crate::error::ErrorBody),
         (status = 503, description = "Database unavailable", body = crate::error::ErrorBody)
     ))]
 pub async fn login_json(
@@ -105,7 +105,7 @@ pub async fn login_json(
         (status = 200, body = TokenResponse),
         (status = 401, description = "Unknown e-mail or wrong password", body = crate::error::ErrorBody),
         (status = 403, description = "Tenant suspended or cancelled", body = crate::error::ErrorBody),
-        (status = 429, description = "Too many attempts from this address", body = crate::error::ErrorBody),
+        (status = 429, description = "Too many attempts from this address or for this account", body = crate::error::ErrorBody),
         (status = 503, description = "Database unavailable", body = crate::error::ErrorBody)
     ))]
 pub async fn login_form(
@@ -133,9 +133,7 @@ async fn login(
     email: String,
     password: String,
 ) -> ApiResult<HttpResponse> {
-    let client = req
-        .peer_addr()
-        .map_or(std::net::IpAddr::from([127, 0, 0, 1]), |a| a.ip());
+    let client = crate::client::client_key(req, &state.trusted_proxies);
     if let Err(not_until) = state.login_limiter.check_key(&client) {
         let wait = not_until.wait_time_from(governor::clock::Clock::now(
             &governor::clock::DefaultClock::default(),
@@ -146,9 +144,7 @@ async fn login(
             quota: None,
         });
     }
-    let service = state.login.clone();
-    let span = tracing::Span::current();
-    let token = web::block(move || span.in_scope(|| service.login(&email, &password))).await??;
+    let token = state.login.login(email, password).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(TokenResponse {
