@@ -6,6 +6,7 @@ mod common;
 mod auth;
 mod ensemble;
 mod hedging;
+mod limits;
 mod positions_regime;
 mod routes;
 mod tenants;
