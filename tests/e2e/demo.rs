@@ -14,7 +14,7 @@ use reqwest::{blocking::Client, StatusCode};
 use serde_json::{json, Value};
 
 use crate::e2e::support::{
-    command, db_connection, stdout, temp_dir, Server, PRINCIPAL_TTL_SECONDS,
+    command, DataDirDb, stdout, temp_dir, Server, PRINCIPAL_TTL_SECONDS,
 };
 
 const SLUGS: [&str; 3] = ["acme-capital", "beta-quant", "gamma-macro"];
@@ -312,7 +312,7 @@ fn demo_data_logins_tokens_and_tenant_suspension() {
         "SELECT action || ' ' || target AS row FROM audit_log WHERE user_id IS NULL \
          ORDER BY created_at",
     )
-    .load::<Row>(&mut db_connection(&data_dir))
+    .load::<Row>(&mut DataDirDb::open(&data_dir).conn)
     .unwrap()
     .into_iter()
     .map(|r| r.row)

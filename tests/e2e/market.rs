@@ -12,7 +12,7 @@ use std::{
 use diesel::{sql_types::Text, QueryableByName, RunQueryDsl};
 use serde_json::Value;
 
-use crate::e2e::support::{command, db_connection, run_ok, stdout, temp_dir};
+use crate::e2e::support::{command, DataDirDb, run_ok, stdout, temp_dir};
 
 const CSV_SYMBOLS: [&str; 3] = ["AAAUSDT", "BBBUSDT", "CCCUSDT"];
 const DAYS: u32 = 40;
@@ -142,7 +142,7 @@ fn csv_import_is_idempotent_and_all_or_nothing_and_demo_data_is_added() {
         "SELECT close::text AS close FROM market_candles \
          WHERE symbol = 'AAAUSDT' AND open_time = '2024-01-01'",
     )
-    .load::<Close>(&mut db_connection(&data_dir))
+    .load::<Close>(&mut DataDirDb::open(&data_dir).conn)
     .unwrap()
     .into_iter()
     .map(|c| c.close)

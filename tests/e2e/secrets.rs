@@ -50,7 +50,7 @@ fn generated_secret_files_are_private_and_no_secret_reaches_the_server_output() 
     let created = client
         .post(format!("{base}/api/v1/users"))
         .bearer_auth(&admin_token)
-        .json(&json!({"email": new_email, "password": new_password, "role": "viewer"}))
+        .json(&json!({"email": new_email, "password": new_password, "role": "admin"}))
         .send()
         .unwrap();
     let status = created.status();

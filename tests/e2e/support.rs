@@ -10,6 +10,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use alphapulse_persistence::cluster::{ClusterConfig, LocalCluster};
 use nix::{sys::signal, unistd::Pid};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_alphapulse");
@@ -66,13 +67,30 @@ pub fn stdout(data_dir: &Path, args: &[&str]) -> String {
     String::from_utf8(run_ok(data_dir, args).stdout).unwrap()
 }
 
-/// An owner connection to the data dir's database, on the URL `alphapulse db url` prints
-/// (the local cluster's superuser), for reading what the binary wrote.
-pub fn db_connection(data_dir: &Path) -> diesel::PgConnection {
-    use diesel::Connection as _;
-    let url = stdout(data_dir, &["db", "url"]);
-    diesel::PgConnection::establish(url.trim())
-        .unwrap_or_else(|e| panic!("connecting to the data dir's database: {e}"))
+/// An owner connection to the data dir's database, opened the way the binary opens it
+/// (through `alphapulse_persistence`'s local cluster, started for the test if no process of
+/// the binary is running it), for reading what the binary wrote. No `psql` needed.
+pub struct DataDirDb {
+    /// The connection (dropped before the cluster).
+    pub conn: diesel::PgConnection,
+    /// Stops the cluster on drop if this process started it.
+    _cluster: LocalCluster,
+}
+
+impl DataDirDb {
+    pub fn open(data_dir: &Path) -> Self {
+        use diesel::Connection as _;
+        let mut config = ClusterConfig::new(data_dir);
+        config.bin_dir = std::env::var_os(PASSED_THROUGH).map(PathBuf::from);
+        let cluster = LocalCluster::start(&config)
+            .unwrap_or_else(|e| panic!("the data dir's cluster does not start: {e}"));
+        let conn = diesel::PgConnection::establish(&cluster.url())
+            .unwrap_or_else(|e| panic!("connecting to the data dir's database: {e}"));
+        Self {
+            conn,
+            _cluster: cluster,
+        }
+    }
 }
 
 /// `text` without ANSI escape sequences (`ESC [ ... letter`).
