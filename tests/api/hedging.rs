@@ -102,7 +102,12 @@ async fn analysis_recommends_orders_to_reach_the_target() {
     // Spot: BTC 2 x 40000 = 80000, ETH 10 x 2500 = 25000, total 105000. Futures: the 0.5 BTC
     // short, 0.5 x 40000 = 20000. Net exposure 105000 - 20000 = 85000. Hedge ratio
     // 20000 / 105000 = 4/21; per asset BTC 20000 / 80000 = 0.25, ETH 0.
-    let d = |v: &Value| v.as_str().unwrap().parse::<rust_decimal::Decimal>().unwrap();
+    let d = |v: &Value| {
+        v.as_str()
+            .unwrap()
+            .parse::<rust_decimal::Decimal>()
+            .unwrap()
+    };
     assert_eq!(
         (
             d(&res.body["spot_value"]),
@@ -113,8 +118,7 @@ async fn analysis_recommends_orders_to_reach_the_target() {
     );
     let ratio = res.body["hedge_ratio"].as_f64().unwrap();
     assert!((ratio - 4.0 / 21.0).abs() < 1e-12, "hedge ratio {ratio}");
-    let assets: Vec<(&str, rust_decimal::Decimal, rust_decimal::Decimal, f64)> = res.body
-        ["assets"]
+    let assets: Vec<(&str, rust_decimal::Decimal, rust_decimal::Decimal, f64)> = res.body["assets"]
         .as_array()
         .unwrap()
         .iter()

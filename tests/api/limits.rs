@@ -70,7 +70,11 @@ async fn a_json_body_over_256_kib_is_413_on_json_routes() {
         }
         // Exactly at the limit: read, then refused for what it says, not for its size.
         let at = app
-            .send(with_token(post(uri, "application/json", json_body(JSON_LIMIT))))
+            .send(with_token(post(
+                uri,
+                "application/json",
+                json_body(JSON_LIMIT),
+            )))
             .await;
         assert_eq!(at.status, at_limit, "{uri}: {:?}", at.body);
     }

@@ -84,7 +84,11 @@ async fn every_route_rejects_missing_expired_and_tampered_tokens() {
     let tampered = parts.join(".");
     for path in ROUTES {
         let fresh = app.send(get(path, &token)).await;
-        assert_eq!(fresh.status, 200, "{path} with a fresh token: {:?}", fresh.body);
+        assert_eq!(
+            fresh.status, 200,
+            "{path} with a fresh token: {:?}",
+            fresh.body
+        );
         for (case, req, reason) in [
             (
                 "without token",
@@ -113,7 +117,11 @@ async fn each_tenant_sees_its_own_positions_in_the_documented_shape() {
     // value below is worked out from the fixtures.
     set_latest_closes(
         &app,
-        &[("BTCUSDT", "40000"), ("ETHUSDT", "2500"), ("SOLUSDT", "100")],
+        &[
+            ("BTCUSDT", "40000"),
+            ("ETHUSDT", "2500"),
+            ("SOLUSDT", "100"),
+        ],
     );
     let spot_a = app.send(get(ROUTES[0], &a)).await;
     assert_eq!(spot_a.status, 200, "{:?}", spot_a.body);
@@ -236,9 +244,8 @@ async fn each_tenant_sees_its_own_positions_in_the_documented_shape() {
     // A: spot 80000 + 25000 = 105000; futures notional 40000 (the BTC short); net exposure
     // 105000 - 40000 = 65000; total value = spot + futures PnL = 105000 + 1000 = 106000;
     // hedge ratio = short notional on held assets / spot value = 40000 / 105000 = 8/21.
-    let md = |m: &serde_json::Value, key: &str| {
-        m[key].as_str().unwrap().parse::<Decimal>().unwrap()
-    };
+    let md =
+        |m: &serde_json::Value, key: &str| m[key].as_str().unwrap().parse::<Decimal>().unwrap();
     assert_eq!(
         (
             md(&m_a, "total_value"),
@@ -249,7 +256,10 @@ async fn each_tenant_sees_its_own_positions_in_the_documented_shape() {
         (dec("106000"), dec("105000"), dec("40000"), dec("65000"))
     );
     let ratio = m_a["hedge_ratio"].as_f64().unwrap();
-    assert!((ratio - 8.0 / 21.0).abs() < 1e-12, "acme hedge ratio {ratio}");
+    assert!(
+        (ratio - 8.0 / 21.0).abs() < 1e-12,
+        "acme hedge ratio {ratio}"
+    );
     // B: 500 SOL x 100 = 50000 and no futures: ratio 0.
     assert_eq!(md(&m_b, "spot_value"), dec("50000"));
     assert_eq!(m_b["hedge_ratio"].as_f64(), Some(0.0));

@@ -13,9 +13,7 @@ use diesel::{sql_types::Text, QueryableByName, RunQueryDsl};
 use reqwest::{blocking::Client, StatusCode};
 use serde_json::{json, Value};
 
-use crate::e2e::support::{
-    command, DataDirDb, stdout, temp_dir, Server, PRINCIPAL_TTL_SECONDS,
-};
+use crate::e2e::support::{command, stdout, temp_dir, DataDirDb, Server, PRINCIPAL_TTL_SECONDS};
 
 const SLUGS: [&str; 3] = ["acme-capital", "beta-quant", "gamma-macro"];
 

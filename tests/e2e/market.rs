@@ -12,7 +12,7 @@ use std::{
 use diesel::{sql_types::Text, QueryableByName, RunQueryDsl};
 use serde_json::Value;
 
-use crate::e2e::support::{command, DataDirDb, run_ok, stdout, temp_dir};
+use crate::e2e::support::{command, run_ok, stdout, temp_dir, DataDirDb};
 
 const CSV_SYMBOLS: [&str; 3] = ["AAAUSDT", "BBBUSDT", "CCCUSDT"];
 const DAYS: u32 = 40;

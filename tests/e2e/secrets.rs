@@ -46,7 +46,10 @@ fn generated_secret_files_are_private_and_no_secret_reaches_the_server_output() 
     // The admin creates a user with a password of its own: the password crosses the API in a
     // JSON body, then in a login form.
     let new_password = format!("Np-{}", uuid::Uuid::new_v4().simple());
-    let new_email = format!("cycle-{}@acme-capital.demo", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let new_email = format!(
+        "cycle-{}@acme-capital.demo",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    );
     let created = client
         .post(format!("{base}/api/v1/users"))
         .bearer_auth(&admin_token)

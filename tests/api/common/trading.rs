@@ -114,9 +114,7 @@ pub fn seed_tenant(
 /// at. Reads no clock: the day follows from the stored data.
 pub fn set_latest_closes(app: &TestApp, closes: &[(&str, &str)]) {
     let market = PgMarketDataRepo::new(app.repos.db.clone());
-    let (newest, _) = market
-        .version(&Actor::system(app.platform_tenant))
-        .unwrap();
+    let (newest, _) = market.version(&Actor::system(app.platform_tenant)).unwrap();
     let open_time = newest.expect("market data to add a day to") + Duration::days(1);
     let candles: Vec<Candle> = closes
         .iter()

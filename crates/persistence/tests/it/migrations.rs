@@ -131,8 +131,8 @@ fn each_migration_redoes_cleanly_one_step_at_a_time() {
             .unwrap_or_else(|e| panic!("{}: up: {e}", m.name));
         assert_eq!(up.to_string(), m.version, "applied out of order");
         let after = dump(db.url());
-        let reverted = migrations::revert_last(&mut conn)
-            .unwrap_or_else(|e| panic!("{}: down: {e}", m.name));
+        let reverted =
+            migrations::revert_last(&mut conn).unwrap_or_else(|e| panic!("{}: down: {e}", m.name));
         assert_eq!(reverted.as_deref(), Some(m.version.as_str()));
         assert_same_schema(&before, &dump(db.url()), &format!("{} down", m.name));
         conn.run_next_migration(MIGRATIONS)

@@ -407,7 +407,10 @@ fn audit_log_is_append_only_for_the_tenant_and_the_platform_role() {
     let mut w = world();
     let (a, ua) = w.a;
     let rows_before = count_in(&mut w.owner, "audit_log", "");
-    assert!(rows_before >= 2, "the fixtures wrote A's and B's audit rows");
+    assert!(
+        rows_before >= 2,
+        "the fixtures wrote A's and B's audit rows"
+    );
     for role in ["alphapulse_tenant", "alphapulse_platform"] {
         // The scope runs as the role it is named for.
         let current = in_scope(&w, role, "SELECT current_user::text AS name").unwrap();
@@ -430,7 +433,8 @@ fn audit_log_is_append_only_for_the_tenant_and_the_platform_role() {
         ] {
             match in_scope(&w, role, &stmt) {
                 Err(Error::Database(e)) => assert!(
-                    e.to_string().contains("permission denied for table audit_log"),
+                    e.to_string()
+                        .contains("permission denied for table audit_log"),
                     "{role}: `{stmt}` failed for another reason: {e}"
                 ),
                 other => panic!("{role}: `{stmt}` gave {other:?}"),
