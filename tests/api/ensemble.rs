@@ -9,14 +9,25 @@ use super::common::*;
 use actix_web::test::TestRequest;
 use alphapulse_domain::{ports::MarketDataRepo, Candle, Role, Symbol, TenantId};
 use alphapulse_persistence::PgMarketDataRepo;
-use chrono::{Duration, TimeZone, Utc};
+use chrono::{DateTime, Duration, TimeZone, Utc};
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
 
+/// Midnight (UTC) of the day of `now`: a test reads the clock once and derives its days from
+/// that one reading, so that no two of them straddle midnight.
+fn midnight(now: DateTime<Utc>) -> DateTime<Utc> {
+    Utc.from_utc_datetime(&now.date_naive().and_hms_opt(0, 0, 0).unwrap())
+}
+
 /// Daily candles of `symbol` with `closes`, the last one dated `last_day_offset` days from
-/// today (0 = today).
-fn seed_closes(app: &TestApp, symbol: &str, closes: &[i64], last_day_offset: i64) {
-    let today = Utc.from_utc_datetime(&Utc::now().date_naive().and_hms_opt(0, 0, 0).unwrap());
+/// `today` (0 = today).
+fn seed_closes(
+    app: &TestApp,
+    symbol: &str,
+    closes: &[i64],
+    today: DateTime<Utc>,
+    last_day_offset: i64,
+) {
     let n = closes.len() as i64;
     let candles: Vec<Candle> = closes
         .iter()
@@ -135,8 +146,9 @@ async fn ensemble_with_agents(app: &TestApp, t: &Tenant) -> String {
 async fn create_register_predict_score_optimise_list_and_rank() {
     let app = TestApp::new();
     let t = tenant(&app, "acme-capital");
+    let today = midnight(Utc::now());
     // BTCUSDT closes ending today at 100.
-    seed_closes(&app, "BTCUSDT", &[90, 95, 100], 0);
+    seed_closes(&app, "BTCUSDT", &[90, 95, 100], today, 0);
 
     let id = create(&app, &t.trader, "weighted_average").await;
     let first = register(&app, &t.trader, &id, "a1", "technical").await;
@@ -197,7 +209,7 @@ async fn create_register_predict_score_optimise_list_and_rank() {
     assert_eq!(pending.body["ensemble"]["hit_rate"], Value::Null);
 
     // Tomorrow closes at 110: +10 %. Ensemble (long) and a1 (long) hit, a2 (short) misses.
-    seed_closes(&app, "BTCUSDT", &[110], 1);
+    seed_closes(&app, "BTCUSDT", &[110], today, 1);
     let perf = app
         .send(get(
             &format!("/api/v1/ensemble/{id}/performance"),
@@ -219,15 +231,29 @@ async fn create_register_predict_score_optimise_list_and_rank() {
     assert!(close_to(agents[1]["avg_return"].as_f64().unwrap(), -0.10));
     assert_eq!(perf.body["ensemble_id"], id.as_str());
 
-    // Weights: sum 1, then optimised towards a1 as a new version.
+    // Weights: a1 and a2 equal after the two registrations, then optimised as new versions.
     let weights = app
         .send(get(&format!("/api/v1/ensemble/{id}/weights"), &t.viewer))
         .await;
     assert_eq!(weights.status, 200);
-    assert!(close_to(weight_sum(&weights.body["weights"]), 1.0));
+    assert_eq!(weights.body["weights"], json!({"a1": 0.5, "a2": 0.5}));
     assert_eq!(weights.body["version"], 2);
+    // Each agent has one directional return: a1 +0.10, a2 -0.10.
+    // performance: one return scores mean / MIN_STD = ±0.10 / 0.001 = ±100, clamped to ±5;
+    //   softmax over (5, -5) = (1, e^-10) / (1 + e^-10); a2's 0.0000454 is raised to the
+    //   0.05 floor; renormalised: a1 = p / (p + 0.05), a2 = 0.05 / (p + 0.05) with
+    //   p = 1 / (1 + e^-10), i.e. about 0.952379 and 0.047621.
+    // inverse_variance: no agent has the 2 returns a variance needs: equal weights.
+    // equal: 1/2 each.
+    let p = 1.0 / (1.0 + (-10f64).exp());
+    let expected_weights = [
+        ("performance", [p / (p + 0.05), 0.05 / (p + 0.05)]),
+        ("inverse_variance", [0.5, 0.5]),
+        ("equal", [0.5, 0.5]),
+    ];
+    let mut previous = [0.5, 0.5];
     let mut version = 2;
-    for method in ["performance", "inverse_variance", "equal"] {
+    for (method, expected) in expected_weights {
         let opt = app
             .send(post(
                 &format!("/api/v1/ensemble/{id}/optimize-weights"),
@@ -240,12 +266,18 @@ async fn create_register_predict_score_optimise_list_and_rank() {
         assert_eq!(opt.body["version"], version, "{method}");
         assert_eq!(opt.body["method"], method);
         assert!(close_to(weight_sum(&opt.body["weights"]), 1.0), "{method}");
-        assert!(close_to(weight_sum(&opt.body["previous_weights"]), 1.0));
-        if method == "performance" {
-            let w = &opt.body["weights"];
-            assert!(w["a1"].as_f64().unwrap() > w["a2"].as_f64().unwrap(), "{w}");
-            assert!(w["a2"].as_f64().unwrap() >= 0.05 / 1.1, "floor: {w}");
+        for (key, want) in [("weights", expected), ("previous_weights", previous)] {
+            let w = &opt.body[key];
+            assert_eq!(w.as_object().unwrap().len(), 2, "{method} {key}: {w}");
+            assert!(
+                close_to(w["a1"].as_f64().unwrap(), want[0])
+                    && close_to(w["a2"].as_f64().unwrap(), want[1]),
+                "{method} {key}: {w}, expected a1 {} a2 {}",
+                want[0],
+                want[1]
+            );
         }
+        previous = expected;
         let now = app
             .send(get(&format!("/api/v1/ensemble/{id}/weights"), &t.viewer))
             .await;

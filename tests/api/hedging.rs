@@ -76,6 +76,8 @@ fn futures_of(app: &TestApp, tenant: TenantId) -> Vec<(String, PositionSide, Str
 #[actix_web::test]
 async fn analysis_recommends_orders_to_reach_the_target() {
     let w = world();
+    // Latest closes set by hand so that every value is worked out from the fixtures.
+    set_latest_closes(&w.app, &[("BTCUSDT", "40000"), ("ETHUSDT", "2500")]);
     let res = w
         .app
         .send(
@@ -97,8 +99,46 @@ async fn analysis_recommends_orders_to_reach_the_target() {
         (eth["action"].as_str(), eth["quantity"].as_str()),
         (Some("open_short"), Some("10"))
     );
-    assert_eq!(res.body["assets"].as_array().unwrap().len(), 2);
-    assert!(res.body["hedge_ratio"].as_f64().unwrap() > 0.0);
+    // Spot: BTC 2 x 40000 = 80000, ETH 10 x 2500 = 25000, total 105000. Futures: the 0.5 BTC
+    // short, 0.5 x 40000 = 20000. Net exposure 105000 - 20000 = 85000. Hedge ratio
+    // 20000 / 105000 = 4/21; per asset BTC 20000 / 80000 = 0.25, ETH 0.
+    let d = |v: &Value| {
+        v.as_str()
+            .unwrap()
+            .parse::<rust_decimal::Decimal>()
+            .unwrap()
+    };
+    assert_eq!(
+        (
+            d(&res.body["spot_value"]),
+            d(&res.body["futures_notional"]),
+            d(&res.body["net_exposure"])
+        ),
+        (dec("105000"), dec("20000"), dec("85000"))
+    );
+    let ratio = res.body["hedge_ratio"].as_f64().unwrap();
+    assert!((ratio - 4.0 / 21.0).abs() < 1e-12, "hedge ratio {ratio}");
+    let assets: Vec<(&str, rust_decimal::Decimal, rust_decimal::Decimal, f64)> = res.body["assets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["symbol"].as_str().unwrap(),
+                d(&a["spot_value"]),
+                d(&a["short_notional"]),
+                a["hedge_ratio"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        assets,
+        vec![
+            ("BTCUSDT", dec("80000"), dec("20000"), 0.25),
+            ("ETHUSDT", dec("25000"), dec("0"), 0.0),
+        ],
+        "largest spot value first"
+    );
 }
 
 #[actix_web::test]

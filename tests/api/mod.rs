@@ -7,6 +7,7 @@ mod auth;
 mod concurrency;
 mod ensemble;
 mod hedging;
+mod limits;
 mod login_limits;
 mod positions_regime;
 mod quotas;

@@ -53,45 +53,76 @@ fn get(path: &str, token: &str) -> TestRequest {
 #[actix_web::test]
 async fn every_route_rejects_missing_expired_and_tampered_tokens() {
     let (app, token, _) = two_tenants();
-    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
-    let mut claims: serde_json::Value =
-        serde_json::from_slice(&engine.decode(&parts[1]).unwrap()).unwrap();
-    claims["tenant_id"] = TenantId::new_random().to_string().into();
-    parts[1] = engine.encode(serde_json::to_vec(&claims).unwrap());
-    let tampered = parts.join(".");
+    // The tokens below belong to a real, active viewer of a real tenant: its fresh token is
+    // served on every route, so what the expired one lacks is only time.
+    let claims = app.state.authenticator.verifier().verify(&token).unwrap();
+    let now = Utc::now().timestamp();
+    // Issued 2 h ago for 60 s: expired 7140 s ago, far past the 30 s leeway.
     let expired = app
         .issuer
         .issue_at(
-            uuid::Uuid::new_v4(),
-            uuid::Uuid::new_v4(),
+            claims.sub,
+            claims.tenant_id,
             Role::Viewer,
             std::time::Duration::from_secs(60),
-            Utc::now().timestamp() - 7200,
+            now - 7200,
         )
         .unwrap();
+    assert!(
+        matches!(
+            app.state.authenticator.verifier().verify(&expired),
+            Err(tenant_auth::AuthError::Expired)
+        ),
+        "the verifier must refuse the token for its expiry"
+    );
+    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
+    let mut tampered_claims: serde_json::Value =
+        serde_json::from_slice(&engine.decode(&parts[1]).unwrap()).unwrap();
+    tampered_claims["tenant_id"] = TenantId::new_random().to_string().into();
+    parts[1] = engine.encode(serde_json::to_vec(&tampered_claims).unwrap());
+    let tampered = parts.join(".");
     for path in ROUTES {
+        let fresh = app.send(get(path, &token)).await;
         assert_eq!(
-            app.send(TestRequest::get().uri(path)).await.status,
-            401,
-            "{path} without token"
+            fresh.status, 200,
+            "{path} with a fresh token: {:?}",
+            fresh.body
         );
-        assert_eq!(
-            app.send(get(path, &expired)).await.status,
-            401,
-            "{path} expired"
-        );
-        assert_eq!(
-            app.send(get(path, &tampered)).await.status,
-            401,
-            "{path} tampered"
-        );
+        for (case, req, reason) in [
+            (
+                "without token",
+                TestRequest::get().uri(path),
+                "missing bearer token",
+            ),
+            ("expired", get(path, &expired), "token expired"),
+            ("tampered", get(path, &tampered), "invalid token signature"),
+        ] {
+            let res = app.send(req).await;
+            assert_eq!(res.status, 401, "{path} {case}: {:?}", res.body);
+            assert_eq!(
+                res.detail(),
+                format!("Unauthorized: {reason}"),
+                "{path} {case}: refused for another reason"
+            );
+            assert!(res.header("www-authenticate").is_some(), "{path} {case}");
+        }
     }
 }
 
 #[actix_web::test]
 async fn each_tenant_sees_its_own_positions_in_the_documented_shape() {
     let (app, a, b) = two_tenants();
+    // Latest closes (the paper exchange's spot and mark prices) set by hand, so that every
+    // value below is worked out from the fixtures.
+    set_latest_closes(
+        &app,
+        &[
+            ("BTCUSDT", "40000"),
+            ("ETHUSDT", "2500"),
+            ("SOLUSDT", "100"),
+        ],
+    );
     let spot_a = app.send(get(ROUTES[0], &a)).await;
     assert_eq!(spot_a.status, 200, "{:?}", spot_a.body);
     let items = spot_a.body.as_array().unwrap();
@@ -119,6 +150,27 @@ async fn each_tenant_sees_its_own_positions_in_the_documented_shape() {
         }
         assert!(p.get("tenant_id").is_none());
     }
+    // BTC: 2 x 40000 = 80000, PnL (40000 - 30000) x 2 = 20000;
+    // ETH: 10 x 2500 = 25000, PnL (2500 - 2000) x 10 = 5000. Largest value first.
+    let valued: Vec<(&str, Decimal, Decimal, Decimal)> = items
+        .iter()
+        .map(|p| {
+            let d = |key: &str| p[key].as_str().unwrap().parse::<Decimal>().unwrap();
+            (
+                p["symbol"].as_str().unwrap(),
+                d("current_price"),
+                d("value"),
+                d("unrealized_pnl"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        valued,
+        vec![
+            ("BTCUSDT", dec("40000"), dec("80000"), dec("20000")),
+            ("ETHUSDT", dec("2500"), dec("25000"), dec("5000")),
+        ]
+    );
     let spot_b = app.send(get(ROUTES[0], &b)).await;
     let b_symbols: Vec<&str> = spot_b
         .body
@@ -147,6 +199,24 @@ async fn each_tenant_sees_its_own_positions_in_the_documented_shape() {
     ] {
         assert!(f[key].is_string(), "{key}: {f}");
     }
+    // Short 1 BTC entered at 41000, marked at 40000: notional 1 x 40000 = 40000, PnL
+    // (40000 - 41000) x 1 x (-1) = 1000; leverage 3 with no venue liquidation price: the
+    // estimate 41000 x (1 + 1/3 - 0.004) = 54502.666... = 54502.66666667 at 8 places.
+    let fd = |key: &str| f[key].as_str().unwrap().parse::<Decimal>().unwrap();
+    assert_eq!(
+        (
+            fd("mark_price"),
+            fd("notional"),
+            fd("unrealized_pnl"),
+            fd("liquidation_price")
+        ),
+        (
+            dec("40000"),
+            dec("40000"),
+            dec("1000"),
+            dec("54502.66666667")
+        )
+    );
     assert_eq!(
         app.send(get(ROUTES[1], &b))
             .await
@@ -171,11 +241,27 @@ async fn each_tenant_sees_its_own_positions_in_the_documented_shape() {
         (m_a["spot_count"].as_u64(), m_a["futures_count"].as_u64()),
         (Some(2), Some(1))
     );
+    // A: spot 80000 + 25000 = 105000; futures notional 40000 (the BTC short); net exposure
+    // 105000 - 40000 = 65000; total value = spot + futures PnL = 105000 + 1000 = 106000;
+    // hedge ratio = short notional on held assets / spot value = 40000 / 105000 = 8/21.
+    let md =
+        |m: &serde_json::Value, key: &str| m[key].as_str().unwrap().parse::<Decimal>().unwrap();
+    assert_eq!(
+        (
+            md(&m_a, "total_value"),
+            md(&m_a, "spot_value"),
+            md(&m_a, "futures_notional"),
+            md(&m_a, "net_exposure")
+        ),
+        (dec("106000"), dec("105000"), dec("40000"), dec("65000"))
+    );
     let ratio = m_a["hedge_ratio"].as_f64().unwrap();
     assert!(
-        ratio > 0.0 && ratio < 1.0,
-        "acme hedges part of its BTC: {ratio}"
+        (ratio - 8.0 / 21.0).abs() < 1e-12,
+        "acme hedge ratio {ratio}"
     );
+    // B: 500 SOL x 100 = 50000 and no futures: ratio 0.
+    assert_eq!(md(&m_b, "spot_value"), dec("50000"));
     assert_eq!(m_b["hedge_ratio"].as_f64(), Some(0.0));
     assert_ne!(m_a["spot_value"], m_b["spot_value"]);
 }
@@ -195,7 +281,14 @@ async fn regime_routes_answer_per_tenant() {
         .map(|v| v.as_f64().unwrap())
         .sum();
     assert!((total - 1.0).abs() < 1e-6, "probabilities sum to {total}");
-    assert!(body["confidence"].as_f64().unwrap() > 0.0);
+    // The confidence is the posterior of the current regime on the last day: the same number
+    // as that regime's entry in `probabilities`.
+    let current_regime = body["current_regime"].as_str().unwrap();
+    assert_eq!(
+        body["confidence"].as_f64(),
+        body["probabilities"][current_regime].as_f64(),
+        "{body}"
+    );
     assert!(body["duration_days"].as_i64().unwrap() >= 1);
     assert!(body["since"].is_string() && body["features"].is_object());
     assert_eq!(body["model"]["n_states"], 3);
@@ -205,7 +298,8 @@ async fn regime_routes_answer_per_tenant() {
     let history = app.send(get("/api/v1/regime/history?days=60", &a)).await;
     assert_eq!(history.status, 200);
     let days = history.body.as_array().unwrap();
-    assert!(!days.is_empty() && days.len() <= 60, "{}", days.len());
+    // 400 days of candles cover the 60 days asked for: exactly 60 days come back.
+    assert_eq!(days.len(), 60);
     let dates: Vec<&str> = days.iter().map(|d| d["date"].as_str().unwrap()).collect();
     assert!(dates.windows(2).all(|w| w[0] < w[1]), "newest last");
     for bad in ["0", "1000", "-1", "abc"] {

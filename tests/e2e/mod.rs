@@ -3,4 +3,5 @@
 mod cluster;
 mod demo;
 mod market;
+mod secrets;
 mod support;

@@ -116,6 +116,8 @@ fn finite_or_zero(x: f64) -> f64 {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
     fn input(agent: &str, signal: f64, confidence: f64, weight: f64) -> (SignalInput, f64) {
@@ -241,5 +243,82 @@ mod tests {
         assert!(close(c.prediction, 0.5));
         let empty = combine(EnsembleMethod::MajorityVote, &[]);
         assert_eq!((empty.prediction, empty.confidence), (0.0, 0.0));
+    }
+
+    /// Any stored weight, including the ones a bug or a manual edit could leave behind.
+    fn raw_weight() -> impl Strategy<Value = f64> {
+        prop_oneof![
+            0.0f64..1.0,
+            0.0f64..1e9,
+            -1e6f64..0.0,
+            Just(0.0),
+            Just(f64::MAX),
+            Just(f64::MIN_POSITIVE),
+            Just(5e-324),
+            Just(f64::NAN),
+            Just(f64::INFINITY),
+            Just(f64::NEG_INFINITY),
+        ]
+    }
+
+    fn sums_to_one(w: &[f64]) -> bool {
+        (w.iter().sum::<f64>() - 1.0).abs() <= 1e-9
+    }
+
+    proptest! {
+        #[test]
+        fn normalised_weights_are_non_negative_and_sum_to_one(
+            raw in prop::collection::vec(raw_weight(), 1..32),
+        ) {
+            let w = normalise_weights(&raw);
+            prop_assert_eq!(w.len(), raw.len());
+            prop_assert!(w.iter().all(|x| x.is_finite() && *x >= 0.0), "{:?} -> {:?}", raw, w);
+            prop_assert!(sums_to_one(&w), "{:?} -> sum {}", raw, w.iter().sum::<f64>());
+            // Entries that count as nothing (negative, zero, not finite) get nothing, unless
+            // nothing counts (then all are equal).
+            let counts = |x: &f64| x.is_finite() && *x > 0.0;
+            if raw.iter().any(counts) {
+                for (r, x) in raw.iter().zip(&w) {
+                    if !counts(r) {
+                        prop_assert_eq!(*x, 0.0, "{:?} -> {:?}", raw, w);
+                    }
+                }
+            } else {
+                let equal = 1.0 / raw.len() as f64;
+                prop_assert!(w.iter().all(|x| (x - equal).abs() <= 1e-12), "{:?}", w);
+            }
+        }
+
+        #[test]
+        fn every_method_combines_with_weights_that_sum_to_one(
+            agents in prop::collection::vec(
+                (-1.0f64..=1.0, 0.0f64..=1.0, raw_weight()),
+                1..16,
+            ),
+        ) {
+            let inputs: Vec<(SignalInput, f64)> = agents
+                .iter()
+                .enumerate()
+                .map(|(i, (signal, confidence, weight))| {
+                    input(&format!("a{i}"), *signal, *confidence, *weight)
+                })
+                .collect();
+            for method in [
+                EnsembleMethod::WeightedAverage,
+                EnsembleMethod::MajorityVote,
+                EnsembleMethod::ConfidenceWeighted,
+            ] {
+                let c = combine(method, &inputs);
+                prop_assert_eq!(c.contributions.len(), inputs.len());
+                let w: Vec<f64> = c.contributions.iter().map(|x| x.weight).collect();
+                prop_assert!(w.iter().all(|x| x.is_finite() && *x >= 0.0), "{:?}: {:?}", method, w);
+                prop_assert!(sums_to_one(&w), "{:?}: sum {}", method, w.iter().sum::<f64>());
+                // The weights used are the stored weights normalised, in input order.
+                let raw: Vec<f64> = inputs.iter().map(|(_, w)| *w).collect();
+                prop_assert_eq!(&w, &normalise_weights(&raw));
+                prop_assert!((-1.0..=1.0).contains(&c.prediction), "{:?}: {}", method, c.prediction);
+                prop_assert!((0.0..=1.0).contains(&c.confidence), "{:?}: {}", method, c.confidence);
+            }
+        }
     }
 }

@@ -251,6 +251,7 @@ pub fn analyse(
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
     use rust_decimal_macros::dec;
 
     use super::*;
@@ -335,5 +336,141 @@ mod tests {
         assert_eq!(round_down(dec!(1.23456), dec!(0.001)), dec!(1.234));
         assert_eq!(round_down(dec!(0.0009), dec!(0.001)), dec!(0));
         assert_eq!(round_down(dec!(7.9), dec!(1)), dec!(7));
+    }
+
+    /// Symbols with each kind of step: 0.001, 1, 0.1, 0.01, and one not in the table.
+    const SYMBOLS: [&str; 5] = ["BTCUSDT", "SOLUSDT", "XRPUSDT", "BNBUSDT", "FOOUSDT"];
+
+    /// A non-negative decimal with up to 8 places, up to 10^12 / 10^scale.
+    fn quantity() -> impl Strategy<Value = Decimal> {
+        (0i64..1_000_000_000_000, 0u32..=8).prop_map(|(m, scale)| Decimal::new(m, scale))
+    }
+
+    fn price() -> impl Strategy<Value = Decimal> {
+        (1i64..100_000_000, 0u32..=4).prop_map(|(m, scale)| Decimal::new(m, scale))
+    }
+
+    /// A target in `0..=1` as a client writes it (a decimal of up to 15 significant digits,
+    /// which a float tells apart from every other such decimal) and as the API reads it (the
+    /// nearest float): thousandths, any 15-digit fraction, and both ends.
+    fn target() -> impl Strategy<Value = (Decimal, f64)> {
+        prop_oneof![
+            (0i64..=1000).prop_map(|k| Decimal::new(k, 3)),
+            (0i64..=1_000_000_000_000_000).prop_map(|m| Decimal::new(m, 15)),
+            Just(Decimal::ZERO),
+            Just(Decimal::ONE),
+        ]
+        .prop_map(|d| (d, d.to_f64().unwrap()))
+    }
+
+    /// One asset: spot lots (0 to 2), a short that is a whole number of steps (as venues
+    /// hold them), maybe a long, at one price.
+    #[derive(Debug, Clone)]
+    struct Asset {
+        symbol: &'static str,
+        lots: Vec<Decimal>,
+        short_steps: Option<u64>,
+        long: Option<Decimal>,
+        price: Decimal,
+    }
+
+    fn asset(symbol: &'static str) -> impl Strategy<Value = Asset> {
+        (
+            prop::collection::vec(quantity(), 0..=2),
+            prop::option::of(0u64..10_000_000),
+            prop::option::of(quantity()),
+            price(),
+        )
+            .prop_map(move |(lots, short_steps, long, price)| Asset {
+                symbol,
+                lots,
+                short_steps,
+                long,
+                price,
+            })
+    }
+
+    fn book() -> impl Strategy<Value = Vec<Asset>> {
+        prop::sample::subsequence(SYMBOLS.to_vec(), 1..=SYMBOLS.len())
+            .prop_flat_map(|symbols| symbols.into_iter().map(asset).collect::<Vec<_>>())
+    }
+
+    proptest! {
+        #[test]
+        fn recommended_shorts_never_exceed_the_target_and_are_whole_steps(
+            assets in book(),
+            (written, target) in target(),
+        ) {
+            let mut spot_in = Vec::new();
+            let mut futures_in = Vec::new();
+            for a in &assets {
+                let symbol = Symbol::parse(a.symbol).unwrap();
+                for lot in &a.lots {
+                    spot_in.push(spot(a.symbol, *lot, a.price));
+                }
+                if let Some(steps) = a.short_steps {
+                    futures_in.push(short(a.symbol, Decimal::from(steps) * step_size(&symbol), a.price));
+                }
+                if let Some(qty) = a.long {
+                    let mut long = short(a.symbol, qty, a.price);
+                    long.side = PositionSide::Long;
+                    futures_in.push(long);
+                }
+            }
+            let analysis = analyse(&spot_in, &futures_in, target);
+            prop_assert_eq!(analysis.target_hedge_ratio, target);
+            // target x spot with the target the client wrote.
+            let exact_target = written;
+            for a in &assets {
+                let symbol = Symbol::parse(a.symbol).unwrap();
+                let step = step_size(&symbol);
+                let spot_qty: Decimal = a.lots.iter().copied().sum();
+                let current = a.short_steps.map_or(Decimal::ZERO, |s| Decimal::from(s) * step);
+                let recs: Vec<&Recommendation> = analysis
+                    .recommendations
+                    .iter()
+                    .filter(|r| r.symbol == symbol)
+                    .collect();
+                prop_assert!(recs.len() <= 1, "{}: {:?}", a.symbol, recs);
+                let after = match recs.first() {
+                    None => current,
+                    Some(r) => {
+                        prop_assert!(r.quantity > Decimal::ZERO, "{:?}", r);
+                        prop_assert!(
+                            (r.quantity % step).is_zero(),
+                            "{} not a multiple of the step {}", r.quantity, step
+                        );
+                        match r.action {
+                            HedgeAction::OpenShort => {
+                                prop_assert!(current.is_zero(), "{:?}", r);
+                                r.quantity
+                            }
+                            HedgeAction::IncreaseShort => current + r.quantity,
+                            HedgeAction::ReduceShort => {
+                                prop_assert!(r.quantity < current, "{:?} of {}", r, current);
+                                current - r.quantity
+                            }
+                            HedgeAction::Close => {
+                                prop_assert_eq!(r.quantity, current);
+                                Decimal::ZERO
+                            }
+                        }
+                    }
+                };
+                // Never over the target ...
+                let limit = spot_qty * exact_target;
+                prop_assert!(
+                    after <= limit,
+                    "{}: short after the orders {} > target {} x spot {}",
+                    a.symbol, after, target, spot_qty
+                );
+                // ... and short of it by less than one step (else an order is missing).
+                prop_assert!(
+                    limit - after < step,
+                    "{}: short after the orders {} leaves a whole step of {} unhedged",
+                    a.symbol, after, limit
+                );
+            }
+        }
     }
 }

@@ -6,7 +6,7 @@ use alphapulse_domain::{
         Actor, AdapterKind, ExchangeAccountRepo, MarketDataRepo, NewExchangeAccount, PaperBook,
         RegimeConfig, RegimeStore,
     },
-    FuturesPosition, Market, PositionSide, Role, Symbol, TenantId,
+    Candle, FuturesPosition, Market, PositionSide, Role, Symbol, TenantId,
 };
 use alphapulse_persistence::{PgExchangeAccountRepo, PgMarketDataRepo, PgPaperBook, PgRegimeStore};
 use chrono::{Duration, TimeZone, Utc};
@@ -107,4 +107,29 @@ pub fn seed_tenant(
         )
         .unwrap();
     (tenant, token)
+}
+
+/// Adds one candle per `(symbol, close)` a day after the newest stored candle (of any
+/// symbol), so that these closes are the latest prices the paper exchange values positions
+/// at. Reads no clock: the day follows from the stored data.
+pub fn set_latest_closes(app: &TestApp, closes: &[(&str, &str)]) {
+    let market = PgMarketDataRepo::new(app.repos.db.clone());
+    let (newest, _) = market.version(&Actor::system(app.platform_tenant)).unwrap();
+    let open_time = newest.expect("market data to add a day to") + Duration::days(1);
+    let candles: Vec<Candle> = closes
+        .iter()
+        .map(|(s, close)| {
+            let c = dec(close);
+            Candle {
+                symbol: sym(s),
+                open_time,
+                open: c,
+                high: c,
+                low: c,
+                close: c,
+                volume: Decimal::ONE,
+            }
+        })
+        .collect();
+    market.import(&candles).unwrap();
 }

@@ -230,7 +230,13 @@ fn predictions_store_inputs_signals_and_audit_together() {
         id: Uuid::new_v4(),
         ..new
     };
-    assert!(w.repo.record_prediction(&w.a, &again, &bad).is_err());
+    // Refused by the audit_log WITH CHECK policy (row-level security), which the repository
+    // reports as a storage failure.
+    let refused = w.repo.record_prediction(&w.a, &again, &bad);
+    assert!(
+        matches!(&refused, Err(RepoError::Internal(m)) if m.contains("row-level security policy for table \"audit_log\"")),
+        "{refused:?}"
+    );
     assert_eq!(w.repo.predictions(&w.a, id, 10).unwrap().len(), 1);
     assert_eq!(w.repo.recent_signals(&w.a, 10).unwrap().len(), 1);
 }

@@ -1,22 +1,32 @@
-//! Migrations: all up, all down, all up again with an identical schema; each step redoes
-//! cleanly; and `schema.rs` matches the migrated catalog.
+//! Migrations: all up, all down, all up again with an identical schema; each migration in
+//! order redone (down one, up one) with the schema compared before and after each step; and
+//! `schema.rs` matches the migrated catalog. The schema compared includes privileges,
+//! row-level security and policies, so GRANT/REVOKE drift between `up.sql` and `down.sql`
+//! fails too.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::process::Command;
 
-use alphapulse_persistence::{cluster::PgBinaries, migrations, schema, testing::TestDb};
+use alphapulse_persistence::{
+    cluster::PgBinaries,
+    migrations::{self, MIGRATIONS},
+    schema,
+    testing::TestDb,
+};
 use diesel::{
     debug_query, pg::Pg, sql_query, sql_types::Text, QueryDsl, QueryableByName, RunQueryDsl,
 };
+use diesel_migrations::MigrationHarness;
 
+/// The schema of the database at `url`: `pg_dump --schema-only` with privileges (GRANT and
+/// REVOKE lines; it has RLS flags and policies too), without the migrations bookkeeping.
 fn dump(url: &str) -> String {
     let bins = PgBinaries::find(None).expect("PostgreSQL binaries");
     let out = Command::new(bins.dir().join("pg_dump"))
         .args([
             "--schema-only",
             "--no-owner",
-            "--no-privileges",
             "--exclude-table=__diesel_schema_migrations",
         ])
         .arg(url)
@@ -36,14 +46,14 @@ fn dump(url: &str) -> String {
         .join("\n")
 }
 
-fn assert_same_schema(before: &str, after: &str) {
+fn assert_same_schema(before: &str, after: &str, step: &str) {
     let b: Vec<&str> = before.lines().collect();
     let a: Vec<&str> = after.lines().collect();
     let only_before: Vec<&&str> = b.iter().filter(|l| !a.contains(l)).take(10).collect();
     let only_after: Vec<&&str> = a.iter().filter(|l| !b.contains(l)).take(10).collect();
     assert!(
         before == after,
-        "schema differs: only before {only_before:?}; only after {only_after:?}"
+        "{step}: schema differs: only before {only_before:?}; only after {only_after:?}"
     );
 }
 
@@ -76,7 +86,15 @@ fn all_up_all_down_all_up_gives_the_same_schema() {
         first.contains("CREATE TABLE public.tenants"),
         "dump lacks tenants"
     );
-    assert!(first.contains("ROW LEVEL SECURITY"), "dump lacks RLS");
+    for part in [
+        "ENABLE ROW LEVEL SECURITY",
+        "FORCE ROW LEVEL SECURITY",
+        "CREATE POLICY",
+        "GRANT SELECT,INSERT ON TABLE public.audit_log TO alphapulse_tenant",
+        "GRANT USAGE ON SCHEMA public TO alphapulse_tenant",
+    ] {
+        assert!(first.contains(part), "the dump lacks {part:?}");
+    }
 
     let reverted = migrations::revert_all(&mut conn).unwrap();
     assert_eq!(reverted.len(), applied.len());
@@ -91,7 +109,7 @@ fn all_up_all_down_all_up_gives_the_same_schema() {
         .all(|m| !m.applied));
 
     migrations::run_pending(&mut conn).unwrap();
-    assert_same_schema(&first, &dump(db.url()));
+    assert_same_schema(&first, &dump(db.url()), "all up again");
     assert!(migrations::status(&mut conn)
         .unwrap()
         .iter()
@@ -99,19 +117,33 @@ fn all_up_all_down_all_up_gives_the_same_schema() {
 }
 
 #[test]
-fn each_migration_redoes_cleanly() {
+fn each_migration_redoes_cleanly_one_step_at_a_time() {
     let db = TestDb::empty();
     let mut conn = db.connection();
-    migrations::run_pending(&mut conn).unwrap();
-    let full = dump(db.url());
-    let count = migrations::status(&mut conn).unwrap().len();
-    for _ in 0..count {
-        assert!(migrations::revert_last(&mut conn).unwrap().is_some());
+    let all = migrations::status(&mut conn).unwrap();
+    assert!(all.len() >= 3 && all.iter().all(|m| !m.applied), "{all:?}");
+    // For every migration in order: up, down (the schema is the one before it), up again
+    // (the schema is the one after its first up).
+    let mut before = dump(db.url());
+    for m in &all {
+        let up = conn
+            .run_next_migration(MIGRATIONS)
+            .unwrap_or_else(|e| panic!("{}: up: {e}", m.name));
+        assert_eq!(up.to_string(), m.version, "applied out of order");
+        let after = dump(db.url());
+        let reverted =
+            migrations::revert_last(&mut conn).unwrap_or_else(|e| panic!("{}: down: {e}", m.name));
+        assert_eq!(reverted.as_deref(), Some(m.version.as_str()));
+        assert_same_schema(&before, &dump(db.url()), &format!("{} down", m.name));
+        conn.run_next_migration(MIGRATIONS)
+            .unwrap_or_else(|e| panic!("{}: up again: {e}", m.name));
+        assert_same_schema(&after, &dump(db.url()), &format!("{} up again", m.name));
+        before = after;
     }
-    assert_eq!(migrations::revert_last(&mut conn).unwrap(), None);
-    // Up one at a time through the pending list, then compare.
-    migrations::run_pending(&mut conn).unwrap();
-    assert_same_schema(&full, &dump(db.url()));
+    assert!(migrations::status(&mut conn)
+        .unwrap()
+        .iter()
+        .all(|m| m.applied));
 }
 
 fn column_names(sql: &str) -> Vec<String> {

@@ -166,11 +166,12 @@ fn spot_buys_and_sells_update_position_trades_and_cash_together() {
 fn a_retry_with_the_same_client_order_id_fills_once() {
     let (t, actor, book, accounts) = setup(dec!(100000));
     let o = order("same-key", Market::Spot, Side::Buy, dec!(1));
+    let now = Utc::now();
     let first = book
-        .fill(&actor, &o, dec!(50000), dec!(0.001), Utc::now())
+        .fill(&actor, &o, dec!(50000), dec!(0.001), now)
         .unwrap();
     let again = book
-        .fill(&actor, &o, dec!(51000), dec!(0.001), Utc::now())
+        .fill(&actor, &o, dec!(51000), dec!(0.001), now)
         .unwrap();
     assert_eq!(first.exchange_order_id, again.exchange_order_id);
     assert_eq!(

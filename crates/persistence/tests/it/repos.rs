@@ -107,12 +107,15 @@ fn tenants_create_get_list_update_and_conflict() {
         ),
         Err(RepoError::Invalid(_))
     ));
-    assert!(repo
-        .list(
-            &TenantFilter::default(),
-            &PageRequest::new(None, Some("garbage".into())).unwrap()
-        )
-        .is_err());
+    // A cursor this list never returned: a validation error naming the cursor.
+    let garbage = repo.list(
+        &TenantFilter::default(),
+        &PageRequest::new(None, Some("garbage".into())).unwrap(),
+    );
+    assert!(
+        matches!(&garbage, Err(RepoError::Invalid(v)) if v.field == "cursor"),
+        "{garbage:?}"
+    );
 }
 
 #[test]
@@ -163,15 +166,18 @@ fn users_are_tenant_scoped_and_limited() {
         ),
         Err(RepoError::Conflict(_))
     ));
-    // Acting for B while creating a user in A is refused.
-    assert!(users
-        .create(
-            &actor_b,
-            new_user(a.id, "x@a.example", Role::Admin),
-            5,
-            &note("test.write")
-        )
-        .is_err());
+    // Acting for B while creating a user in A is refused as an unknown tenant (404, the
+    // answer for another tenant's anything), not as a storage failure.
+    let crossed = users.create(
+        &actor_b,
+        new_user(a.id, "x@a.example", Role::Admin),
+        5,
+        &note("test.write"),
+    );
+    assert!(
+        matches!(crossed, Err(RepoError::NotFound("tenant"))),
+        "{crossed:?}"
+    );
 
     assert_eq!(
         users.get(&actor_a, admin_a.id).unwrap().email.as_str(),

@@ -383,7 +383,10 @@ fn a_pooled_connection_never_carries_one_tenants_context_into_the_next() {
         sql_query("SELECT 1/0").execute(c)?;
         Ok(())
     });
-    assert!(failed.is_err());
+    assert!(
+        matches!(&failed, Err(Error::Database(e)) if e.to_string().contains("division by zero")),
+        "{failed:?}"
+    );
     let mut raw = db.owner_connection().unwrap();
     let after: Ctx = sql_query(ctx_sql).get_result(&mut *raw).unwrap();
     assert_eq!(after.pid, in_a.pid);
@@ -399,4 +402,71 @@ fn a_pooled_connection_never_carries_one_tenants_context_into_the_next() {
         after.users, 2,
         "the owner sees both tenants' users outside a scope? {after:?}"
     );
+}
+
+#[test]
+fn audit_log_is_append_only_for_the_tenant_and_the_platform_role() {
+    let mut w = world();
+    let (a, ua) = w.a;
+    let rows_before = count_in(&mut w.owner, "audit_log", "");
+    assert!(
+        rows_before >= 2,
+        "the fixtures wrote A's and B's audit rows"
+    );
+    for role in ["alphapulse_tenant", "alphapulse_platform"] {
+        // The scope runs as the role it is named for.
+        let current = in_scope(&w, role, "SELECT current_user::text AS name").unwrap();
+        assert_eq!(current, role);
+        // Appending is allowed ...
+        let inserted = in_scope(
+            &w,
+            role,
+            &format!(
+                "INSERT INTO audit_log (tenant_id, user_id, action, target, outcome) \
+                 VALUES ('{a}', '{ua}', 'test.append', 'x', 'success')"
+            ),
+        );
+        assert_eq!(inserted.unwrap(), "1", "{role} appends a row");
+        // ... rewriting and deleting are not, not even of the scope's own tenant's rows.
+        for stmt in [
+            format!("UPDATE audit_log SET action = 'rewritten' WHERE tenant_id = '{a}'"),
+            format!("DELETE FROM audit_log WHERE tenant_id = '{a}'"),
+            "TRUNCATE audit_log".to_owned(),
+        ] {
+            match in_scope(&w, role, &stmt) {
+                Err(Error::Database(e)) => assert!(
+                    e.to_string()
+                        .contains("permission denied for table audit_log"),
+                    "{role}: `{stmt}` failed for another reason: {e}"
+                ),
+                other => panic!("{role}: `{stmt}` gave {other:?}"),
+            }
+        }
+    }
+    assert_eq!(
+        count_in(&mut w.owner, "audit_log", ""),
+        rows_before + 2,
+        "only the two appended rows changed the log"
+    );
+    assert_eq!(
+        count_in(&mut w.owner, "audit_log", "WHERE action = 'rewritten'"),
+        0
+    );
+}
+
+/// Runs `sql` in the scope of `role` (A's tenant scope, or the platform scope): the `name`
+/// column of a `SELECT`, else the statement's row count as text.
+fn in_scope(w: &World, role: &str, sql: &str) -> Result<String, Error> {
+    let run = |c: &mut PgConnection| -> Result<String, Error> {
+        if sql.starts_with("SELECT") {
+            Ok(sql_query(sql).get_result::<Name>(c)?.name)
+        } else {
+            Ok(sql_query(sql).execute(c)?.to_string())
+        }
+    };
+    match role {
+        "alphapulse_tenant" => w.db.tenant(Actor::user(w.a.0, w.a.1)).run(run),
+        "alphapulse_platform" => w.db.platform().run(run),
+        other => panic!("no scope runs as {other}"),
+    }
 }
