@@ -417,3 +417,37 @@ fn demo_tenants_have_their_own_positions_and_regimes() {
         "tenants share holdings"
     );
 }
+
+#[test]
+fn demo_data_stays_on_a_local_loopback_server_unless_told_otherwise() {
+    let parent = temp_dir(0o755);
+    let data_dir = parent.path().join("data");
+    let refusals: [(&[&str], Option<&str>, &str); 2] = [
+        (
+            &["serve", "--demo"],
+            Some("postgres://nobody@127.0.0.1:1/none"),
+            "ALPHAPULSE_DATABASE_URL",
+        ),
+        (
+            &["serve", "--demo", "--bind", "0.0.0.0:0"],
+            None,
+            "loopback",
+        ),
+    ];
+    for (args, url, named) in refusals {
+        let mut cmd = command(&data_dir, args);
+        if let Some(url) = url {
+            cmd.env("ALPHAPULSE_DATABASE_URL", url)
+                .env("ALPHAPULSE_JWT_SECRET", "0123456789abcdef0123456789abcdef");
+        }
+        let out = cmd.output().unwrap();
+        assert!(!out.status.success(), "{args:?} served the demo");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("--demo-anywhere") && err.contains(named),
+            "{args:?}: {err}"
+        );
+        // Refused before anything was started or written.
+        assert!(!data_dir.exists(), "{args:?} touched the data dir");
+    }
+}

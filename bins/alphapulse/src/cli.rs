@@ -106,6 +106,11 @@ pub struct ServeArgs {
     #[arg(long)]
     pub demo: bool,
 
+    /// Allow `--demo` with a configured database URL or a non-loopback address (the demo
+    /// users' passwords are published: never on a reachable server).
+    #[arg(long, requires = "demo")]
+    pub demo_anywhere: bool,
+
     /// How long a user/tenant status check is cached, in seconds (0..=30; 0 = every request
     /// asks the database).
     #[arg(long, env = "ALPHAPULSE_PRINCIPAL_TTL_SECONDS", default_value_t = 30,

@@ -29,6 +29,9 @@ use crate::{
 pub fn run() -> Result<()> {
     let cli = Cli::parse();
     telemetry::init(&cli.global.log, cli.global.log_format)?;
+    if let Command::Serve(args) = &cli.command {
+        commands::serve::check_demo(&cli.global, args)?;
+    }
     let database = Database::open(&cli.global)?;
     let result = match &cli.command {
         Command::Serve(args) => commands::serve::run(&cli.global, &database, args),

@@ -2,7 +2,7 @@
 //! bodies 400, wrong media type 415, bad fields 422, all with `detail`), an optional JSON
 //! body, and the `Idempotency-Key` header.
 
-use actix_web::{error::JsonPayloadError, web, HttpRequest};
+use actix_web::{error::JsonPayloadError, http::StatusCode, web, HttpRequest};
 use alphapulse_hedging::IdempotencyKey;
 
 use crate::error::{ApiError, ApiResult};
@@ -34,6 +34,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .into()
             }),
     )
+    .app_data(web::PayloadConfig::default().limit(JSON_LIMIT))
     .app_data(
         web::QueryConfig::default()
             .error_handler(|err, _req| ApiError::invalid("query", err.to_string()).into()),
@@ -56,6 +57,34 @@ fn json_error(err: JsonPayloadError) -> ApiError {
             ApiError::PayloadTooLarge
         }
         other => ApiError::BadRequest(format!("Malformed JSON: {other}")),
+    }
+}
+
+/// An optional JSON body as an extractor: an empty body (or `null`) means the defaults;
+/// malformed JSON is a 400, wrong fields a 422, a body over [`JSON_LIMIT`] a 413, all with the
+/// usual JSON error body (an `Option<Json<_>>` extractor would silently treat the first two as
+/// absent).
+#[derive(Debug, Clone, Default)]
+pub struct OptionalJson<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned + Default + 'static> actix_web::FromRequest
+    for OptionalJson<T>
+{
+    type Error = ApiError;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let bytes = body.await.map_err(|err| {
+                if err.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::PayloadTooLarge
+                } else {
+                    ApiError::BadRequest(format!("Unreadable body: {err}"))
+                }
+            })?;
+            optional_json(&bytes).map(OptionalJson)
+        })
     }
 }
 

@@ -18,6 +18,28 @@ use crate::{
     jobs,
 };
 
+/// `--demo` only where nobody else can reach the published demo passwords: a local cluster on
+/// loopback, unless `--demo-anywhere` says otherwise. Checked before any database is opened.
+///
+/// # Errors
+/// `--demo` with a configured database URL or a non-loopback bind.
+pub fn check_demo(global: &GlobalArgs, args: &ServeArgs) -> Result<()> {
+    if args.demo && !args.demo_anywhere {
+        anyhow::ensure!(
+            global.database_url.is_none(),
+            "--demo loads users with published passwords: it refuses a configured \
+             ALPHAPULSE_DATABASE_URL (add --demo-anywhere if you really mean that database)"
+        );
+        anyhow::ensure!(
+            args.bind.ip().is_loopback(),
+            "--demo loads users with published passwords: it only listens on loopback, not {} \
+             (add --demo-anywhere if you really mean it)",
+            args.bind
+        );
+    }
+    Ok(())
+}
+
 /// Migrates, then serves until SIGINT/SIGTERM (actix drains in-flight requests first).
 pub fn run(global: &GlobalArgs, database: &Database, args: &ServeArgs) -> Result<()> {
     let auth = args.auth.resolve(database.local_data_dir())?;
@@ -55,8 +77,8 @@ pub fn run(global: &GlobalArgs, database: &Database, args: &ServeArgs) -> Result
         tracing::info!(?addrs, "AlphaPulse listening");
         if let Some(data) = &demo_data {
             let base = base_url(addrs.first().copied().unwrap_or(args.bind));
+            // Once, on stdout (never in the logs: they may be shipped elsewhere).
             let text = demo::login_instructions(&base, data);
-            tracing::info!("demo logins:\n{}", text.trim_end());
             print!("{text}");
             std::io::Write::flush(&mut std::io::stdout()).context("writing to stdout")?;
         }

@@ -48,18 +48,18 @@ pub fn login_instructions(base: &str, data: &DemoData) -> String {
     let owner = &data.platform.owner;
     let _ = writeln!(
         out,
-        "  platform owner: {} / {}",
-        owner.email, owner.password
+        "  platform owner: {} (password: `alphapulse seed-demo`)",
+        owner.email
     );
     let _ = writeln!(
         out,
         "  other tenants' users: <role>@<slug>.demo / demo-<role>-<slug>"
     );
     if let Some((_, admin)) = data.sample_admin() {
-        let _ = writeln!(out, "Log in:");
+        let _ = writeln!(out, "Log in (needs jq):");
         let _ = writeln!(
             out,
-            "  curl -s -X POST {base}/api/v1/auth/token -H 'Content-Type: application/json' \\\n    -d '{{\"email\":\"{}\",\"password\":\"{}\"}}'",
+            "  TOKEN=$(curl -sf -X POST {base}/api/v1/auth/token -H 'Content-Type: application/json' \\\n    -d '{{\"email\":\"{}\",\"password\":\"{}\"}}' | jq -r .access_token)",
             admin.email, admin.password
         );
         let _ = writeln!(out, "then call the API with the access_token:");

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::{
     caller::Caller,
     error::ApiResult,
-    extract::{idempotency_key, optional_json},
+    extract::{idempotency_key, OptionalJson},
     route,
     routing::{Access, Routes},
     AppState,
@@ -84,9 +84,8 @@ pub async fn execute_hedge(
     caller: Caller,
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Bytes,
+    OptionalJson(request): OptionalJson<ExecuteRequest>,
 ) -> ApiResult<HttpResponse> {
-    let request: ExecuteRequest = optional_json(&body)?;
     let key = idempotency_key(&req)?;
     let desk = state.hedging.clone();
     let done = caller
@@ -109,9 +108,8 @@ pub async fn close_hedges(
     caller: Caller,
     state: web::Data<AppState>,
     req: HttpRequest,
-    body: web::Bytes,
+    OptionalJson(request): OptionalJson<CloseRequest>,
 ) -> ApiResult<HttpResponse> {
-    let request: CloseRequest = optional_json(&body)?;
     let key = idempotency_key(&req)?;
     let desk = state.hedging.clone();
     let done = caller
