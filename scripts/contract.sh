@@ -46,7 +46,7 @@ cleanup() {
 trap cleanup EXIT
 
 echo "== serving the demo on 127.0.0.1:$port (data in $work)"
-ALPHAPULSE_DATA_DIR="$work/data" ALPHAPULSE_BIND="127.0.0.1:$port" ALPHAPULSE_LOG=warn \
+ALPHAPULSE_DATA_DIR="$work/data" ALPHAPULSE_BIND="127.0.0.1:$port" ALPHAPULSE_LOG=warn ALPHAPULSE_METRICS_BIND=off \
   ALPHAPULSE_LOGIN_PER_MINUTE=100000 "$bin" serve --demo >"$out/server.log" 2>&1 &
 server_pid=$!
 base="http://127.0.0.1:$port"

@@ -10,7 +10,7 @@ trap 'rm -rf "$DATA"' EXIT
 export ALPHAPULSE_DATA_DIR=$DATA/data ALPHAPULSE_LOG=warn
 unset ALPHAPULSE_DATABASE_URL ALPHAPULSE_JWT_SECRET ALPHAPULSE_JWT_KEYS_FILE
 B=http://127.0.0.1:18083
-$BIN serve --demo --bind 127.0.0.1:18083 > "$DATA/serve.out" 2> "$DATA/serve.err" &
+ALPHAPULSE_METRICS_BIND=127.0.0.1:0 $BIN serve --demo --bind 127.0.0.1:18083 > "$DATA/serve.out" 2> "$DATA/serve.err" &
 PID=$!
 until curl -sf $B/ready >/dev/null; do sleep 0.05; done
 TOKEN=$(curl -s -X POST $B/api/v1/auth/token -H 'Content-Type: application/json' -d '{"email":"trader@acme-capital.demo","password":"demo-trader-acme-capital"}' | sed 's/.*"access_token":"\([^"]*\)".*/\1/')

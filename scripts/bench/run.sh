@@ -145,7 +145,7 @@ free_port() {
 PORT=$(free_port) || die "no free port"
 BASE=http://$HOST:$PORT
 log "starting alphapulse serve on $HOST:$PORT (data dir $DATA)"
-"$BIN" serve --bind "$HOST:$PORT" >"$WORK/server.log" 2>&1 &
+ALPHAPULSE_METRICS_BIND=127.0.0.1:0 "$BIN" serve --bind "$HOST:$PORT" >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 for i in $(seq 1 240); do
     kill -0 "$SERVER_PID" 2>/dev/null || die "the server exited during start-up"

@@ -3,5 +3,6 @@
 mod cluster;
 mod demo;
 mod market;
+mod metrics;
 mod secrets;
 mod support;

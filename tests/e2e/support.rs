@@ -47,6 +47,8 @@ pub fn command(data_dir: &Path, args: &[&str]) -> Command {
     }
     cmd.env("ALPHAPULSE_DATA_DIR", data_dir)
         .env("ALPHAPULSE_LOG", "info")
+        // Several servers run at once: each lets the OS pick its metrics port.
+        .env("ALPHAPULSE_METRICS_BIND", "127.0.0.1:0")
         .stdin(Stdio::null());
     cmd
 }
@@ -124,6 +126,14 @@ pub fn listening_addr(log: &str) -> Option<SocketAddr> {
             .parse()
             .unwrap_or_else(|e| panic!("unparseable listening address {first:?} ({e}): {line}")),
     )
+}
+
+/// The address of the `metrics listening addr=ADDR` log line, if logged.
+pub fn metrics_addr(log: &str) -> Option<SocketAddr> {
+    let log = strip_ansi(log);
+    let line = log.lines().find(|l| l.contains("metrics listening"))?;
+    let addr = line.split("addr=").nth(1)?.split_whitespace().next()?;
+    addr.parse().ok()
 }
 
 /// A running `alphapulse serve`, stopped with SIGINT (then SIGKILL) on drop. It binds

@@ -101,6 +101,15 @@ pub struct ServeArgs {
     #[arg(long, env = "ALPHAPULSE_BIND", default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,
 
+    /// Prometheus listener (`GET /metrics`), separate from the API; `off` for none.
+    #[arg(long, env = "ALPHAPULSE_METRICS_BIND", default_value = "127.0.0.1:9464",
+          value_parser = parse_metrics_bind)]
+    pub metrics_bind: MetricsBind,
+
+    /// Tenants with a metrics label of their own (the rest are counted under `other`).
+    #[arg(long, env = "ALPHAPULSE_METRICS_TENANT_LABELS", default_value_t = 100)]
+    pub metrics_tenant_labels: usize,
+
     /// Load demo data when the database has no tenants besides the platform tenant, and
     /// print how to log in.
     #[arg(long)]
@@ -203,6 +212,20 @@ pub struct TenantCreateArgs {
     /// Print the tenant as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Where the metrics listener binds, if anywhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MetricsBind(pub Option<SocketAddr>);
+
+fn parse_metrics_bind(s: &str) -> Result<MetricsBind, String> {
+    match s.trim() {
+        "off" | "none" | "" => Ok(MetricsBind(None)),
+        addr => addr
+            .parse()
+            .map(|a| MetricsBind(Some(a)))
+            .map_err(|_| format!("{addr:?} is not an address:port (or `off`)")),
+    }
 }
 
 /// An address (`10.0.0.1`, one host) or a network (`10.0.0.0/8`).

@@ -156,7 +156,8 @@ pub fn services(db: &Db, settings: &Settings) -> Result<Services> {
     })
 }
 
-/// The API state over `db`: the services, the token verifier and the HTTP settings.
+/// The API state over `db`: the services, the token verifier and the default HTTP settings
+/// for `settings`.
 ///
 /// # Errors
 /// Token keys that cannot sign.
@@ -164,10 +165,19 @@ pub fn app_state(db: &Db, settings: &Settings) -> Result<AppState> {
     let http = HttpSettings {
         login_per_minute: settings.auth.login_per_minute,
         trusted_proxies: settings.trusted_proxies.clone(),
+        ..HttpSettings::default()
     };
+    app_state_with(db, settings, &http)
+}
+
+/// The API state over `db` with explicit HTTP settings.
+///
+/// # Errors
+/// Token keys that cannot sign.
+pub fn app_state_with(db: &Db, settings: &Settings, http: &HttpSettings) -> Result<AppState> {
     Ok(AppState::new(
         services(db, settings)?,
         settings.auth.verifier(),
-        &http,
+        http,
     ))
 }

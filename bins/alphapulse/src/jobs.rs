@@ -59,3 +59,16 @@ pub fn spawn_login_pruning(state: alphapulse_api::AppState) {
         }
     });
 }
+
+/// Lets the Prometheus recorder drain its histograms every few seconds (its documented upkeep
+/// when it runs without its own HTTP listener).
+pub fn spawn_metrics_upkeep(handle: metrics_exporter_prometheus::PrometheusHandle) {
+    actix_web::rt::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(5));
+        tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
+        loop {
+            tick.tick().await;
+            handle.run_upkeep();
+        }
+    });
+}

@@ -12,6 +12,7 @@ pub mod demo;
 pub mod demo_market;
 pub mod jobs;
 pub mod market_csv;
+pub mod metrics;
 pub mod telemetry;
 
 use anyhow::Result;

@@ -73,6 +73,7 @@ pub async fn authorize(
     let ctx = match TenantContext::extract(req.request()).await {
         Ok(ctx) => ctx,
         Err(err) => {
+            crate::metrics::auth_failed(crate::metrics::auth_failure_reason(err.error()));
             return Ok(req.error_response(err).map_into_right_body());
         }
     };
@@ -107,9 +108,15 @@ pub async fn authorize(
             request_id: Some(request_id::current()),
         },
     });
+    let object_route = req.match_info().iter().next().is_some();
     let mut res = next.call(req).await?;
     if let Some(quota) = quota {
         quota.apply(res.headers_mut());
+    }
+    if object_route && res.status() == actix_web::http::StatusCode::NOT_FOUND {
+        if let Some(state) = res.request().app_data::<web::Data<AppState>>() {
+            crate::metrics::cross_tenant_attempt(state.tenant_labels.label(tenant_id));
+        }
     }
     Ok(res.map_into_left_body())
 }
@@ -120,7 +127,7 @@ async fn admit(req: &ServiceRequest, tenant: TenantId) -> Result<Option<QuotaHea
     let Some(state) = req.app_data::<web::Data<AppState>>() else {
         return Ok(None);
     };
-    let quotas = state.quotas.clone();
+    let (quotas, labels) = (state.quotas.clone(), state.tenant_labels.clone());
     let admission = match quotas.admit(tenant) {
         Some(admission) => admission,
         None => {
@@ -140,6 +147,7 @@ async fn admit(req: &ServiceRequest, tenant: TenantId) -> Result<Option<QuotaHea
         Admission::Allowed(state) => Ok(Some(headers(state))),
         Admission::OverQuota(state) => {
             tracing::info!(%tenant, limit = state.limit, "daily quota used up");
+            crate::metrics::quota_rejected(labels.label(tenant), "daily");
             Err(ApiError::TooManyRequests {
                 detail: format!(
                     "Daily API quota of {} calls used up; it starts again at 00:00 UTC",
@@ -151,6 +159,7 @@ async fn admit(req: &ServiceRequest, tenant: TenantId) -> Result<Option<QuotaHea
         }
         Admission::Burst { retry_after_secs } => {
             tracing::info!(%tenant, "burst limit reached");
+            crate::metrics::quota_rejected(labels.label(tenant), "burst");
             Err(ApiError::TooManyRequests {
                 detail: "Too many requests at once for this tenant's plan; slow down".to_owned(),
                 retry_after: retry_after_secs,

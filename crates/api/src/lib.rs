@@ -13,6 +13,7 @@ pub mod caller;
 pub mod client;
 pub mod error;
 pub mod extract;
+pub mod metrics;
 pub mod openapi;
 pub mod oplog;
 pub mod page;
@@ -68,5 +69,6 @@ pub fn app(
             Err::<HttpResponse, _>(ApiError::NotFound("Route".to_owned()))
         }))
         .wrap(from_fn(oplog::log_outcome))
+        .wrap(from_fn(metrics::record_requests))
         .wrap(request_id::RequestId)
 }

@@ -51,6 +51,8 @@ pub struct HttpSettings {
     pub login_per_minute: u32,
     /// Peers whose `X-Forwarded-For` is believed (`ALPHAPULSE_TRUSTED_PROXIES`).
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Tenants with a metrics label of their own (`ALPHAPULSE_METRICS_TENANT_LABELS`).
+    pub metrics_tenant_labels: usize,
 }
 
 impl Default for HttpSettings {
@@ -58,6 +60,7 @@ impl Default for HttpSettings {
         Self {
             login_per_minute: 20,
             trusted_proxies: Vec::new(),
+            metrics_tenant_labels: crate::metrics::DEFAULT_TENANT_LABELS,
         }
     }
 }
@@ -73,6 +76,8 @@ pub struct AppState {
     pub login_limiter: Arc<DefaultKeyedRateLimiter<std::net::IpAddr>>,
     /// Peers whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Arc<[ipnet::IpNet]>,
+    /// Bounded tenant labels of the metrics.
+    pub tenant_labels: Arc<crate::metrics::TenantLabels>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -101,6 +106,9 @@ impl AppState {
             authenticator,
             login_limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
             trusted_proxies: http.trusted_proxies.clone().into(),
+            tenant_labels: Arc::new(crate::metrics::TenantLabels::new(
+                http.metrics_tenant_labels,
+            )),
         }
     }
 
@@ -134,8 +142,10 @@ impl PrincipalCheck for PrincipalsCheck {
     fn check<'a>(&'a self, ctx: &'a TenantContext) -> PrincipalCheckFuture<'a> {
         Box::pin(async move {
             if let Some(verdict) = self.0.cached(ctx) {
+                crate::metrics::principal_cache(true);
                 return verdict.map_err(rejection);
             }
+            crate::metrics::principal_cache(false);
             let (principals, ctx) = (self.0.clone(), ctx.clone());
             actix_web::web::block(move || principals.check(&ctx))
                 .await

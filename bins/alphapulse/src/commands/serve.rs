@@ -15,7 +15,7 @@ use crate::{
     database::Database,
     demo::{self, Demo, DemoData},
     demo_market::seed_demo_market,
-    jobs,
+    jobs, metrics,
 };
 
 /// `--demo` only where nobody else can reach the published demo passwords: a local cluster on
@@ -63,12 +63,28 @@ pub fn run(global: &GlobalArgs, database: &Database, args: &ServeArgs) -> Result
     if let Some(n) = std::num::NonZeroU32::new(args.login_per_account_per_minute) {
         settings.login.per_account_per_minute = n;
     }
-    let state = compose::app_state(&db, &settings).context("building the application state")?;
+    let http = alphapulse_api::HttpSettings {
+        login_per_minute: settings.auth.login_per_minute,
+        trusted_proxies: settings.trusted_proxies.clone(),
+        metrics_tenant_labels: args.metrics_tenant_labels,
+    };
+    let state =
+        compose::app_state_with(&db, &settings, &http).context("building the application state")?;
+    let metrics = match args.metrics_bind.0 {
+        Some(bind) => Some((bind, metrics::install()?)),
+        None => None,
+    };
 
     let quotas = state.services.quotas.clone();
     actix_web::rt::System::new().block_on(async move {
         jobs::spawn_quota_jobs(quotas.clone());
         jobs::spawn_login_pruning(state.clone());
+        if let Some((bind, handle)) = metrics {
+            jobs::spawn_metrics_upkeep(handle.clone());
+            let (listener, addr) = metrics::serve(bind, handle)?;
+            tracing::info!(%addr, "metrics listening");
+            actix_web::rt::spawn(listener);
+        }
         let server = HttpServer::new(move || alphapulse_api::app(state.clone()))
             .bind(args.bind)
             .with_context(|| format!("binding {}", args.bind))?
