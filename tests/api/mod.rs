@@ -13,4 +13,5 @@ mod positions_regime;
 mod quotas;
 mod routes;
 mod tenants;
+mod trading_safety;
 mod users;

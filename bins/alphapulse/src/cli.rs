@@ -132,6 +132,12 @@ pub struct ServeArgs {
           value_parser = parse_network)]
     pub trusted_proxies: Vec<ipnet::IpNet>,
 
+    /// Seconds an unfinished trading action's `Idempotency-Key` holds before a retry takes it
+    /// over and reconciles the stored orders.
+    #[arg(long, env = "ALPHAPULSE_IDEMPOTENCY_STALE_SECONDS", default_value_t = 300,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub idempotency_stale_seconds: u64,
+
     /// Login attempts allowed per account (e-mail) per minute.
     #[arg(long, env = "ALPHAPULSE_LOGIN_PER_ACCOUNT_PER_MINUTE", default_value_t = 10,
           value_parser = clap::value_parser!(u32).range(1..))]

@@ -50,6 +50,9 @@ pub struct Settings {
     pub login: LoginLimits,
     /// Peers whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// How long an unfinished trading action's idempotency key holds before a retry takes it
+    /// over and reconciles.
+    pub idempotency_stale_after: Duration,
 }
 
 impl Settings {
@@ -63,6 +66,7 @@ impl Settings {
             burst: BurstLimits::default(),
             login: LoginLimits::default(),
             trusted_proxies: Vec::new(),
+            idempotency_stale_after: alphapulse_hedging::desk::DEFAULT_STALE_AFTER,
         }
     }
 }
@@ -148,7 +152,8 @@ pub fn services(db: &Db, settings: &Settings) -> Result<Services> {
             repos.idempotency,
             repos.audit,
             Arc::new(PgTradingLocks::new(db.clone())),
-        ),
+        )
+        .with_stale_after(settings.idempotency_stale_after),
         ensembles: Arc::new(EnsembleService::new(
             Arc::new(PgEnsembleRepo::new(db.clone())),
             repos.market,

@@ -89,7 +89,11 @@ pub struct HedgingDesk {
     keys: Arc<dyn IdempotencyRepo>,
     audit: Arc<dyn AuditRepo>,
     locks: Arc<dyn TradingLocks>,
+    stale_after: std::time::Duration,
 }
+
+/// How long an unfinished claim of an idempotency key holds before a retry takes it over.
+pub const DEFAULT_STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(300);
 
 impl std::fmt::Debug for HedgingDesk {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -118,7 +122,16 @@ impl HedgingDesk {
             keys,
             audit,
             locks,
+            stale_after: DEFAULT_STALE_AFTER,
         }
+    }
+
+    /// Sets how long an unfinished claim of an idempotency key holds before a retry takes it
+    /// over and reconciles ([`DEFAULT_STALE_AFTER`] by default).
+    #[must_use]
+    pub fn with_stale_after(mut self, stale_after: std::time::Duration) -> Self {
+        self.stale_after = stale_after;
+        self
     }
 
     /// The tenant's target: `metadata.hedging.target_hedge_ratio`, else [`DEFAULT_TARGET`].
@@ -174,25 +187,20 @@ impl HedgingDesk {
         let canonical = json!({"target_hedge_ratio": target, "dry_run": dry_run});
         self.trading_action(
             caller,
-            scope,
-            key,
-            &canonical,
-            dry_run,
-            || {
-                let target = match target {
-                    Some(t) => t,
-                    None => self.tenant_target(caller)?,
-                };
-                let analysis = self.analysis_at(caller, target)?;
-                let orders = execution::plan(&analysis.recommendations, &prefix);
-                let (status, orders) = self.place_or_plan(caller, &orders, dry_run);
-                Ok(Executed {
-                    status,
-                    target_hedge_ratio: target,
-                    orders,
-                })
+            (scope, key, &canonical, dry_run),
+            || match target {
+                Some(t) => Ok(t),
+                None => self.tenant_target(caller),
             },
-            |e| status_ok(e.status),
+            |target| {
+                let analysis = self.analysis_at(caller, target)?;
+                Ok(execution::plan(&analysis.recommendations, &prefix))
+            },
+            |target, status, orders| Executed {
+                status,
+                target_hedge_ratio: target,
+                orders,
+            },
         )
     }
 
@@ -211,20 +219,16 @@ impl HedgingDesk {
         let canonical = json!({"dry_run": dry_run});
         self.trading_action(
             caller,
-            scope,
-            key,
-            &canonical,
-            dry_run,
-            || {
+            (scope, key, &canonical, dry_run),
+            || Ok(()),
+            |()| {
                 let futures = self
                     .positions
                     .futures(&caller.actor())
                     .map_err(DeskError::Positions)?;
-                let orders = execution::plan_close(&futures, &prefix);
-                let (status, closed) = self.place_or_plan(caller, &orders, dry_run);
-                Ok(Closed { status, closed })
+                Ok(execution::plan_close(&futures, &prefix))
             },
-            |c| status_ok(c.status),
+            |(), status, closed| Closed { status, closed },
         )
     }
 
@@ -242,20 +246,23 @@ impl HedgingDesk {
         (execution::overall_status(&outcomes), outcomes)
     }
 
-    /// Runs `act` under the tenant's trading lock (unless it only plans) and the idempotency
-    /// protocol, and audits it. Holding the lock, `act` reads the positions afresh, so an
-    /// action that waited for another one sees what that one placed (and plans accordingly,
-    /// usually nothing).
-    #[allow(clippy::too_many_arguments)]
-    fn trading_action<T: Serialize>(
+    /// Runs a trading action: under the tenant's trading lock (unless it only plans) and the
+    /// idempotency protocol, audited.
+    ///
+    /// `context` gives what the answer needs besides the orders (the target), `plan` plans the
+    /// orders from positions read now, holding the lock (so an action that waited for another
+    /// sees what that one placed), and `answer` builds the body. With a key, the plan is
+    /// stored before the first order goes out; a retry of an attempt that died midway (its
+    /// claim older than the stale time) places that stored plan again, with the same client
+    /// order ids, and the venue answers the orders that went out with their first fills:
+    /// nothing is placed twice and nothing is left unreported.
+    fn trading_action<C: Copy, T: Serialize>(
         &self,
         caller: &Principal,
-        scope: &'static str,
-        key: Option<IdempotencyKey>,
-        canonical: &Value,
-        dry_run: bool,
-        act: impl FnOnce() -> Result<T, DeskError>,
-        all_ok: impl FnOnce(&T) -> bool,
+        (scope, key, canonical, dry_run): (&'static str, Option<IdempotencyKey>, &Value, bool),
+        context: impl FnOnce() -> Result<C, DeskError>,
+        plan: impl FnOnce(C) -> Result<Vec<OrderRequest>, DeskError>,
+        answer: impl FnOnce(C, &'static str, Vec<OrderOutcome>) -> T,
     ) -> Result<Answer<T>, DeskError> {
         let actor = caller.actor();
         let _guard = if dry_run {
@@ -264,19 +271,37 @@ impl HedgingDesk {
             Some(self.locks.acquire(&actor, scope)?)
         };
         let hash = idempotency::request_hash(canonical);
-        let claim = idempotency::claim(&*self.keys, &actor, scope, key, &hash)?;
+        let claim = idempotency::claim(&*self.keys, &actor, scope, key, &hash, self.stale_after)?;
         if let Claim::Replay { status, body } = claim {
             tracing::info!(scope, "idempotent replay");
             return Ok(Answer::Replayed { status, body });
         }
-        let answer = match act() {
-            Ok(answer) => answer,
+        let planned = context().and_then(|ctx| {
+            let orders = match claim.stored_plan()? {
+                Some(stored) => {
+                    tracing::info!(scope, orders = stored.len(), "resuming a stopped attempt");
+                    stored
+                }
+                None => {
+                    let orders = plan(ctx)?;
+                    if !dry_run {
+                        idempotency::record_plan(&*self.keys, &actor, scope, &claim, &orders)?;
+                    }
+                    orders
+                }
+            };
+            Ok((ctx, orders))
+        });
+        let (ctx, orders) = match planned {
+            Ok(planned) => planned,
             Err(err) => {
                 // Nothing was placed (the failure came before any order): free the key.
                 idempotency::release(&*self.keys, &actor, scope, &claim);
                 return Err(err);
             }
         };
+        let (status, outcomes) = self.place_or_plan(caller, &orders, dry_run);
+        let answer = answer(ctx, status, outcomes);
         let body = serde_json::to_value(&answer)
             .map_err(|e| RepoError::Internal(format!("serialising the answer: {e}")))?;
         let entry = NewAuditEntry {
@@ -284,7 +309,7 @@ impl HedgingDesk {
             user_id: Some(caller.user_id),
             action: scope.to_owned(),
             target: format!("tenant:{}", caller.tenant_id),
-            outcome: if all_ok(&answer) {
+            outcome: if status_ok(status) {
                 AuditOutcome::Success
             } else {
                 AuditOutcome::Failure

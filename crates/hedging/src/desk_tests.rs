@@ -67,7 +67,7 @@ fn a_replay_answers_the_saved_result_and_places_nothing() {
         .expect_acquire()
         .times(1)
         .returning(|_, _| Ok(Box::new(Guard)));
-    m.keys.expect_begin().times(1).returning(|_, _, _, _| {
+    m.keys.expect_begin().times(1).returning(|_, _, _, _, _| {
         Ok(IdempotencyBegin::Completed {
             status: 200,
             body: json!({"status": "executed"}),
@@ -95,7 +95,7 @@ fn a_key_used_with_another_body_is_a_conflict() {
         .returning(|_, _| Ok(Box::new(Guard)));
     m.keys
         .expect_begin()
-        .returning(|_, _, _, _| Ok(IdempotencyBegin::Mismatch));
+        .returning(|_, _, _, _, _| Ok(IdempotencyBegin::Mismatch));
     let err = m.desk().close(&caller(), key("k-1"), false).unwrap_err();
     assert!(matches!(err, DeskError::Key(KeyError::Mismatch)), "{err:?}");
 }
@@ -108,7 +108,7 @@ fn a_failure_before_any_order_frees_the_key_and_writes_no_audit_row() {
         .returning(|_, _| Ok(Box::new(Guard)));
     m.keys
         .expect_begin()
-        .returning(|_, _, _, _| Ok(IdempotencyBegin::Started));
+        .returning(|_, _, _, _, _| Ok(IdempotencyBegin::Started));
     m.keys
         .expect_release()
         .withf(|_, scope, key| scope == "hedging.close" && key == "k-2")
@@ -163,4 +163,114 @@ fn a_target_outside_zero_to_one_is_invalid_before_anything_runs() {
         .execute(&caller(), None, Some(1.5), false)
         .unwrap_err();
     assert!(matches!(err, DeskError::Invalid(e) if e.field == "target_hedge_ratio"));
+}
+
+#[test]
+fn a_fresh_keyed_action_stores_its_plan_before_placing() {
+    use alphapulse_domain::{OrderAck, PositionSide, Symbol};
+    let mut m = Mocks::new();
+    m.locks
+        .expect_acquire()
+        .returning(|_, _| Ok(Box::new(Guard)));
+    m.keys
+        .expect_begin()
+        .returning(|_, _, _, _, _| Ok(IdempotencyBegin::Started));
+    let position = alphapulse_domain::FuturesPosition {
+        symbol: Symbol::parse("BTCUSDT").unwrap(),
+        side: PositionSide::Short,
+        quantity: rust_decimal::Decimal::ONE,
+        entry_price: rust_decimal::Decimal::from(100),
+        mark_price: Some(rust_decimal::Decimal::from(100)),
+        leverage: rust_decimal::Decimal::ONE,
+        liquidation_price: None,
+    };
+    m.exchange
+        .expect_futures_positions()
+        .returning(move |_| Ok(vec![position.clone()]));
+    let recorded = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let seen = recorded.clone();
+    m.keys
+        .expect_record_plan()
+        .times(1)
+        .returning(move |_, _, _, plan| {
+            seen.lock().unwrap().push("plan".into());
+            assert_eq!(plan[0]["symbol"], "BTCUSDT");
+            Ok(())
+        });
+    let order_seen = recorded.clone();
+    m.exchange
+        .expect_place_order()
+        .times(1)
+        .returning(move |_, o| {
+            order_seen.lock().unwrap().push("order".into());
+            Ok(OrderAck {
+                client_order_id: o.client_order_id.clone(),
+                exchange_order_id: "1".into(),
+                status: "filled".into(),
+                filled_quantity: o.quantity,
+                avg_price: Some(rust_decimal::Decimal::from(100)),
+                fee: rust_decimal::Decimal::ZERO,
+                created_at: chrono::Utc::now(),
+            })
+        });
+    m.keys
+        .expect_complete()
+        .times(1)
+        .returning(|_, _, _, _, _, _| Ok(()));
+    let answer = m.desk().close(&caller(), key("k-4"), false).unwrap();
+    assert!(matches!(answer, Answer::Fresh(ref c) if c.status == "executed"));
+    assert_eq!(
+        *recorded.lock().unwrap(),
+        ["plan", "order"],
+        "the plan is stored first"
+    );
+}
+
+#[test]
+fn a_resumed_action_places_its_stored_plan_again_without_replanning() {
+    use alphapulse_domain::{Market, OrderAck, OrderRequest, Side, Symbol};
+    let stored = vec![OrderRequest {
+        client_order_id: "hkey-0".into(),
+        symbol: Symbol::parse("ETHUSDT").unwrap(),
+        market: Market::Futures,
+        side: Side::Buy,
+        quantity: rust_decimal::Decimal::from(2),
+        reduce_only: true,
+    }];
+    let plan = serde_json::to_value(&stored).unwrap();
+    let mut m = Mocks::new();
+    m.locks
+        .expect_acquire()
+        .returning(|_, _| Ok(Box::new(Guard)));
+    m.keys.expect_begin().returning(move |_, _, _, _, _| {
+        Ok(IdempotencyBegin::Resumed {
+            plan: Some(plan.clone()),
+        })
+    });
+    // No positions read (no replanning) and no plan written again: no expectations for them.
+    m.exchange
+        .expect_place_order()
+        .withf(|_, o| o.client_order_id == "hkey-0" && o.symbol.as_str() == "ETHUSDT")
+        .times(1)
+        .returning(|_, o| {
+            // The venue answers an id it has seen with the first order's fill.
+            Ok(OrderAck {
+                client_order_id: o.client_order_id.clone(),
+                exchange_order_id: "first".into(),
+                status: "filled".into(),
+                filled_quantity: o.quantity,
+                avg_price: Some(rust_decimal::Decimal::from(2500)),
+                fee: rust_decimal::Decimal::ZERO,
+                created_at: chrono::Utc::now(),
+            })
+        });
+    m.keys
+        .expect_complete()
+        .times(1)
+        .returning(|_, _, _, _, _, _| Ok(()));
+    let Answer::Fresh(closed) = m.desk().close(&caller(), key("k-5"), false).unwrap() else {
+        panic!("a fresh answer was expected");
+    };
+    assert_eq!(closed.status, "executed");
+    assert_eq!(closed.closed[0].exchange_order_id.as_deref(), Some("first"));
 }

@@ -10,7 +10,7 @@
 
 use alphapulse_domain::{
     ports::{Actor, IdempotencyBegin, IdempotencyRepo},
-    NewAuditEntry, RepoError, ValidationError,
+    NewAuditEntry, OrderRequest, RepoError, ValidationError,
 };
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -57,6 +57,14 @@ pub enum Claim {
     None,
     /// The key is ours now: run, then [`save`].
     Claimed(IdempotencyKey),
+    /// The key's first attempt stopped midway and is ours now: place its stored plan again
+    /// (when it got that far), then [`save`].
+    Resumed {
+        /// The key.
+        key: IdempotencyKey,
+        /// The stored orders.
+        plan: Option<Value>,
+    },
     /// The key finished before with this request: answer this.
     Replay {
         /// The saved status.
@@ -80,7 +88,33 @@ pub enum KeyError {
     Repo(#[from] RepoError),
 }
 
-/// Claims `key` for `scope` and the request `hash`.
+impl Claim {
+    /// The key this request holds, if any.
+    fn key(&self) -> Option<&IdempotencyKey> {
+        match self {
+            Claim::Claimed(key) | Claim::Resumed { key, .. } => Some(key),
+            _ => None,
+        }
+    }
+
+    /// The orders a resumed attempt must place again.
+    ///
+    /// # Errors
+    /// A stored plan that does not read back (written by another version).
+    pub fn stored_plan(&self) -> Result<Option<Vec<OrderRequest>>, RepoError> {
+        match self {
+            Claim::Resumed {
+                plan: Some(plan), ..
+            } => serde_json::from_value(plan.clone())
+                .map(Some)
+                .map_err(|e| RepoError::Internal(format!("stored plan unreadable: {e}"))),
+            _ => Ok(None),
+        }
+    }
+}
+
+/// Claims `key` for `scope` and the request `hash`; an unfinished claim older than
+/// `stale_after` is taken over.
 ///
 /// # Errors
 /// [`KeyError::InProgress`], [`KeyError::Mismatch`], storage failures.
@@ -90,12 +124,14 @@ pub fn claim(
     scope: &str,
     key: Option<IdempotencyKey>,
     hash: &str,
+    stale_after: std::time::Duration,
 ) -> Result<Claim, KeyError> {
     let Some(key) = key else {
         return Ok(Claim::None);
     };
-    match repo.begin(actor, scope, key.as_str(), hash)? {
+    match repo.begin(actor, scope, key.as_str(), hash, stale_after)? {
         IdempotencyBegin::Started => Ok(Claim::Claimed(key)),
+        IdempotencyBegin::Resumed { plan } => Ok(Claim::Resumed { key, plan }),
         IdempotencyBegin::Completed { status, body } => Ok(Claim::Replay { status, body }),
         IdempotencyBegin::InProgress => Err(KeyError::InProgress),
         IdempotencyBegin::Mismatch => Err(KeyError::Mismatch),
@@ -116,15 +152,35 @@ pub fn save(
     body: &Value,
     entry: NewAuditEntry,
 ) -> Result<(), RepoError> {
-    match claim {
-        Claim::Claimed(key) => repo.complete(actor, scope, key.as_str(), 200, body, &entry),
-        _ => audit.append(entry).map(drop),
+    match claim.key() {
+        Some(key) => repo.complete(actor, scope, key.as_str(), 200, body, &entry),
+        None => audit.append(entry).map(drop),
     }
+}
+
+/// Stores the orders a claimed request is about to place (nothing without a key).
+///
+/// # Errors
+/// Storage failures.
+pub fn record_plan(
+    repo: &dyn IdempotencyRepo,
+    actor: &Actor,
+    scope: &str,
+    claim: &Claim,
+    orders: &[OrderRequest],
+) -> Result<(), RepoError> {
+    let Some(key) = claim.key() else {
+        return Ok(());
+    };
+    let plan = serde_json::to_value(orders)
+        .map_err(|e| RepoError::Internal(format!("serialising the plan: {e}")))?;
+    repo.record_plan(actor, scope, key.as_str(), &plan)
 }
 
 /// Releases a claimed key whose action failed before anything was placed (best effort: a
 /// key left behind only makes the retry answer "in progress").
 pub fn release(repo: &dyn IdempotencyRepo, actor: &Actor, scope: &str, claim: &Claim) {
+    // A fresh claim only: a resumed one keeps its row (and plan) for the next retry.
     if let Claim::Claimed(key) = claim {
         if let Err(err) = repo.release(actor, scope, key.as_str()) {
             tracing::warn!(scope, error = %err, "idempotency key not released");

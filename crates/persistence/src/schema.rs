@@ -221,6 +221,7 @@ diesel::table! {
         response -> Nullable<Jsonb>,
         created_at -> Timestamptz,
         completed_at -> Nullable<Timestamptz>,
+        plan -> Nullable<Jsonb>,
     }
 }
 

@@ -58,6 +58,7 @@ pub fn run(global: &GlobalArgs, database: &Database, args: &ServeArgs) -> Result
         cipher,
         principal_ttl: Duration::from_secs(args.principal_ttl_seconds),
         trusted_proxies: args.trusted_proxies.clone(),
+        idempotency_stale_after: Duration::from_secs(args.idempotency_stale_seconds),
         ..Settings::new(auth.config)
     };
     if let Some(n) = std::num::NonZeroU32::new(args.login_per_account_per_minute) {

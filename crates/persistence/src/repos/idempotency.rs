@@ -9,7 +9,13 @@ use diesel::{pg::PgConnection, prelude::*};
 
 use crate::{error::Result, repos::audit, schema::idempotency_keys, Db};
 
-type Stored = (String, Option<i32>, Option<serde_json::Value>);
+type Stored = (
+    String,
+    Option<i32>,
+    Option<serde_json::Value>,
+    chrono::DateTime<Utc>,
+    Option<serde_json::Value>,
+);
 
 /// Claims the key or reports its earlier use (see [`IdempotencyRepo::begin`]).
 ///
@@ -21,6 +27,7 @@ pub fn begin(
     scope: &str,
     key: &str,
     hash: &str,
+    stale_after: std::time::Duration,
 ) -> Result<IdempotencyBegin> {
     let tenant = actor.tenant_id.as_uuid();
     let inserted = diesel::insert_into(idempotency_keys::table)
@@ -35,7 +42,8 @@ pub fn begin(
     if inserted == 1 {
         return Ok(IdempotencyBegin::Started);
     }
-    let (stored_hash, status, body): Stored = idempotency_keys::table
+    // The row is locked while we decide, so two retries cannot both take a stale key over.
+    let (stored_hash, status, body, claimed_at, plan): Stored = idempotency_keys::table
         .filter(idempotency_keys::tenant_id.eq(tenant))
         .filter(idempotency_keys::scope.eq(scope))
         .filter(idempotency_keys::key.eq(key))
@@ -43,14 +51,29 @@ pub fn begin(
             idempotency_keys::request_hash,
             idempotency_keys::status_code,
             idempotency_keys::response,
+            idempotency_keys::created_at,
+            idempotency_keys::plan,
         ))
+        .for_update()
         .first(conn)?;
+    let stale = chrono::Duration::from_std(stale_after).unwrap_or(chrono::Duration::MAX);
     Ok(match (stored_hash == hash, status, body) {
         (false, _, _) => IdempotencyBegin::Mismatch,
         (true, Some(status), Some(body)) => IdempotencyBegin::Completed {
             status: u16::try_from(status).unwrap_or(200),
             body,
         },
+        _ if Utc::now() - claimed_at > stale => {
+            diesel::update(
+                idempotency_keys::table
+                    .filter(idempotency_keys::tenant_id.eq(tenant))
+                    .filter(idempotency_keys::scope.eq(scope))
+                    .filter(idempotency_keys::key.eq(key)),
+            )
+            .set(idempotency_keys::created_at.eq(Utc::now()))
+            .execute(conn)?;
+            IdempotencyBegin::Resumed { plan }
+        }
         _ => IdempotencyBegin::InProgress,
     })
 }
@@ -75,11 +98,32 @@ impl IdempotencyRepo for PgIdempotencyRepo {
         scope: &str,
         key: &str,
         request_hash: &str,
+        stale_after: std::time::Duration,
     ) -> Result<IdempotencyBegin, RepoError> {
         Ok(self
             .db
             .tenant(*actor)
-            .run(|c| begin(c, actor, scope, key, request_hash))?)
+            .run(|c| begin(c, actor, scope, key, request_hash, stale_after))?)
+    }
+
+    fn record_plan(
+        &self,
+        actor: &Actor,
+        scope: &str,
+        key: &str,
+        plan: &serde_json::Value,
+    ) -> Result<(), RepoError> {
+        Ok(self.db.tenant(*actor).run(|c| {
+            diesel::update(
+                idempotency_keys::table
+                    .filter(idempotency_keys::tenant_id.eq(actor.tenant_id.as_uuid()))
+                    .filter(idempotency_keys::scope.eq(scope))
+                    .filter(idempotency_keys::key.eq(key)),
+            )
+            .set(idempotency_keys::plan.eq(plan))
+            .execute(c)?;
+            Ok::<_, crate::Error>(())
+        })?)
     }
 
     fn complete(
