@@ -1,6 +1,6 @@
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 
 use super::Actor;
@@ -23,6 +23,15 @@ pub trait MarketDataRepo: Send + Sync {
         actor: &Actor,
         symbols: &[Symbol],
     ) -> Result<BTreeMap<Symbol, Decimal>, RepoError>;
+
+    /// The daily closes of every one of `symbols` since `since` (inclusive), oldest first per
+    /// symbol, in ONE query (symbols without data are absent).
+    fn daily_closes(
+        &self,
+        actor: &Actor,
+        symbols: &[Symbol],
+        since: NaiveDate,
+    ) -> Result<BTreeMap<Symbol, Vec<(NaiveDate, Decimal)>>, RepoError>;
 
     /// A version stamp of the data (newest candle time and row count): changes whenever
     /// candles are added, so cached models know to refit.

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::{
     audit::audit_entry,
-    limits::MAX_INITIAL_WEIGHT,
+    limits::{MAX_AGENTS, MAX_INITIAL_WEIGHT},
     validation::{agent_name_issue, Issues},
     EnsembleError, EnsembleService, RegisterAgent,
 };
@@ -39,6 +39,13 @@ impl EnsembleService {
             );
         }
         issues.finish()?;
+        // Bounded fan-out: every prediction and report walks the agents.
+        let (_, agents) = self.repo.agents(actor, ensemble_id)?;
+        if agents.len() >= MAX_AGENTS {
+            return Err(EnsembleError::Conflict(format!(
+                "the ensemble already has its maximum of {MAX_AGENTS} agents"
+            )));
+        }
         let registration = AgentRegistration {
             agent_id: input.agent_id,
             agent_type: input.agent_type,

@@ -6,6 +6,8 @@ pub const MAX_NAME_LEN: usize = 100;
 pub const MAX_AGENT_LEN: usize = 64;
 /// Largest `initial_weight` (relative to an average agent).
 pub const MAX_INITIAL_WEIGHT: f64 = 100.0;
+/// Most active agents in one ensemble.
+pub const MAX_AGENTS: usize = 100;
 /// Most signals in one prediction.
 pub const MAX_SIGNALS: usize = 100;
 /// Largest serialised `config`, in bytes.

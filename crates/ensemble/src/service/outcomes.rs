@@ -8,7 +8,8 @@ use alphapulse_domain::{
     ports::{Actor, StoredPrediction},
     Symbol,
 };
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
+use rust_decimal::prelude::ToPrimitive;
 
 use super::{EnsembleError, EnsembleService};
 use crate::performance::{Closes, Outcome};
@@ -30,13 +31,20 @@ impl EnsembleService {
             return Ok(HashMap::new());
         };
         let days = (Utc::now() - oldest).num_days().max(0) + CANDLE_MARGIN_DAYS;
-        let limit = u32::try_from(days.clamp(2, MAX_CANDLES)).unwrap_or(2);
-        let mut out = HashMap::with_capacity(symbols.len());
-        for symbol in symbols {
-            let candles = self.market.daily_candles(actor, &symbol, limit)?;
-            out.insert(symbol, Closes::from_candles(&candles));
-        }
-        Ok(out)
+        let since = (Utc::now() - Duration::days(days.clamp(2, MAX_CANDLES))).date_naive();
+        let symbols: Vec<Symbol> = symbols.into_iter().collect();
+        // One query for every symbol (not one transaction per symbol).
+        let closes = self.market.daily_closes(actor, &symbols, since)?;
+        Ok(closes
+            .into_iter()
+            .map(|(symbol, days)| {
+                let days = days
+                    .into_iter()
+                    .filter_map(|(day, close)| Some((day, close.to_f64()?)))
+                    .collect();
+                (symbol, Closes::new(days))
+            })
+            .collect())
     }
 
     /// Daily closes of the predictions' symbols, back to the oldest prediction.

@@ -42,6 +42,24 @@ fn agent(id: &str, weight: f64) -> EnsembleAgent {
     }
 }
 
+/// What `daily_closes` answers for these candles: one query for every symbol asked.
+fn closes_of(
+    symbols: &[Symbol],
+    start: DateTime<Utc>,
+    closes: &[i64],
+) -> std::collections::BTreeMap<Symbol, Vec<(chrono::NaiveDate, Decimal)>> {
+    symbols
+        .iter()
+        .map(|s| {
+            let days = candles(s.as_str(), start, closes)
+                .into_iter()
+                .map(|c| (c.open_time.date_naive(), c.close))
+                .collect();
+            (s.clone(), days)
+        })
+        .collect()
+}
+
 fn candles(symbol: &str, start: DateTime<Utc>, closes: &[i64]) -> Vec<Candle> {
     closes
         .iter()
@@ -296,8 +314,9 @@ fn history_mocks(id: Uuid) -> (MockEnsembleRepo, MockMarketDataRepo) {
         .returning(move |_, _, _| Ok(history(id, start)));
     let mut market = MockMarketDataRepo::new();
     market
-        .expect_daily_candles()
-        .returning(move |_, s, _| Ok(candles(s.as_str(), start, &[100, 110, 99])));
+        .expect_daily_closes()
+        .times(1)
+        .returning(move |_, symbols, _| Ok(closes_of(symbols, start, &[100, 110, 99])));
     (repo, market)
 }
 
@@ -402,8 +421,9 @@ fn rankings_order_by_hit_rate_then_average_return() {
     let mut market = MockMarketDataRepo::new();
     let day0 = Utc.with_ymd_and_hms(2025, 3, 1, 0, 0, 0).unwrap();
     market
-        .expect_daily_candles()
-        .returning(move |_, s, _| Ok(candles(s.as_str(), day0, &[100, 110, 99])));
+        .expect_daily_closes()
+        .times(1)
+        .returning(move |_, symbols, _| Ok(closes_of(symbols, day0, &[100, 110, 99])));
     let rows = service(repo, market)
         .agent_rankings(&actor(), None)
         .unwrap();
@@ -411,4 +431,30 @@ fn rankings_order_by_hit_rate_then_average_return() {
     assert_eq!(order, ["b", "c", "a", "idle"]);
     assert_eq!(rows[0].rank, 1);
     assert_eq!(rows[3].metrics.evaluated, 0);
+}
+
+#[test]
+fn an_ensemble_holds_at_most_max_agents() {
+    let id = Uuid::new_v4();
+    let mut repo = MockEnsembleRepo::new();
+    repo.expect_agents().returning(move |_, _| {
+        let full: Vec<_> = (0..super::limits::MAX_AGENTS)
+            .map(|i| agent(&format!("a{i}"), 1.0))
+            .collect();
+        Ok((ensemble(id, EnsembleMethod::WeightedAverage, 1), full))
+    });
+    repo.expect_register_agent().never();
+    let err = service(repo, MockMarketDataRepo::new())
+        .register_agent(
+            &actor(),
+            None,
+            id,
+            RegisterAgent {
+                agent_id: "one-more".into(),
+                agent_type: "technical".into(),
+                initial_weight: None,
+            },
+        )
+        .unwrap_err();
+    assert!(matches!(err, EnsembleError::Conflict(m) if m.contains("maximum of 100")));
 }

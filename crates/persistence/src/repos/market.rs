@@ -7,7 +7,7 @@ use alphapulse_domain::{
     ports::{Actor, MarketDataRepo},
     Candle, RepoError, Symbol,
 };
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use diesel::{pg::PgConnection, prelude::*, upsert::excluded};
 use rust_decimal::Decimal;
 
@@ -60,6 +60,41 @@ pub fn daily_candles(conn: &mut PgConnection, symbol: &Symbol, limit: u32) -> Re
         .load(conn)?;
     rows.reverse();
     rows.into_iter().map(CandleRow::into_candle).collect()
+}
+
+/// The daily closes of `symbols` since `since`, oldest first per symbol (one query).
+///
+/// # Errors
+/// Database failures; a stored symbol that is not valid (corrupt row).
+pub fn daily_closes(
+    conn: &mut PgConnection,
+    symbols: &[Symbol],
+    since: NaiveDate,
+) -> Result<BTreeMap<Symbol, Vec<(NaiveDate, Decimal)>>> {
+    let names: Vec<&str> = symbols.iter().map(Symbol::as_str).collect();
+    let start = since.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
+    let rows: Vec<(String, DateTime<Utc>, Decimal)> = market_candles::table
+        .filter(market_candles::symbol.eq_any(&names))
+        .filter(market_candles::interval.eq(DAILY))
+        .filter(market_candles::open_time.ge(start))
+        .order((market_candles::symbol, market_candles::open_time))
+        .select((
+            market_candles::symbol,
+            market_candles::open_time,
+            market_candles::close,
+        ))
+        .load(conn)?;
+    let mut out: BTreeMap<Symbol, Vec<(NaiveDate, Decimal)>> = BTreeMap::new();
+    for (symbol, at, close) in rows {
+        let symbol = Symbol::parse(&symbol).map_err(|e| Error::Corrupt {
+            table: "market_candles",
+            message: e.to_string(),
+        })?;
+        out.entry(symbol)
+            .or_default()
+            .push((at.date_naive(), close));
+    }
+    Ok(out)
 }
 
 /// The latest close per symbol.
@@ -174,6 +209,18 @@ impl MarketDataRepo for PgMarketDataRepo {
             .db
             .tenant(*actor)
             .run(|c| daily_candles(c, symbol, limit))?)
+    }
+
+    fn daily_closes(
+        &self,
+        actor: &Actor,
+        symbols: &[Symbol],
+        since: NaiveDate,
+    ) -> Result<BTreeMap<Symbol, Vec<(NaiveDate, Decimal)>>, RepoError> {
+        Ok(self
+            .db
+            .tenant(*actor)
+            .run(|c| daily_closes(c, symbols, since))?)
     }
 
     fn latest_closes(
