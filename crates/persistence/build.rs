@@ -31,6 +31,6 @@ fn main() {
     let mut hasher = Sha256::new();
     hash_dir(&dir, &mut hasher);
     let digest = hasher.finalize();
-    let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    let hex = hex::encode(&digest[..8]);
     println!("cargo:rustc-env=ALPHAPULSE_MIGRATIONS_HASH={hex}");
 }

@@ -32,6 +32,15 @@ pub enum ClusterError {
         #[source]
         source: std::io::Error,
     },
+    /// A directory the cluster would live in is not safe to use (another owner, a symlink,
+    /// writable by others): refused rather than taken over.
+    #[error("refusing to use {path} for the cluster: {why}")]
+    UnsafeDir {
+        /// The directory.
+        path: PathBuf,
+        /// What is wrong with it.
+        why: String,
+    },
     /// A PostgreSQL tool exited with an error.
     #[error("`{command}` failed: {output}")]
     Command {
