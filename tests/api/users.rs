@@ -138,7 +138,7 @@ async fn admin_creates_users_without_leaking_hash_or_tenant() {
         &creds.password_hash
     ));
 
-    // The e-mail is unique across tenants and case-insensitive.
+    // The e-mail is unique and case-insensitive; within the tenant the answer says so.
     let dup =
         json!({"email": "NEW.TRADER@acme.example", "password": "another pw!", "role": "viewer"});
     let conflict = app.send(post(USERS, &admin, &dup)).await;
@@ -162,6 +162,50 @@ async fn admin_creates_users_without_leaking_hash_or_tenant() {
         .as_deref()
         .is_some_and(|r| !r.is_empty()));
     assert!(!entries[0].details.to_string().contains("long enough pw"));
+}
+
+#[actix_web::test]
+async fn another_tenants_email_is_a_generic_422_that_reveals_nothing() {
+    let app = TestApp::new();
+    let (_, acme_admin, ..) = two_tenants(&app);
+    // beta's admin address: the answer must look like any other unusable input, never like
+    // a conflict that would confirm the address exists somewhere on the platform.
+    let taken =
+        json!({"email": "Admin@Beta.example", "password": "long enough pw", "role": "viewer"});
+    let res = app.send(post(USERS, &acme_admin, &taken)).await;
+    assert_eq!(
+        res.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{:?}",
+        res.body
+    );
+    let raw = res.body.to_string().to_lowercase();
+    assert!(
+        !raw.contains("beta") && !raw.contains("exist") && !raw.contains("regist"),
+        "{raw}"
+    );
+    assert_eq!(res.body["errors"][0]["field"], "email", "{raw}");
+    // Nothing was written in either tenant.
+    let list = app.send(get(USERS, &acme_admin)).await;
+    assert_eq!(emails(&list.body), ["admin@acme.example"]);
+}
+
+#[actix_web::test]
+async fn audit_rows_record_the_servers_request_id_and_keep_the_clients() {
+    let app = TestApp::new();
+    let (acme, admin, ..) = two_tenants(&app);
+    let body = json!({"email": "x@acme.example", "password": "long enough pw", "role": "viewer"});
+    let res = app
+        .send(post(USERS, &admin, &body).insert_header(("x-request-id", "client-chosen-1")))
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED);
+    assert_eq!(res.header("x-request-id"), Some("client-chosen-1"));
+    let entries = app.audit_entries(acme);
+    let row = entries.iter().find(|e| e.action == "user.create").unwrap();
+    let server = row.request_id.as_deref().unwrap();
+    assert_ne!(server, "client-chosen-1");
+    assert!(uuid::Uuid::parse_str(server).is_ok(), "{server}");
+    assert_eq!(row.details["client_request_id"], "client-chosen-1");
 }
 
 #[actix_web::test]

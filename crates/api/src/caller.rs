@@ -105,7 +105,8 @@ pub async fn authorize(
             tenant_id,
             user_id,
             role: ctx.role,
-            request_id: Some(request_id::current()),
+            request_id: Some(request_id::server()),
+            client_request_id: request_id::client(),
         },
     });
     let object_route = req.match_info().iter().next().is_some();

@@ -15,8 +15,10 @@ pub struct Principal {
     pub user_id: UserId,
     /// The caller's role.
     pub role: Role,
-    /// The request id, for audit rows.
+    /// The server's id of the request, for audit rows.
     pub request_id: Option<String>,
+    /// The id the client sent in `x-request-id`, when it did (kept in audit details).
+    pub client_request_id: Option<String>,
 }
 
 impl Principal {
@@ -30,14 +32,23 @@ impl Principal {
         Actor::user(tenant, self.user_id)
     }
 
-    /// An audit note of this caller doing `action`.
+    /// An audit note of this caller doing `action` (the client's request id, if it sent
+    /// one, joins the details; the row's request id is the server's).
     pub fn note(&self, action: &str, details: Value) -> AuditNote {
         AuditNote {
             user_id: Some(self.user_id),
             action: action.to_owned(),
             request_id: self.request_id.clone(),
-            details,
+            details: self.with_client_id(details),
         }
+    }
+
+    /// `details` with `client_request_id` added when the client sent an id.
+    pub fn with_client_id(&self, mut details: Value) -> Value {
+        if let (Some(client), Some(map)) = (&self.client_request_id, details.as_object_mut()) {
+            map.insert("client_request_id".to_owned(), Value::from(client.clone()));
+        }
+        details
     }
 
     /// Whether the caller's role grants `permission`.

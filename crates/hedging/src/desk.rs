@@ -315,7 +315,7 @@ impl HedgingDesk {
                 AuditOutcome::Failure
             },
             request_id: caller.request_id.clone(),
-            details: body.clone(),
+            details: caller.with_client_id(body.clone()),
         };
         idempotency::save(
             &*self.keys,

@@ -25,6 +25,7 @@ fn caller() -> Principal {
         user_id: UserId::new_random(),
         role: Role::Trader,
         request_id: Some("req-1".into()),
+        client_request_id: None,
     }
 }
 

@@ -61,6 +61,23 @@ impl MarketDataRepo for Fakes {
         }
         Ok(out)
     }
+    fn daily_closes(
+        &self,
+        _: &Actor,
+        symbols: &[Symbol],
+        since: chrono::NaiveDate,
+    ) -> Result<BTreeMap<Symbol, Vec<(chrono::NaiveDate, Decimal)>>, RepoError> {
+        let all = self.candles.lock().unwrap();
+        let mut out: BTreeMap<Symbol, Vec<(chrono::NaiveDate, Decimal)>> = BTreeMap::new();
+        for c in all.values() {
+            if symbols.contains(&c.symbol) && c.open_time.date_naive() >= since {
+                out.entry(c.symbol.clone())
+                    .or_default()
+                    .push((c.open_time.date_naive(), c.close));
+            }
+        }
+        Ok(out)
+    }
     fn version(&self, _: &Actor) -> Result<(Option<DateTime<Utc>>, i64), RepoError> {
         let all = self.candles.lock().unwrap();
         Ok((all.keys().map(|k| k.1).max(), all.len() as i64))

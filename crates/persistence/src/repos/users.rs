@@ -4,7 +4,7 @@
 use alphapulse_domain::{
     ports::{Actor, Credentials, UserRepo},
     AuditNote, Email, NewUser, Page, PageRequest, RepoError, Role, TenantId, User, UserId,
-    UserPatch,
+    UserPatch, ValidationError,
 };
 use chrono::{DateTime, Utc};
 use diesel::{pg::PgConnection, prelude::*};
@@ -115,23 +115,45 @@ pub fn insert_within_limit(conn: &mut PgConnection, new: &NewUser, max_users: i3
 
 /// Inserts a user.
 ///
+/// E-mail addresses are unique across the platform, but a tenant may only learn about its own
+/// users: an address already used in the caller's tenant (visible under RLS) is a
+/// [`Error::Conflict`]; one used anywhere else is a generic [`Error::Invalid`] that does not
+/// say whether, or where, it exists (see `docs/security.md`).
+///
 /// # Errors
-/// [`Error::Conflict`] when the e-mail is taken.
+/// [`Error::Conflict`] when the tenant already has the address, [`Error::Invalid`] when it
+/// cannot be used for another reason.
 pub fn insert(conn: &mut PgConnection, new: &NewUser) -> Result<User> {
+    let ours: bool = diesel::select(diesel::dsl::exists(
+        users::table.filter(
+            users::tenant_id
+                .eq(new.tenant_id.as_uuid())
+                .and(users::email.eq(new.email.as_str())),
+        ),
+    ))
+    .get_result(conn)?;
+    if ours {
+        return Err(Error::Conflict(
+            "a user with this email already exists in this tenant".to_owned(),
+        ));
+    }
     let row = NewUserRow {
         tenant_id: new.tenant_id.as_uuid(),
         email: new.email.as_str(),
         password_hash: &new.password_hash,
         role: new.role.as_str(),
     };
-    // Under RLS the unique index still sees every tenant's e-mails; the conflict tells the
-    // caller only that the address is taken, not where.
     diesel::insert_into(users::table)
         .values(&row)
         .returning(UserRow::as_returning())
         .get_result(conn)
         .map_err(|e| match Error::from(e) {
-            Error::Conflict(_) => Error::Conflict("email is already registered".to_owned()),
+            // Under RLS the unique index still sees every tenant's e-mails: the address is
+            // someone else's. Say only that it cannot be used.
+            Error::Conflict(_) => Error::Invalid(ValidationError::new(
+                "email",
+                "this email address cannot be used; choose another",
+            )),
             other => other,
         })?
         .try_into()

@@ -296,6 +296,16 @@ impl MarketDataRepo for GatedMarket {
         Ok(BTreeMap::new())
     }
 
+    fn daily_closes(
+        &self,
+        _: &Actor,
+        _: &[Symbol],
+        _: chrono::NaiveDate,
+    ) -> Result<BTreeMap<Symbol, Vec<(chrono::NaiveDate, Decimal)>>, RepoError> {
+        // The regime service reads candles, not closes.
+        Err(RepoError::Internal("not used by the regime service".into()))
+    }
+
     fn version(&self, _: &Actor) -> Result<(Option<DateTime<Utc>>, i64), RepoError> {
         self.version_reads.fetch_add(1, Ordering::SeqCst);
         Ok((None, 500))
