@@ -191,7 +191,23 @@ fn demo_data_logins_tokens_and_tenant_suspension() {
         !unknown.status.success(),
         "token for an unknown user succeeded"
     );
-    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no user with id"));
+    let stderr = String::from_utf8_lossy(&unknown.stderr);
+    assert!(stderr.contains("no user with id"), "{stderr}");
+    // One line a person reads, even with backtraces switched on.
+    let unknown = command(
+        &data_dir,
+        &["token", "--user", &uuid::Uuid::new_v4().to_string()],
+    )
+    .env("RUST_BACKTRACE", "1")
+    .env("ALPHAPULSE_LOG", "off")
+    .output()
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&unknown.stderr);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("error: ") && !stderr.contains("Stack backtrace"),
+        "{stderr}"
+    );
 
     // tenant create / list from a second process.
     let created = stdout(
@@ -226,6 +242,85 @@ fn demo_data_logins_tokens_and_tenant_suspension() {
     .output()
     .unwrap();
     assert!(!duplicate.status.success(), "duplicate slug accepted");
+
+    // Its first admin, from the command line: a generated password, printed once, that logs in.
+    let first: Value = serde_json::from_str(&stdout(
+        &data_dir,
+        &[
+            "user",
+            "create",
+            "--tenant",
+            "delta-fund",
+            "--email",
+            "Boss@Delta.example",
+            "--role",
+            "admin",
+            "--json",
+        ],
+    ))
+    .unwrap();
+    assert_eq!(first["email"], "boss@delta.example", "{first}");
+    let boss_token = login(&client, &base, &first);
+    assert_eq!(
+        visible_emails(&client, &base, &boss_token),
+        BTreeSet::from(["boss@delta.example".to_owned()])
+    );
+    // A chosen password from stdin; a role of the wrong side of the platform line is refused.
+    let mut chosen = command(
+        &data_dir,
+        &[
+            "user",
+            "create",
+            "--tenant",
+            "delta-fund",
+            "--email",
+            "t@delta.example",
+            "--role",
+            "trader",
+            "--password-stdin",
+        ],
+    )
+    .stdin(std::process::Stdio::piped())
+    .stdout(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
+    {
+        use std::io::Write;
+        chosen
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"a chosen passphrase\n")
+            .unwrap();
+    }
+    let out = chosen.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && !text.contains("password"), "{text}");
+    login(
+        &client,
+        &base,
+        &json!({"email": "t@delta.example", "password": "a chosen passphrase"}),
+    );
+    let owner_here = command(
+        &data_dir,
+        &[
+            "user",
+            "create",
+            "--tenant",
+            "delta-fund",
+            "--email",
+            "o@delta.example",
+            "--role",
+            "owner",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert!(
+        !owner_here.status.success(),
+        "an owner was created in a tenant"
+    );
+    assert!(String::from_utf8_lossy(&owner_here.stderr).contains("role"));
     let list: Value =
         serde_json::from_str(&stdout(&data_dir, &["tenant", "list", "--json"])).unwrap();
     let listed: BTreeSet<&str> = list
@@ -320,6 +415,7 @@ fn demo_data_logins_tokens_and_tenant_suspension() {
         format!("tenant.create tenant:{delta_id}"),
         format!("tenant.suspend tenant:{beta_id}"),
         format!("tenant.activate tenant:{beta_id}"),
+        format!("user.create user:{}", first["id"].as_str().unwrap()),
     ] {
         assert!(
             rows.contains(&expected),

@@ -74,6 +74,7 @@ impl AuthConfig {
 
 /// Token settings of the commands that sign or verify tokens (`serve`, `token`).
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Authentication options")]
 pub struct AuthArgs {
     /// HS256 secret (>= 32 bytes). Prefer the environment variable; unset with the local
     /// cluster = generated once and kept in `<data dir>/jwt-secret`.

@@ -18,8 +18,9 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Settings shared by every command.
+/// Settings shared by every command (listed under their own heading in each command's help).
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Owner database URL; unset = a local cluster in the data dir.
     #[arg(
@@ -77,6 +78,11 @@ pub enum Command {
     Tenant {
         #[command(subcommand)]
         action: TenantAction,
+    },
+    /// Users of a tenant (e.g. the first admin of a new tenant).
+    User {
+        #[command(subcommand)]
+        action: UserAction,
     },
     /// Database migrations.
     Migrate {
@@ -216,6 +222,32 @@ pub struct TenantCreateArgs {
     #[arg(long, value_parser = clap::value_parser!(i32).range(1..))]
     pub max_api_calls_per_day: Option<i32>,
     /// Print the tenant as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserAction {
+    /// Create a user (audit-logged). The password is read from stdin with
+    /// `--password-stdin`, or generated and printed once.
+    Create(UserCreateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UserCreateArgs {
+    /// The tenant: id or slug (`platform` for owner/staff).
+    #[arg(long, value_name = "ID|SLUG")]
+    pub tenant: String,
+    /// Login e-mail (unique across the platform).
+    #[arg(long)]
+    pub email: String,
+    /// admin, trader or viewer (owner or staff in the platform tenant).
+    #[arg(long)]
+    pub role: String,
+    /// Read the password from the first line of stdin instead of generating one.
+    #[arg(long)]
+    pub password_stdin: bool,
+    /// Print the user (and a generated password) as JSON.
     #[arg(long)]
     pub json: bool,
 }

@@ -25,6 +25,7 @@ pub const KEY_FILE: &str = "credentials-key";
 
 /// The credentials key setting (flattened into the commands that need it).
 #[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Credentials options")]
 pub struct CredentialsArgs {
     /// Base64 32-byte key encrypting exchange credentials. Prefer the environment variable;
     /// unset with the local cluster = generated once and kept in `<data dir>/credentials-key`.

@@ -41,6 +41,7 @@ pub fn run() -> Result<()> {
         Command::SeedDemo(args) => commands::seed_demo::run(&database, args),
         Command::Token(args) => commands::token::run(&database, args),
         Command::Tenant { action } => commands::tenant::run(&database, action),
+        Command::User { action } => commands::user::run(&database, action),
         Command::Market { action } => commands::market::run(&database, action),
     };
     // Stop a cluster we started, even when the command failed.

@@ -11,10 +11,10 @@
 use std::sync::Arc;
 
 use alphapulse_domain::{
-    ports::{TenantRepo, UserRepo},
+    ports::{Actor, TenantRepo, UserRepo},
     tenant::PLATFORM_SLUG,
-    Email, NewUser, Page, PageRequest, Permission, Principal, RepoError, Role, Tenant, TenantId,
-    User, UserId, UserPatch, ValidationError,
+    AuditNote, Email, NewUser, Page, PageRequest, Permission, Principal, RepoError, Role, Tenant,
+    TenantId, User, UserId, UserPatch, ValidationError,
 };
 use serde_json::json;
 
@@ -96,6 +96,19 @@ fn fits_tenant(role: Role, tenant: &Tenant) -> Result<(), AdminError> {
     }
 }
 
+/// The e-mail and role of a valid [`CreateUser`], or every problem at once.
+fn validated(input: &CreateUser) -> Result<(Email, Role), AdminError> {
+    let mut checks = Checks::default();
+    let email = checks.check(Email::parse(&input.email));
+    checks.check(check_policy(&input.password));
+    let role = checks.check(parse_role(&input.role));
+    checks.finish()?;
+    match (email, role) {
+        (Some(email), Some(role)) => Ok((email, role)),
+        _ => Err(AdminError::Invalid(Vec::new())),
+    }
+}
+
 fn require(caller: &Principal, permission: Permission) -> Result<(), AdminError> {
     if caller.may(permission) {
         Ok(())
@@ -158,31 +171,60 @@ impl UserAdmin {
         input: CreateUser,
     ) -> Result<User, AdminError> {
         require(caller, Permission::ManageUsers)?;
-        let mut checks = Checks::default();
-        let email = checks.check(Email::parse(&input.email));
-        checks.check(check_policy(&input.password));
-        let role = checks.check(parse_role(&input.role));
-        checks.finish()?;
-        let (Some(email), Some(role)) = (email, role) else {
-            return Err(AdminError::Invalid(Vec::new()));
-        };
+        let (email, role) = validated(&input)?;
         may_grant(caller, role)?;
         let tenant_id = self.target(caller, tenant)?;
-        let tenant = self.tenants.get(tenant_id)?;
+        let note = caller.note("user.create", json!({ "role": role }));
+        self.insert(
+            &caller.acting_in(tenant_id),
+            email,
+            role,
+            &input.password,
+            &note,
+        )
+    }
+
+    /// Creates a user on the platform operator's behalf (the command line, which has no
+    /// caller: it is the operator's own access to the database), audited as `user.create`
+    /// with `source: cli` and no user. The same rules as [`Self::create`] otherwise.
+    ///
+    /// # Errors
+    /// Every invalid field (422), the tenant's user limit (403), unknown tenant (404), e-mail
+    /// taken in the tenant (409), storage failures.
+    pub fn create_by_operator(
+        &self,
+        tenant: TenantId,
+        input: CreateUser,
+    ) -> Result<User, AdminError> {
+        let (email, role) = validated(&input)?;
+        let note = AuditNote {
+            user_id: None,
+            action: "user.create".to_owned(),
+            request_id: None,
+            details: json!({ "role": role, "source": "cli" }),
+        };
+        self.insert(&Actor::system(tenant), email, role, &input.password, &note)
+    }
+
+    fn insert(
+        &self,
+        actor: &Actor,
+        email: Email,
+        role: Role,
+        password: &str,
+        note: &AuditNote,
+    ) -> Result<User, AdminError> {
+        let tenant = self.tenants.get(actor.tenant_id)?;
         fits_tenant(role, &tenant)?;
-        let password_hash = hash_password(&input.password)
-            .map_err(|e| RepoError::Internal(format!("hashing: {e}")))?;
+        let password_hash =
+            hash_password(password).map_err(|e| RepoError::Internal(format!("hashing: {e}")))?;
         let new = NewUser {
-            tenant_id,
+            tenant_id: tenant.id,
             email,
             password_hash,
             role,
         };
-        let note = caller.note("user.create", json!({ "role": role }));
-        let user = self
-            .users
-            .create(&caller.acting_in(tenant_id), new, tenant.max_users, &note)?;
-        Ok(user)
+        Ok(self.users.create(actor, new, tenant.max_users, note)?)
     }
 
     /// Changes a user's role and/or active flag, audited as `user.update`.

@@ -5,8 +5,8 @@
 use alphapulse_domain::{
     ports::{TenantFilter, TenantRepo},
     tenant::PLATFORM_SLUG,
-    AuditNote, NewTenant, PageRequest, RepoError, Slug, Tenant, TenantId, TenantPatch,
-    TenantStatus, TextEnum,
+    AuditNote, NewTenant, PageRequest, RepoError, Slug, Tenant, TenantPatch, TenantStatus,
+    TextEnum,
 };
 use alphapulse_persistence::PgTenantRepo;
 use anyhow::{anyhow, bail, Context, Result};
@@ -114,7 +114,7 @@ impl Admin {
     }
 
     fn set_status(&self, key: &str, status: TenantStatus) -> Result<()> {
-        let tenant = self.resolve(key)?;
+        let tenant = super::resolve_tenant(&self.tenants, key)?;
         if tenant.slug.as_str() == PLATFORM_SLUG && status != TenantStatus::Active {
             bail!(
                 "the platform tenant cannot be {status}: its owner and staff would be locked out"
@@ -148,23 +148,6 @@ impl Admin {
             println!("running servers refuse its users within 30 s (status cache)");
         }
         Ok(())
-    }
-
-    /// A tenant by id or slug.
-    fn resolve(&self, key: &str) -> Result<Tenant> {
-        if let Ok(id) = key.parse::<TenantId>() {
-            return match self.tenants.get(id) {
-                Ok(tenant) => Ok(tenant),
-                Err(RepoError::NotFound(_)) => bail!("no tenant with id {id}"),
-                Err(e) => Err(e).with_context(|| format!("looking up tenant {id}")),
-            };
-        }
-        let slug = Slug::parse(key)
-            .map_err(|e| anyhow!("{key:?} is neither a tenant id nor a valid slug: {e}"))?;
-        self.tenants
-            .find_by_slug(&slug)
-            .with_context(|| format!("looking up tenant {slug}"))?
-            .with_context(|| format!("no tenant with slug {slug}"))
     }
 }
 
