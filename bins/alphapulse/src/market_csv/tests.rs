@@ -253,18 +253,18 @@ fn the_import_summary_counts_rows_in_the_right_number() {
     let path = Path::new("candles.csv");
     assert_eq!(
         import_summary(1, 1, path),
-        "Imported 1 row (1 symbol(s)) from candles.csv."
+        "Imported 1 row (1 symbol) from candles.csv."
     );
     assert_eq!(
         import_summary(2, 1, path),
-        "Imported 2 rows (1 symbol(s)) from candles.csv."
+        "Imported 2 rows (1 symbol) from candles.csv."
     );
     assert_eq!(
         import_summary(120, 3, path),
-        "Imported 120 rows (3 symbol(s)) from candles.csv."
+        "Imported 120 rows (3 symbols) from candles.csv."
     );
     assert_eq!(
         import_summary(0, 0, path),
-        "Imported 0 rows (0 symbol(s)) from candles.csv."
+        "Imported 0 rows (0 symbols) from candles.csv."
     );
 }
