@@ -105,10 +105,15 @@ async fn every_non_public_route_needs_a_token() {
                 route.method,
                 res.body
             );
-            assert!(res
-                .header("www-authenticate")
-                .unwrap_or_default()
-                .starts_with("Bearer"));
+            // RFC 6750 section 3.1: no error code when no credential was sent at all.
+            let challenge = res.header("www-authenticate").unwrap_or_default();
+            match auth {
+                None => assert_eq!(challenge, "Bearer", "{uri}"),
+                Some(a) if a.starts_with("Bearer") => {
+                    assert_eq!(challenge, "Bearer error=\"invalid_token\"", "{uri}");
+                }
+                Some(_) => assert!(challenge.starts_with("Bearer"), "{uri}: {challenge}"),
+            }
             assert!(res.header("x-request-id").is_some());
         }
         checked += 1;

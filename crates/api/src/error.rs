@@ -52,9 +52,14 @@ pub enum ApiError {
     /// 422: well-formed but invalid.
     #[error("Validation failed")]
     Validation(Vec<FieldError>),
-    /// 401.
+    /// 401: a credential was presented and refused (`WWW-Authenticate: Bearer
+    /// error="invalid_token"`).
     #[error("Unauthorized: {0}")]
     Unauthorized(String),
+    /// 401: no credential at all (a bare `WWW-Authenticate: Bearer`, as RFC 6750 section 3.1
+    /// asks: no error code when the request carried no authentication).
+    #[error("Unauthorized: {0}")]
+    NoCredentials(String),
     /// 403.
     #[error("Forbidden: {0}")]
     Forbidden(String),
@@ -294,6 +299,8 @@ impl From<tenant_auth::AuthError> for ApiError {
     fn from(err: tenant_auth::AuthError) -> Self {
         if err.is_forbidden() {
             ApiError::Forbidden(err.public_reason().to_string())
+        } else if matches!(err, tenant_auth::AuthError::MissingToken) {
+            ApiError::NoCredentials(err.public_reason().to_string())
         } else if err.is_unauthorized() {
             ApiError::Unauthorized(err.public_reason().to_string())
         } else {
@@ -317,7 +324,7 @@ impl ResponseError for ApiError {
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthorized(_) | ApiError::NoCredentials(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
@@ -354,6 +361,9 @@ impl ResponseError for ApiError {
         match self {
             ApiError::Unauthorized(_) => {
                 builder.insert_header((header::WWW_AUTHENTICATE, "Bearer error=\"invalid_token\""));
+            }
+            ApiError::NoCredentials(_) => {
+                builder.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
             }
             ApiError::MethodNotAllowed { allow } => {
                 builder.insert_header((header::ALLOW, allow.as_str()));
