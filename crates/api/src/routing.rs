@@ -1,7 +1,7 @@
 //! Routes declared once.
 //!
 //! A route is its handler, annotated with `#[utoipa::path(method, path = "...", ...)]`, plus
-//! the [`Access`] it needs, registered with [`route!`]. From that one declaration come:
+//! the [`Access`] it needs, registered with [`route!`](crate::route). From that one declaration come:
 //! - the actix route (one resource per path, so a known path with another method answers
 //!   405 with `Allow`),
 //! - the OpenAPI operation (security, the permission in its description, and the error
@@ -57,7 +57,7 @@ pub struct RouteInfo {
 type MakeRoute = Box<dyn Fn() -> actix_web::Route>;
 type Schemas = Vec<(String, RefOr<Schema>)>;
 
-/// A route declaration: built by [`route!`].
+/// A route declaration: built by [`route!`](crate::route).
 pub struct RouteSpec {
     info: RouteInfo,
     operation: Operation,
@@ -87,7 +87,7 @@ fn actix_method(method: &HttpMethod) -> Method {
 }
 
 impl RouteSpec {
-    /// The declaration of `handler`, whose `#[utoipa::path]` generated `P`. Use [`route!`].
+    /// The declaration of `handler`, whose `#[utoipa::path]` generated `P`. Use [`route!`](crate::route).
     ///
     /// # Panics
     /// When the annotation names no method or several (a programming error caught by every

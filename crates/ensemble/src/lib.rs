@@ -3,9 +3,9 @@
 //! with its inputs, and later scores agents and ensemble against realised returns from the
 //! stored daily closes; weights can be re-optimised from that performance and are versioned.
 //!
-//! - [`combine`]: `weighted_average`, `majority_vote`, `confidence_weighted`;
+//! - [`combine`](mod@combine): `weighted_average`, `majority_vote`, `confidence_weighted`;
 //! - [`performance`]: realised returns, hit rate, accuracy, directional returns;
-//! - [`optimize`]: `performance` (softmax with a floor), `inverse_variance`, `equal`;
+//! - [`optimize`](mod@optimize): `performance` (softmax with a floor), `inverse_variance`, `equal`;
 //! - [`service`]: [`EnsembleService`] over the `EnsembleRepo` and `MarketDataRepo` ports
 //!   (validation, audit entries, orchestration).
 //!

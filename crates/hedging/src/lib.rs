@@ -1,7 +1,7 @@
 //! AlphaPulse hedging: what a tenant holds and how much of it is hedged.
 //!
 //! [`PositionService`] fetches spot holdings and futures positions from the tenant's
-//! [`ExchangeClient`] and values them at current prices; [`metrics`] derives the exposure
+//! [`ExchangeClient`] and values them at current prices; [`metrics`](mod@metrics) derives the exposure
 //! figures of `GET /api/v1/positions/metrics`; [`HedgingDesk`] owns the hedging use cases
 //! (analysis, and execute/close under the [`idempotency`] protocol with their audit rows). Services talk to ports only: no diesel, no HTTP.
 #![deny(missing_docs)]

@@ -1,6 +1,6 @@
 //! The persistence crate's error type, and its mapping onto the domain's [`RepoError`].
 //!
-//! Diesel and r2d2 errors never leave this crate: repositories return [`Error`] internally and
+//! Diesel and r2d2 errors never leave this crate: repositories return [`Error`](enum@Error) internally and
 //! [`RepoError`] at the port boundary.
 
 use alphapulse_domain::{RepoError, ValidationError};

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::{optimize::OptimizeMethod, performance::Metrics};
 
-/// Input of [`EnsembleService::create`].
+/// Input of [`EnsembleService::create`](crate::EnsembleService::create).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CreateEnsemble {
     /// 1 to 100 characters (trimmed).
@@ -19,7 +19,7 @@ pub struct CreateEnsemble {
     pub config: Option<Value>,
 }
 
-/// Input of [`EnsembleService::register_agent`].
+/// Input of [`EnsembleService::register_agent`](crate::EnsembleService::register_agent).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RegisterAgent {
     /// 1 to 64 of `A-Z a-z 0-9 _ - . :`.
@@ -41,7 +41,7 @@ pub struct SignalIn {
     pub confidence: f64,
 }
 
-/// Input of [`EnsembleService::predict`].
+/// Input of [`EnsembleService::predict`](crate::EnsembleService::predict).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Predict {
     /// The instrument.
@@ -50,7 +50,7 @@ pub struct Predict {
     pub signals: Vec<SignalIn>,
 }
 
-/// Input of [`EnsembleService::optimize_weights`].
+/// Input of [`EnsembleService::optimize_weights`](crate::EnsembleService::optimize_weights).
 #[derive(Debug, Clone, PartialEq)]
 pub struct OptimizeWeights {
     /// `performance`, `inverse_variance` or `equal`.
