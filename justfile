@@ -7,7 +7,8 @@ default:
 run:
     cargo run --release -p alphapulse -- serve --demo
 
-# Every test: unit, integration (real PostgreSQL), end-to-end (real binary), doctests.
+# Every test: unit, integration (real PostgreSQL), end-to-end (real binary), doctests
+# (the debug profile: a different build from `just run`'s release one).
 test:
     cargo test --workspace --all-features
 
@@ -31,13 +32,22 @@ fmt:
 bench:
     bash scripts/bench/run.sh
 
+# Any command of the binary, e.g. `just cli tenant list` (the release build `just run` made).
+cli *ARGS:
+    cargo run --release -q -p alphapulse -- {{ARGS}}
+
 # Apply pending migrations (local cluster unless ALPHAPULSE_DATABASE_URL is set).
 migrate *ARGS:
-    cargo run -p alphapulse -- migrate {{ARGS}}
+    cargo run --release -q -p alphapulse -- migrate {{ARGS}}
 
 # Print the owner database URL in use.
 db-url:
-    cargo run -p alphapulse -- db url
+    cargo run --release -q -p alphapulse -- db url
+
+# OpenAPI contract check: schemathesis (installed into CONTRACT_VENV, default
+# target/contract/venv) against a demo server; CONTRACT_USER=owner for the platform owner.
+contract:
+    bash scripts/contract.sh
 
 # API docs of the workspace.
 doc:
