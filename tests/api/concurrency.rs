@@ -3,9 +3,10 @@
 //! document lists when 16 requests arrive at once (so a new route is covered by
 //! construction).
 
-use std::collections::BTreeSet;
+use std::{collections::BTreeSet, num::NonZeroU32};
 
 use actix_web::test::TestRequest;
+use alphapulse_admin::{Bucket, BurstLimits};
 use alphapulse_api::route_table;
 use alphapulse_domain::{PositionSide, Role, TenantId};
 use futures_util::future::join_all;
@@ -13,9 +14,21 @@ use serde_json::{json, Value};
 
 use super::common::{trading::*, *};
 
-/// Three tenants with holdings, hedges and a regime universe each, over shared candles.
+/// Three tenants with holdings, hedges and a regime universe each, over shared candles. The
+/// burst limits are out of the way: these tests are about simultaneous requests, not about
+/// plans (tests/api/quotas.rs is), and a 429 would hide what they look for.
 fn world() -> (TestApp, Vec<(TenantId, String)>) {
-    let mut app = TestApp::new();
+    let roomy = Bucket {
+        per_second: NonZeroU32::new(100_000).unwrap(),
+        burst: NonZeroU32::new(100_000).unwrap(),
+    };
+    let mut settings = settings();
+    settings.burst = BurstLimits {
+        starter: roomy,
+        pro: roomy,
+        enterprise: roomy,
+    };
+    let mut app = TestApp::with_settings(&settings);
     seed_market(&mut app);
     let specs: [(&str, &str, &str); 3] = [
         ("acme-capital", "BTCUSDT", "2"),
@@ -193,7 +206,12 @@ async fn every_route_answers_only_documented_statuses_under_simultaneous_request
     // and one close leave it: one order set each, no short left.
     for (tenant, admin) in &tenants {
         let metrics = call(&svc, get("/api/v1/positions/metrics", admin).to_request()).await;
-        assert_eq!(metrics.body["hedge_ratio"].as_f64(), Some(0.0));
+        assert_eq!(
+            metrics.body["hedge_ratio"].as_f64(),
+            Some(0.0),
+            "{:?}",
+            metrics.body
+        );
         let placed: Vec<(String, String)> = app
             .audit_entries(*tenant)
             .into_iter()

@@ -4,5 +4,6 @@ mod cluster;
 mod demo;
 mod market;
 mod metrics;
+mod resilience;
 mod secrets;
 mod support;

@@ -52,6 +52,8 @@ pub fn serve(
         )
     })
     .workers(1)
+    // `serve` stops it after the API (its own signal handling).
+    .disable_signals()
     .bind(bind)
     .with_context(|| format!("binding the metrics listener {bind} (ALPHAPULSE_METRICS_BIND)"))?;
     let addr = server

@@ -30,6 +30,6 @@ pub use error::AdminError;
 pub use hashing::{HashPool, HashPoolBusy};
 pub use login::{Login, LoginError, LoginLimits, Token};
 pub use principals::{Principals, Rejection};
-pub use quotas::{Admission, BurstLimits, QuotaState, Quotas};
+pub use quotas::{Admission, Bucket, BurstLimits, QuotaState, Quotas};
 pub use tenants::{CreateTenant, TenantAdmin, UpdateTenant};
 pub use users::{CreateUser, UpdateUser, UserAdmin};

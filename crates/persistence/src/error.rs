@@ -68,9 +68,10 @@ impl From<DieselError> for Error {
                 tracing::debug!(column = ?info.column_name(), "not-null violation");
                 Error::Invalid(ValidationError::new("body", "a required value is missing"))
             }
-            DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
-                Error::Unavailable(info.message().to_owned())
-            }
+            DieselError::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                info,
+            ) => Error::Unavailable(info.message().to_owned()),
             other => Error::Database(other),
         }
     }

@@ -3,8 +3,20 @@
 //! `test_on_check_out` is off: r2d2 would otherwise send a `SELECT 1` before every checkout
 //! (a round trip per request). Diesel marks a connection broken when a query fails at the
 //! connection level or a transaction was left open, and r2d2 then discards it.
+//!
+//! Outages: when a checkout times out because no connection could be opened, the database is
+//! taken as unreachable and later checkouts wait [`OUTAGE_CHECKOUT`] at most instead of the
+//! full timeout, so requests answer 503 at once instead of piling up for seconds each; r2d2
+//! keeps reconnecting in the background and the first checkout that succeeds ends the outage.
+//! A pool that is merely busy (every connection open and in use) is not an outage.
 
-use std::time::Duration;
+use std::{
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
 
 use alphapulse_domain::ports::Actor;
 use diesel::{
@@ -15,6 +27,7 @@ use diesel::{
 use crate::{
     error::Result,
     scope::{PlatformScope, TenantScope},
+    Error,
 };
 
 /// A pooled connection.
@@ -45,6 +58,9 @@ impl Default for PoolConfig {
     }
 }
 
+/// The longest a checkout waits while the database is known to be unreachable.
+pub const OUTAGE_CHECKOUT: Duration = Duration::from_millis(100);
+
 /// The database handle shared by repositories: a pool plus the scope settings.
 ///
 /// Cloning is cheap (the pool is reference-counted).
@@ -52,6 +68,8 @@ impl Default for PoolConfig {
 pub struct Db {
     pool: Pool<ConnectionManager<PgConnection>>,
     statement_timeout_ms: Option<u128>,
+    /// Set while the database is unreachable (see the module documentation).
+    unreachable: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for Db {
@@ -79,6 +97,7 @@ impl Db {
         Ok(Self {
             pool,
             statement_timeout_ms: config.statement_timeout.map(|d| d.as_millis()),
+            unreachable: Arc::new(AtomicBool::new(false)),
         })
     }
 
@@ -88,7 +107,7 @@ impl Db {
     /// # Errors
     /// [`crate::Error::Unavailable`] when the pool times out.
     pub fn owner_connection(&self) -> Result<PgPooled> {
-        Ok(self.pool.get()?)
+        self.checkout()
     }
 
     /// The one way into tenant data: see [`TenantScope`].
@@ -107,13 +126,64 @@ impl Db {
     /// [`crate::Error::Unavailable`] or a database error.
     pub fn ping(&self) -> Result<()> {
         use diesel::RunQueryDsl;
-        let mut conn = self.pool.get()?;
-        diesel::sql_query("SELECT 1").execute(&mut conn)?;
-        Ok(())
+        let mut conn = self.checkout()?;
+        match diesel::sql_query("SELECT 1")
+            .execute(&mut conn)
+            .map_err(Error::from)
+        {
+            Ok(_) => {
+                self.mark_reachable();
+                Ok(())
+            }
+            Err(Error::Unavailable(why)) => {
+                self.mark_unreachable(&why);
+                Err(Error::Unavailable(why))
+            }
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Most connections the pool holds.
+    pub fn max_size(&self) -> u32 {
+        self.pool.max_size()
+    }
+
+    /// Whether the database is taken as unreachable right now.
+    pub fn is_unreachable(&self) -> bool {
+        self.unreachable.load(Ordering::Relaxed)
+    }
+
+    /// A connection failed at the connection level, or none could be opened: fail fast from
+    /// now on until one works again.
+    pub(crate) fn mark_unreachable(&self, why: &dyn std::fmt::Display) {
+        if !self.unreachable.swap(true, Ordering::Relaxed) {
+            tracing::warn!(error = %why, "database unreachable: failing fast until a connection works");
+        }
+    }
+
+    /// A statement succeeded on a connection: the outage, if any, is over.
+    pub(crate) fn mark_reachable(&self) {
+        if self.unreachable.load(Ordering::Relaxed)
+            && self.unreachable.swap(false, Ordering::Relaxed)
+        {
+            tracing::info!("database reachable again");
+        }
     }
 
     pub(crate) fn checkout(&self) -> Result<PgPooled> {
-        Ok(self.pool.get()?)
+        let result = if self.is_unreachable() {
+            self.pool.get_timeout(OUTAGE_CHECKOUT)
+        } else {
+            self.pool.get()
+        };
+        result.map_err(|err| {
+            // Fewer connections than allowed, and none could be opened in time: the database
+            // is unreachable (a full pool only means the server is busy).
+            if self.pool.state().connections < self.pool.max_size() {
+                self.mark_unreachable(&err);
+            }
+            err.into()
+        })
     }
 
     pub(crate) fn statement_timeout_ms(&self) -> Option<u128> {

@@ -25,7 +25,11 @@ use diesel::{
 };
 use uuid::Uuid;
 
-use crate::{error::Result, pool::Db, Error};
+use crate::{
+    error::Result,
+    pool::{Db, PgPooled},
+    Error,
+};
 
 /// The role every tenant transaction runs as: subject to row-level security.
 pub const TENANT_ROLE: &str = "alphapulse_tenant";
@@ -131,6 +135,35 @@ fn begin_sql(
     sql
 }
 
+/// A connection with the transaction begun. A pooled connection can be dead without the pool
+/// knowing (the database restarted since it was opened); nothing has run on it yet, so the
+/// next one is tried (the dead one is marked broken and discarded), as many times as the pool
+/// can hold connections. A checkout that fails ends the attempts.
+fn begin_on_live_connection(db: &Db, begin: &str) -> Result<PgPooled> {
+    let mut attempts = db.max_size();
+    loop {
+        let mut conn = db.checkout()?;
+        match AnsiTransactionManager::begin_transaction_sql(&mut *conn, begin).map_err(Error::from)
+        {
+            Ok(()) => {
+                db.mark_reachable();
+                return Ok(conn);
+            }
+            Err(Error::Unavailable(why)) => {
+                tracing::debug!(error = %why, "dead pooled connection discarded");
+                // Until a connection works, checkouts fail fast: a restarted database gets
+                // fresh connections at once, an absent one answers 503 at once.
+                db.mark_unreachable(&why);
+                if attempts == 0 {
+                    return Err(Error::Unavailable(why));
+                }
+                attempts -= 1;
+            }
+            Err(other) => return Err(other),
+        }
+    }
+}
+
 fn run_in_transaction<T, E>(
     db: &Db,
     begin: &str,
@@ -139,10 +172,8 @@ fn run_in_transaction<T, E>(
 where
     E: From<Error>,
 {
-    let mut conn = db.checkout().map_err(E::from)?;
+    let mut conn = begin_on_live_connection(db, begin).map_err(E::from)?;
     let conn: &mut PgConnection = &mut conn;
-    AnsiTransactionManager::begin_transaction_sql(conn, begin)
-        .map_err(|e| E::from(Error::from(e)))?;
     match f(conn) {
         Ok(value) => {
             AnsiTransactionManager::commit_transaction(conn)

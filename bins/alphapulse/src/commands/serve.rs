@@ -18,6 +18,58 @@ use crate::{
     jobs, metrics,
 };
 
+/// How long a stop waits for in-flight requests before closing their connections.
+const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// SIGTERM or Ctrl-C (SIGINT): stop accepting, let in-flight requests finish (up to
+/// [`SHUTDOWN_TIMEOUT`]), then stop. Actix would treat SIGINT as a forced stop that drops
+/// requests in flight; here both are graceful, and a second signal forces the stop.
+async fn stop_on_signals(
+    api: actix_web::dev::ServerHandle,
+    others: Vec<actix_web::dev::ServerHandle>,
+) {
+    use actix_web::rt::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::error!("cannot listen for SIGTERM/SIGINT: stop the server with SIGKILL");
+        return;
+    };
+    let first = tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = int.recv() => "SIGINT",
+    };
+    tracing::info!(
+        signal = first,
+        timeout_seconds = SHUTDOWN_TIMEOUT.as_secs(),
+        "stopping: finishing the requests in flight (a second signal forces the stop)"
+    );
+    let graceful = actix_web::rt::spawn({
+        let api = api.clone();
+        let others = others.clone();
+        async move {
+            api.stop(true).await;
+            for other in others {
+                other.stop(true).await;
+            }
+        }
+    });
+    tokio::select! {
+        _ = graceful => {}
+        _ = term.recv() => force(&api, &others).await,
+        _ = int.recv() => force(&api, &others).await,
+    }
+}
+
+async fn force(api: &actix_web::dev::ServerHandle, others: &[actix_web::dev::ServerHandle]) {
+    tracing::warn!("second signal: stopping now, dropping the requests in flight");
+    api.stop(false).await;
+    for other in others {
+        other.stop(false).await;
+    }
+}
+
 /// `--demo` only where nobody else can reach the published demo passwords: a local cluster on
 /// loopback, unless `--demo-anywhere` says otherwise. Checked before any database is opened.
 ///
@@ -80,16 +132,19 @@ pub fn run(global: &GlobalArgs, database: &Database, args: &ServeArgs) -> Result
     actix_web::rt::System::new().block_on(async move {
         jobs::spawn_quota_jobs(quotas.clone());
         jobs::spawn_login_pruning(state.clone());
+        let mut listeners = Vec::new();
         if let Some((bind, handle)) = metrics {
             jobs::spawn_metrics_upkeep(handle.clone());
             let (listener, addr) = metrics::serve(bind, handle)?;
             tracing::info!(%addr, "metrics listening");
+            listeners.push(listener.handle());
             actix_web::rt::spawn(listener);
         }
         let server = HttpServer::new(move || alphapulse_api::app(state.clone()))
             .bind(args.bind)
             .with_context(|| format!("binding {}", args.bind))?
-            .shutdown_timeout(10);
+            .shutdown_timeout(SHUTDOWN_TIMEOUT.as_secs())
+            .disable_signals();
         let addrs = server.addrs();
         tracing::info!(?addrs, "AlphaPulse listening");
         if let Some(data) = &demo_data {
@@ -99,7 +154,9 @@ pub fn run(global: &GlobalArgs, database: &Database, args: &ServeArgs) -> Result
             print!("{text}");
             std::io::Write::flush(&mut std::io::stdout()).context("writing to stdout")?;
         }
-        let served = server.run().await.context("running the HTTP server");
+        let running = server.run();
+        actix_web::rt::spawn(stop_on_signals(running.handle(), listeners));
+        let served = running.await.context("running the HTTP server");
         // The counts of the last second: a restart loses none.
         match actix_web::web::block(move || quotas.flush()).await {
             Ok(Ok(_)) => {}

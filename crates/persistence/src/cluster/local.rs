@@ -28,6 +28,7 @@ pub struct LocalCluster {
     pub(super) password: String,
     pub(super) database: String,
     pub(super) started_here: bool,
+    pub(super) ephemeral: bool,
 }
 
 impl LocalCluster {
@@ -58,6 +59,7 @@ impl LocalCluster {
             password,
             database: config.database.clone(),
             started_here: false,
+            ephemeral: config.ephemeral,
         };
         if !cluster.pgdata().join("PG_VERSION").is_file() {
             cluster.initdb(config.ephemeral)?;
@@ -122,6 +124,23 @@ impl LocalCluster {
             .args(["-m", "fast", "-w", "stop"]);
         run_checked(cmd)?;
         tracing::info!(root = %self.root.display(), "stopped local PostgreSQL");
+        Ok(())
+    }
+
+    /// Starts the cluster again, on the same port, after [`Self::stop`]: what an operator's
+    /// database restart looks like to servers holding the old URL (the resilience tests
+    /// stop and restart the database under a running server with it). Does nothing when the
+    /// cluster is running because of this handle.
+    ///
+    /// # Errors
+    /// `pg_ctl start` failing (the port taken meanwhile, for instance).
+    pub fn start_again(&mut self) -> Result<()> {
+        if self.started_here {
+            return Ok(());
+        }
+        self.pg_start(self.ephemeral)?;
+        self.started_here = true;
+        tracing::info!(port = self.port, root = %self.root.display(), "restarted local PostgreSQL");
         Ok(())
     }
 

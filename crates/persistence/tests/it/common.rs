@@ -1,6 +1,9 @@
 //! Helpers shared by the persistence tests.
 
-use alphapulse_domain::AuditNote;
+use alphapulse_domain::{
+    ports::TenantRepo, AuditNote, NewTenant, Slug, SubscriptionTier, TenantId,
+};
+use alphapulse_persistence::{testing::TestDb, PgTenantRepo};
 
 /// The audit note of a fixture write (no user, `source: test`).
 pub fn note(action: &str) -> AuditNote {
@@ -10,4 +13,20 @@ pub fn note(action: &str) -> AuditNote {
         request_id: None,
         details: serde_json::json!({ "source": "test" }),
     }
+}
+
+/// A new tenant of the starter plan (a fixture: any failure is the test's).
+pub fn tenant(t: &mut TestDb, slug: &str) -> TenantId {
+    let new = NewTenant {
+        name: slug.to_owned(),
+        slug: Slug::parse(slug).expect("fixture slug"),
+        subscription_tier: SubscriptionTier::Starter,
+        max_users: None,
+        max_api_calls_per_day: None,
+        metadata: None,
+    };
+    PgTenantRepo::new(t.db())
+        .create(new, &note("test.write"))
+        .expect("fixture tenant")
+        .id
 }

@@ -157,11 +157,23 @@ fn users_are_tenant_scoped_and_limited() {
         ),
         Err(RepoError::LimitReached(_))
     ));
+    // An address of another tenant: a generic invalid e-mail, never a conflict that would
+    // confirm it exists; within the tenant, a conflict.
+    let elsewhere = users.create(
+        &actor_b,
+        new_user(b.id, "admin@a.example", Role::Admin),
+        2,
+        &note("test.write"),
+    );
+    assert!(
+        matches!(&elsewhere, Err(RepoError::Invalid(v)) if v.field == "email"),
+        "{elsewhere:?}"
+    );
     assert!(matches!(
         users.create(
-            &actor_b,
-            new_user(b.id, "admin@a.example", Role::Admin),
-            2,
+            &actor_a,
+            new_user(a.id, "ADMIN@a.example", Role::Admin),
+            5,
             &note("test.write")
         ),
         Err(RepoError::Conflict(_))

@@ -3,29 +3,11 @@
 
 use alphapulse_domain::{
     ports::{Actor, AuditRepo, RiskLimits, RiskLimitsRepo},
-    PageRequest, RepoError, TenantId,
+    PageRequest, RepoError,
 };
-use alphapulse_persistence::{testing::TestDb, PgAuditRepo, PgRiskLimitsRepo, PgTenantRepo};
+use alphapulse_persistence::{testing::TestDb, PgAuditRepo, PgRiskLimitsRepo};
 
-use crate::common::note;
-
-fn tenant(t: &mut TestDb, slug: &str) -> TenantId {
-    use alphapulse_domain::{ports::TenantRepo, NewTenant, Slug, SubscriptionTier};
-    PgTenantRepo::new(t.db())
-        .create(
-            NewTenant {
-                name: slug.to_owned(),
-                slug: Slug::parse(slug).unwrap(),
-                subscription_tier: SubscriptionTier::Pro,
-                max_users: None,
-                max_api_calls_per_day: None,
-                metadata: None,
-            },
-            &note("test.write"),
-        )
-        .unwrap()
-        .id
-}
+use crate::common::{note, tenant};
 
 #[test]
 fn defaults_until_set_then_stored_per_tenant_with_audit() {

@@ -1,31 +1,11 @@
 //! The daily API usage counts: batched adds return every process's total; idle tenants are
 //! read, not written.
 
-use alphapulse_domain::{
-    ports::{TenantRepo, UsageRepo},
-    NewTenant, Slug, SubscriptionTier, TenantId,
-};
-use alphapulse_persistence::{testing::TestDb, PgTenantRepo, PgUsageRepo};
+use alphapulse_domain::ports::UsageRepo;
+use alphapulse_persistence::{testing::TestDb, PgUsageRepo};
 use chrono::NaiveDate;
 
-use crate::common::note;
-
-fn tenant(t: &mut TestDb, slug: &str) -> TenantId {
-    PgTenantRepo::new(t.db())
-        .create(
-            NewTenant {
-                name: slug.to_owned(),
-                slug: Slug::parse(slug).unwrap(),
-                subscription_tier: SubscriptionTier::Starter,
-                max_users: None,
-                max_api_calls_per_day: None,
-                metadata: None,
-            },
-            &note("test.write"),
-        )
-        .unwrap()
-        .id
-}
+use crate::common::tenant;
 
 #[test]
 fn batched_adds_sum_across_writers_and_days_stay_apart() {
