@@ -8,6 +8,8 @@ mod concurrency;
 mod ensemble;
 mod hedging;
 mod positions_regime;
+mod risk;
+mod risk_budget;
 mod routes;
 mod tenants;
 mod users;

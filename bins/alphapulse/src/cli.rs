@@ -112,6 +112,12 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(u64).range(0..=30))]
     pub principal_ttl_seconds: u64,
 
+    /// Interval of the per-tenant portfolio snapshot job, in seconds (the first snapshot is
+    /// taken at start-up; several servers on one database write one per interval).
+    #[arg(long, env = "ALPHAPULSE_SNAPSHOT_INTERVAL_SECONDS", default_value_t = 3600,
+          value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
+    pub snapshot_interval_seconds: u64,
+
     #[command(flatten)]
     pub auth: AuthArgs,
 

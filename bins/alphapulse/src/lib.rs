@@ -10,6 +10,7 @@ pub mod credentials;
 pub mod database;
 pub mod demo;
 pub mod demo_market;
+pub mod jobs;
 pub mod market_csv;
 pub mod telemetry;
 

@@ -105,7 +105,11 @@ fn decorate(op: &mut Operation, info: &RouteInfo) {
 
 /// Bodies of partial updates: at least one field. (Set here because utoipa 5.5's
 /// `#[schema(min_properties = 1)]` emits `maxProperties`; the test below pins the result.)
-const AT_LEAST_ONE_FIELD: &[&str] = &["UpdateTenantRequest", "UpdateUserRequest"];
+const AT_LEAST_ONE_FIELD: &[&str] = &[
+    "UpdateTenantRequest",
+    "UpdateUserRequest",
+    "UpdateRiskLimitsRequest",
+];
 
 fn require_a_field(schema: &mut RefOr<Schema>) {
     if let RefOr::T(Schema::Object(object)) = schema {

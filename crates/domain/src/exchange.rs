@@ -238,6 +238,11 @@ pub trait ExchangeClient: Send + Sync {
     /// Places a market order.
     fn place_order(&self, actor: &Actor, order: &OrderRequest) -> Result<OrderAck, ExchangeError>;
 
+    /// The account's cash in the quote asset (`USDT`): the paper account's cash, or on a live
+    /// venue the quote-asset balance (free + locked) of the spot wallet plus the futures
+    /// wallet balance (margin included, unrealised PnL excluded). Zero without an account.
+    fn cash(&self, actor: &Actor) -> Result<Decimal, ExchangeError>;
+
     /// Spot holdings with their latest spot price (`None` when the venue has none). The
     /// default asks [`ExchangeClient::spot_balances`] then [`ExchangeClient::prices`];
     /// adapters that can answer both at once (the paper exchange: one query) override it.
@@ -306,6 +311,9 @@ mod tests {
         }
         fn place_order(&self, _: &Actor, _: &OrderRequest) -> Result<OrderAck, ExchangeError> {
             Err(ExchangeError::Other("not used".into()))
+        }
+        fn cash(&self, _: &Actor) -> Result<Decimal, ExchangeError> {
+            Ok(Decimal::ZERO)
         }
     }
 

@@ -30,4 +30,5 @@ pub use repos::{
     PgAuditRepo, PgEnsembleRepo, PgExchangeAccountRepo, PgIdempotencyRepo, PgMarketDataRepo,
     PgPaperBook, PgRegimeStore, PgRiskLimitsRepo, PgTenantRepo, PgTradingLocks, PgUserRepo,
 };
+pub use repos::{PgPortfolioSnapshotRepo, PgRiskBudgetRepo, PgTradeRepo};
 pub use scope::{PlatformScope, TenantScope, PLATFORM_ROLE, TENANT_ROLE};

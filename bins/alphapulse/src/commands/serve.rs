@@ -34,11 +34,16 @@ pub fn run(global: &GlobalArgs, database: &Database, args: &ServeArgs) -> Result
     let settings = Settings {
         cipher,
         principal_ttl: Duration::from_secs(args.principal_ttl_seconds),
+        snapshot_interval: Duration::from_secs(args.snapshot_interval_seconds),
         ..Settings::new(auth.config)
     };
-    let state = compose::app_state(&db, &settings).context("building the application state")?;
+    let (state, snapshot_job) =
+        compose::app_state_and_job(&db, &settings).context("building the application state")?;
 
     actix_web::rt::System::new().block_on(async move {
+        actix_web::rt::spawn(crate::jobs::run_snapshot_job(std::sync::Arc::new(
+            snapshot_job,
+        )));
         let server = HttpServer::new(move || alphapulse_api::app(state.clone()))
             .bind(args.bind)
             .with_context(|| format!("binding {}", args.bind))?

@@ -251,6 +251,13 @@ impl ExchangeClient for ExchangeRouter {
         }
     }
 
+    fn cash(&self, actor: &Actor) -> Result<Decimal, ExchangeError> {
+        match self.route(actor)? {
+            Route::Paper => self.paper.cash(actor),
+            Route::Live(_, client) => client.cash(actor),
+        }
+    }
+
     /// On a live account, drops its cached positions and holdings whatever the outcome (an
     /// unavailable venue may still have placed the order).
     fn place_order(&self, actor: &Actor, order: &OrderRequest) -> Result<OrderAck, ExchangeError> {
