@@ -75,7 +75,7 @@ fn matrix_query(
 /// The same question on the same market data is computed once and shared.
 #[utoipa::path(get, path = "/api/v1/correlation/matrix", tag = "correlation",
     params(
-        ("symbols" = Vec<SymbolText>, Query, min_items = 2, max_items = 50,
+        ("symbols" = inline(Vec<SymbolText>), Query, min_items = 2, max_items = 50,
             description = "2 to 50 symbols: `symbols=BTCUSDT&symbols=ETHUSDT`"),
         ("lookback_days" = Option<u32>, Query, minimum = 30, maximum = 1260,
             description = "Days of returns, 30..=1260 (default 252)"),

@@ -189,7 +189,7 @@ pub async fn update_risk_limits(
 /// sizes on its daily returns (up to 252), capped by the tenant's position and leverage
 /// limits; stop loss 2·ATR(14) below and take profit 3·ATR(14) above the price.
 #[utoipa::path(get, path = "/api/v1/risk/position-size/{symbol}", tag = "risk",
-    params(("symbol" = SymbolText, Path, description = "The instrument, e.g. BTCUSDT")),
+    params(("symbol" = inline(SymbolText), Path, description = "The instrument, e.g. BTCUSDT")),
     responses(
         (status = 200, body = PositionSizeView),
         (status = 404, description = "A symbol without market data (named)", body = crate::error::ErrorBody),

@@ -11,9 +11,10 @@
 //!   the pass goes on with the next; a failed tenant listing (database down) fails the pass,
 //!   and the next tick tries again.
 //!
-//! After writing a tenant's snapshot, and only when an alert store is configured, the pass runs
-//! the alert rules for that tenant (risk limits, budget use, correlation spikes) so alerts are
-//! raised without anyone calling the routes; the process that wrote the snapshot runs them.
+//! After writing a tenant's snapshot, the pass runs the hook (the binary refreshes the regime
+//! history with it) and, when an alert store is configured, the alert rules for that tenant
+//! (risk limits, budget use, correlation spikes) so alerts are raised without anyone calling
+//! the routes; only the process that wrote the snapshot runs them.
 
 use std::sync::{
     atomic::{AtomicBool, Ordering},
@@ -33,8 +34,8 @@ use super::{
     ServiceError,
 };
 
-/// Something to run for each tenant before its alert rules (the binary refreshes the tenant's
-/// regime history with it).
+/// Something to run for each tenant whose snapshot a pass wrote, before its alert rules (the
+/// binary refreshes the tenant's regime history with it, for the budgets and the rules).
 pub type TenantHook = Arc<dyn Fn(&Actor) + Send + Sync>;
 
 /// What one pass did.
@@ -100,7 +101,8 @@ impl SnapshotJob {
         }
     }
 
-    /// Runs `hook` for each tenant whose snapshot this pass wrote, before its alert rules.
+    /// Runs `hook` for each tenant whose snapshot this pass wrote, before its alert rules
+    /// (whether or not an alert store is configured).
     #[must_use]
     pub fn with_before_rules(mut self, hook: TenantHook) -> Self {
         self.before_rules = Some(hook);
@@ -190,11 +192,11 @@ impl SnapshotJob {
     /// The alert rules of one tenant (only with an alert store: without one they would find
     /// and discard).
     fn rules(&self, actor: &Actor) {
-        if self.core.ports.alerts.is_none() {
-            return;
-        }
         if let Some(hook) = &self.before_rules {
             hook(actor);
+        }
+        if self.core.ports.alerts.is_none() {
+            return;
         }
         if let Err(err) = self.risk.limits(actor) {
             tracing::warn!(error = %err, "risk limit rule failed");

@@ -73,7 +73,7 @@ pub(crate) fn check_lookback(lookback: usize, min: usize, max: usize) -> Result<
 /// Exposure to one asset.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct AssetExposure {
+pub struct SymbolExposure {
     /// Instrument.
     pub symbol: Symbol,
     /// Spot market value.
@@ -94,7 +94,7 @@ pub struct AssetExposure {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Exposure {
     /// Per asset, by symbol.
-    pub assets: Vec<AssetExposure>,
+    pub assets: Vec<SymbolExposure>,
     /// `Σ |net_exposure|`.
     #[serde(with = "alphapulse_domain::decimal")]
     pub total_exposure: Decimal,
@@ -342,9 +342,9 @@ pub(crate) fn exposure_of(book: &Book) -> Exposure {
             Market::Futures => e.1 += p.market_value(),
         }
     }
-    let assets: Vec<AssetExposure> = by
+    let assets: Vec<SymbolExposure> = by
         .into_iter()
-        .map(|(symbol, (spot, futures))| AssetExposure {
+        .map(|(symbol, (spot, futures))| SymbolExposure {
             symbol,
             spot_value: spot,
             futures_value: futures,

@@ -1002,11 +1002,16 @@ fn the_job_counts_written_existing_and_failed_tenants_and_survives_an_outage() {
                 next_cursor: None,
             })
         });
+    let hooked = Arc::new(Mutex::new(Vec::new()));
+    let seen = hooked.clone();
     let job = SnapshotJob::new(
         Arc::new(RiskCore::new(ports)),
         Arc::new(tenants),
         std::time::Duration::from_secs(3600),
-    );
+    )
+    .with_before_rules(Arc::new(move |a: &Actor| {
+        seen.lock().unwrap().push(a.tenant_id)
+    }));
     // The database is down: the pass fails, nothing panics, the next one works.
     assert!(matches!(
         job.run_once(),
@@ -1024,4 +1029,6 @@ fn the_job_counts_written_existing_and_failed_tenants_and_survives_an_outage() {
         (3, 1, 1, 1, false)
     );
     assert_eq!(run.bucket, now().timestamp() / 3600);
+    // The hook (the regime refresh) ran for the tenant whose snapshot this pass wrote only.
+    assert_eq!(*hooked.lock().unwrap(), vec![good]);
 }
