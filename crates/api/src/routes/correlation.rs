@@ -104,10 +104,10 @@ pub async fn get_correlation_matrix(
 #[into_params(parameter_in = Query)]
 pub struct RollingQuery {
     /// First symbol.
-    #[param(pattern = "^[A-Za-z0-9]{2,20}$")]
+    #[param(pattern = "^[A-Za-z0-9]{2,20}$", example = "BTCUSDT")]
     pub symbol1: String,
     /// Second symbol.
-    #[param(pattern = "^[A-Za-z0-9]{2,20}$")]
+    #[param(pattern = "^[A-Za-z0-9]{2,20}$", example = "ETHUSDT")]
     pub symbol2: String,
     /// Window, 10..=252 days (default 30).
     #[param(minimum = 10, maximum = 252)]
