@@ -6,8 +6,8 @@ use std::{collections::BTreeMap, sync::Arc};
 
 use alphapulse_domain::{
     ports::{Actor, ExchangeAccountRepo, MarketDataRepo, PaperBook},
-    Candle, ExchangeClient, ExchangeError, FuturesPosition, Market, OrderAck, OrderRequest,
-    RepoError, SpotBalance, Symbol,
+    AccountView, Candle, ExchangeClient, ExchangeError, FuturesPosition, Market, OrderAck,
+    OrderRequest, RepoError, SpotBalance, Symbol,
 };
 use rust_decimal::Decimal;
 
@@ -91,6 +91,11 @@ impl ExchangeClient for PaperExchange {
         self.market
             .daily_candles(actor, symbol, limit)
             .map_err(from_repo)
+    }
+
+    /// One transaction: holdings and futures at the latest closes, and the account's cash.
+    fn account_view(&self, actor: &Actor) -> Result<AccountView, ExchangeError> {
+        self.book.account_view(actor).map_err(from_repo)
     }
 
     /// The active paper account's cash; zero without an account.

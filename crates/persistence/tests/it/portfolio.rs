@@ -244,6 +244,29 @@ fn trades_are_paged_newest_first_within_the_window_and_filtered() {
         ),
         Err(RepoError::Invalid(e)) if e.field == "cursor"
     ));
+    // The account in one read: 5 BTC and 4 ETH bought at 100 + 0.1 fee each.
+    let view = PgPaperBook::new(t.db())
+        .account_view(&Actor::system(a))
+        .unwrap();
+    assert_eq!(view.cash, Decimal::from(1_000_000) - Decimal::new(9009, 1));
+    let held: Vec<(String, Decimal)> = view
+        .spot
+        .iter()
+        .map(|(b, _)| (b.symbol.to_string(), b.quantity))
+        .collect();
+    assert_eq!(
+        held,
+        [
+            ("BTCUSDT".to_owned(), Decimal::from(5)),
+            ("ETHUSDT".to_owned(), Decimal::from(4))
+        ]
+    );
+    assert!(view.futures.is_empty());
+    let nobody = tenant(&mut t, "tenant-c");
+    let empty = PgPaperBook::new(t.db())
+        .account_view(&Actor::system(nobody))
+        .unwrap();
+    assert_eq!((empty.spot.len(), empty.cash), (0, Decimal::ZERO));
 }
 
 fn new_budget(version: i32) -> NewRiskBudget {

@@ -102,8 +102,9 @@ impl Book {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<Self, ExchangeError> {
-        let mut positions: Vec<BookPosition> = exchange
-            .spot_valued(actor)?
+        let view = exchange.account_view(actor)?;
+        let mut positions: Vec<BookPosition> = view
+            .spot
             .into_iter()
             .filter(|(b, _)| !b.quantity.is_zero())
             .map(|(b, price)| BookPosition {
@@ -115,8 +116,8 @@ impl Book {
                 price,
             })
             .collect();
-        let futures: Vec<_> = exchange
-            .futures_positions(actor)?
+        let futures: Vec<_> = view
+            .futures
             .into_iter()
             .filter(|p| !p.quantity.is_zero())
             .collect();
@@ -139,7 +140,7 @@ impl Book {
             entry_price: p.entry_price,
         }));
         Ok(Self {
-            cash: exchange.cash(actor)?,
+            cash: view.cash,
             positions,
             fetched_at: now,
         })

@@ -26,6 +26,13 @@ pub const CACHE_CAPACITY: u64 = 10_000;
 /// data versions, so this only bounds memory, never staleness).
 pub const CACHE_TTL: Duration = Duration::from_secs(120);
 
+/// How long a data version (market data; a tenant's snapshots) is used before it is read
+/// again: a candle import, or a snapshot written by another process, shows within this time;
+/// this process's own snapshots show at once (it forgets the tenant's version when it writes).
+pub const VERSION_FRESH_FOR: Duration = Duration::from_secs(2);
+
+type Version = (Option<DateTime<Utc>>, i64);
+
 /// The ports the risk services use. `alerts` is optional: without an alert store the rules
 /// still report their findings in the answers, but raise nothing.
 #[derive(Clone)]
@@ -121,8 +128,11 @@ pub(crate) struct SeriesKey {
 pub struct RiskCore {
     pub(crate) ports: RiskPorts,
     series: Cache<SeriesKey, Arc<PortfolioSeries>>,
+    pub(crate) metrics: Cache<(SeriesKey, u64), Arc<super::risk::RiskMetrics>>,
     pub(crate) matrices:
         Cache<super::correlation::MatrixKey, Arc<super::correlation::MatrixAnswer>>,
+    market_version: Cache<(), Version>,
+    snapshot_versions: Cache<TenantId, Version>,
 }
 
 impl std::fmt::Debug for RiskCore {
@@ -185,11 +195,72 @@ impl RiskCore {
                 .time_to_live(CACHE_TTL)
                 .build()
         }
+        fn versions<K: std::hash::Hash + Eq + Send + Sync + 'static>() -> Cache<K, Version> {
+            Cache::builder()
+                .max_capacity(CACHE_CAPACITY)
+                .time_to_live(VERSION_FRESH_FOR)
+                .build()
+        }
         Self {
             ports,
             series: cache(),
+            metrics: cache(),
             matrices: cache(),
+            market_version: versions(),
+            snapshot_versions: versions(),
         }
+    }
+
+    /// The market data version, read at most every [`VERSION_FRESH_FOR`] (single flight).
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub fn market_version(&self, actor: &Actor) -> Result<Version, ServiceError> {
+        self.market_version
+            .try_get_with((), || {
+                self.ports.market.version(actor).map_err(ServiceError::from)
+            })
+            .map_err(unshare)
+    }
+
+    /// The tenant's snapshot version, read at most every [`VERSION_FRESH_FOR`].
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub fn snapshot_version(&self, actor: &Actor) -> Result<Version, ServiceError> {
+        self.snapshot_versions
+            .try_get_with(actor.tenant_id, || {
+                self.ports
+                    .snapshots
+                    .version(actor)
+                    .map_err(ServiceError::from)
+            })
+            .map_err(unshare)
+    }
+
+    /// Forgets the tenant's snapshot version (after this process wrote a snapshot).
+    pub(crate) fn forget_snapshots(&self, tenant: TenantId) {
+        self.snapshot_versions.invalidate(&tenant);
+    }
+
+    /// The key of the tenant's series for `book` over `lookback` days.
+    ///
+    /// # Errors
+    /// Storage failures.
+    pub(crate) fn series_key(
+        &self,
+        actor: &Actor,
+        book: &Book,
+        lookback: usize,
+    ) -> Result<SeriesKey, ServiceError> {
+        Ok(SeriesKey {
+            tenant: actor.tenant_id,
+            market: self.market_version(actor)?,
+            snapshots: self.snapshot_version(actor)?,
+            book: book.fingerprint(),
+            lookback,
+            day: self.now().date_naive(),
+        })
     }
 
     /// Now, by the ports' clock.
@@ -241,14 +312,21 @@ impl RiskCore {
         book: &Book,
         lookback: usize,
     ) -> Result<Arc<PortfolioSeries>, ServiceError> {
-        let key = SeriesKey {
-            tenant: actor.tenant_id,
-            market: self.ports.market.version(actor)?,
-            snapshots: self.ports.snapshots.version(actor)?,
-            book: book.fingerprint(),
-            lookback,
-            day: self.now().date_naive(),
-        };
+        let key = self.series_key(actor, book, lookback)?;
+        self.series_by_key(actor, book, key)
+    }
+
+    /// The series of `key` (computed once per key, single flight).
+    ///
+    /// # Errors
+    /// As [`RiskCore::series`].
+    pub(crate) fn series_by_key(
+        &self,
+        actor: &Actor,
+        book: &Book,
+        key: SeriesKey,
+    ) -> Result<Arc<PortfolioSeries>, ServiceError> {
+        let lookback = key.lookback;
         self.series
             .try_get_with(key, || {
                 series::portfolio_series(&self.ports, actor, book, lookback, self.now())

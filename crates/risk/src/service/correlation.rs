@@ -424,7 +424,7 @@ impl CorrelationService {
             symbols: symbols.clone(),
             lookback,
             method,
-            market: self.core.ports.market.version(actor)?,
+            market: self.core.market_version(actor)?,
         };
         self.core
             .matrices

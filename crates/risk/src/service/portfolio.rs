@@ -364,6 +364,7 @@ impl PortfolioService {
             .ok_or(alphapulse_domain::RepoError::Internal(
                 "an on-demand snapshot was not written".to_owned(),
             ))?;
+        self.core.forget_snapshots(actor.tenant_id);
         tracing::info!(snapshot_id = %stored.id, "portfolio snapshot written on demand");
         Ok(Reloaded {
             status: "completed",
@@ -383,11 +384,13 @@ impl PortfolioService {
         bucket: i64,
     ) -> Result<Option<PortfolioSnapshot>, ServiceError> {
         let book: Book = self.core.book(actor)?;
-        Ok(self.core.ports.snapshots.record(
+        let written = self.core.ports.snapshots.record(
             actor,
             &book.snapshot(),
             &SnapshotSlot::Interval { bucket },
-        )?)
+        )?;
+        self.core.forget_snapshots(actor.tenant_id);
+        Ok(written)
     }
 
     /// A page of the tenant's trades, newest first.

@@ -476,14 +476,24 @@ impl RiskService {
         check_lookback(lookback, MIN_LOOKBACK_DAYS, MAX_LOOKBACK_DAYS)?;
         check_confidence(confidence)?;
         let book = self.core.book(actor)?;
-        let series = self.core.series(actor, &book, lookback)?;
-        metrics_of(
-            &series,
-            lookback,
-            confidence,
-            book.total_value(),
-            self.core.now(),
-        )
+        let key = self.core.series_key(actor, &book, lookback)?;
+        // Pure in (series inputs, confidence): computed once per key, shared (single flight).
+        let metrics = self
+            .core
+            .metrics
+            .try_get_with((key.clone(), confidence.to_bits()), || {
+                let series = self.core.series_by_key(actor, &book, key.clone())?;
+                metrics_of(
+                    &series,
+                    lookback,
+                    confidence,
+                    book.total_value(),
+                    self.core.now(),
+                )
+                .map(Arc::new)
+            })
+            .map_err(super::core::unshare)?;
+        Ok((*metrics).clone())
     }
 
     /// The tenant's limits and their use now; breaches raise `risk` alerts.

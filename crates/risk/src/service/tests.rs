@@ -16,8 +16,8 @@ use alphapulse_domain::{
         MockRegimeStore, MockRiskBudgetRepo, MockRiskLimitsRepo, MockTenantRepo, MockTradeRepo,
         NewAlert, PortfolioSnapshot, RegimeDay, RiskBudget, RiskLimits, SnapshotSource,
     },
-    AuditId, Candle, ExchangeError, FuturesPosition, Page, PositionSide, Principal, Regime,
-    RepoError, Role, SpotBalance, Symbol, Tenant, TenantId, UserId,
+    AccountView, AuditId, Candle, ExchangeError, FuturesPosition, Page, PositionSide, Principal,
+    Regime, RepoError, Role, SpotBalance, Symbol, Tenant, TenantId, UserId,
 };
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use rand::{Rng, SeedableRng};
@@ -165,10 +165,6 @@ impl World {
                 )
             })
             .collect();
-        exchange
-            .expect_spot_valued()
-            .withf(move |a| mine(a))
-            .returning(move |_| Ok(spot.clone()));
         let futures: Vec<FuturesPosition> = self
             .futures
             .iter()
@@ -182,15 +178,17 @@ impl World {
                 liquidation_price: None,
             })
             .collect();
-        exchange
-            .expect_futures_positions()
-            .withf(move |a| mine(a))
-            .returning(move |_| Ok(futures.clone()));
         let cash = self.cash;
         exchange
-            .expect_cash()
+            .expect_account_view()
             .withf(move |a| mine(a))
-            .returning(move |_| Ok(cash));
+            .returning(move |_| {
+                Ok(AccountView {
+                    spot: spot.clone(),
+                    futures: futures.clone(),
+                    cash,
+                })
+            });
         let closes: BTreeMap<Symbol, Decimal> = self
             .candles
             .iter()
@@ -936,17 +934,17 @@ fn the_job_counts_written_existing_and_failed_tenants_and_survives_an_outage() {
     let taken = TenantId::new_random();
     let broken = TenantId::new_random();
     let mut exchange = MockExchangeClient::new();
-    exchange.expect_spot_valued().returning(move |a| {
+    exchange.expect_account_view().returning(move |a| {
         if a.tenant_id == broken {
             Err(ExchangeError::Unavailable("venue down".into()))
         } else {
-            Ok(vec![])
+            Ok(AccountView {
+                spot: vec![],
+                futures: vec![],
+                cash: dec!(10),
+            })
         }
     });
-    exchange
-        .expect_futures_positions()
-        .returning(|_| Ok(vec![]));
-    exchange.expect_cash().returning(|_| Ok(dec!(10)));
     let mut snapshots = MockPortfolioSnapshotRepo::new();
     snapshots
         .expect_record()
