@@ -12,10 +12,14 @@ DATA=$(mktemp -d)
 trap 'rm -rf "$DATA"' EXIT
 export ALPHAPULSE_DATA_DIR=$DATA/data ALPHAPULSE_LOG=warn
 unset ALPHAPULSE_DATABASE_URL ALPHAPULSE_JWT_SECRET ALPHAPULSE_JWT_KEYS_FILE
-B=http://127.0.0.1:18084
-$BIN serve --demo --bind 127.0.0.1:18084 > "$DATA/serve.out" 2> "$DATA/serve.err" &
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+B=http://127.0.0.1:$PORT
+$BIN serve --demo --bind 127.0.0.1:$PORT > "$DATA/serve.out" 2> "$DATA/serve.err" &
 PID=$!
-until curl -sf $B/ready >/dev/null; do sleep 0.05; done
+until curl -sf $B/ready >/dev/null; do
+  kill -0 $PID 2>/dev/null || { echo "the server exited:"; tail -5 "$DATA/serve.err"; exit 2; }
+  sleep 0.05
+done
 TOKEN=$(curl -s -X POST $B/api/v1/auth/token -H 'Content-Type: application/json' -d '{"email":"trader@acme-capital.demo","password":"demo-trader-acme-capital"}' | sed 's/.*"access_token":"\([^"]*\)".*/\1/')
 H="Authorization: Bearer $TOKEN"
 SYMS="symbols=BTCUSDT&symbols=ETHUSDT&symbols=SOLUSDT&symbols=BNBUSDT&symbols=XRPUSDT&symbols=ADAUSDT&symbols=DOGEUSDT&symbols=AVAXUSDT&symbols=DOTUSDT&symbols=LINKUSDT"
