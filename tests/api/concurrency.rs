@@ -142,6 +142,7 @@ async fn simultaneous_executes_place_one_order_set() {
 /// A path of the table with its parameters filled in.
 fn concrete(path: &str) -> String {
     path.replace("{regime_type}", "bull")
+        .replace("{symbol}", "BTCUSDT")
         .replace("{id}", "00000000-0000-4000-8000-000000000001")
 }
 

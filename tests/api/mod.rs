@@ -11,6 +11,8 @@ mod limits;
 mod login_limits;
 mod positions_regime;
 mod quotas;
+mod risk;
+mod risk_budget;
 mod routes;
 mod tenants;
 mod trading_safety;

@@ -149,6 +149,12 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(u32).range(1..))]
     pub login_per_account_per_minute: u32,
 
+    /// Interval of the per-tenant portfolio snapshot job, in seconds (the first snapshot is
+    /// taken at start-up; several servers on one database write one per interval).
+    #[arg(long, env = "ALPHAPULSE_SNAPSHOT_INTERVAL_SECONDS", default_value_t = 3600,
+          value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
+    pub snapshot_interval_seconds: u64,
+
     #[command(flatten)]
     pub auth: AuthArgs,
 

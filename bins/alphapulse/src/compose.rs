@@ -23,15 +23,23 @@ use alphapulse_exchange::{
 use alphapulse_hedging::{HedgingDesk, PositionService};
 use alphapulse_persistence::{
     Db, PgAuditRepo, PgEnsembleRepo, PgExchangeAccountRepo, PgIdempotencyRepo, PgMarketDataRepo,
-    PgPaperBook, PgRegimeStore, PgTenantRepo, PgTradingLocks, PgUsageRepo, PgUserRepo,
+    PgPaperBook, PgPortfolioSnapshotRepo, PgRegimeStore, PgRiskBudgetRepo, PgRiskLimitsRepo,
+    PgTenantRepo, PgTradeRepo, PgTradingLocks, PgUsageRepo, PgUserRepo,
 };
 use alphapulse_regime::{service::RegimeService, ModelConfig};
+use alphapulse_risk::service::{
+    BudgetService, CorrelationService, PortfolioService, RiskCore, RiskPorts, RiskService,
+    SnapshotJob,
+};
 use anyhow::Result;
 
 use crate::auth::AuthConfig;
 
 /// Default `ALPHAPULSE_PRINCIPAL_TTL_SECONDS`.
 pub const DEFAULT_PRINCIPAL_TTL: Duration = Duration::from_secs(30);
+
+/// Default `ALPHAPULSE_SNAPSHOT_INTERVAL_SECONDS`: one portfolio snapshot per tenant an hour.
+pub const DEFAULT_SNAPSHOT_INTERVAL: Duration = Duration::from_secs(3600);
 
 /// What the composition needs besides the database.
 #[derive(Debug, Clone)]
@@ -53,6 +61,8 @@ pub struct Settings {
     /// How long an unfinished trading action's idempotency key holds before a retry takes it
     /// over and reconciles.
     pub idempotency_stale_after: Duration,
+    /// Interval of the portfolio snapshot job.
+    pub snapshot_interval: Duration,
 }
 
 impl Settings {
@@ -67,6 +77,7 @@ impl Settings {
             login: LoginLimits::default(),
             trusted_proxies: Vec::new(),
             idempotency_stale_after: alphapulse_hedging::desk::DEFAULT_STALE_AFTER,
+            snapshot_interval: DEFAULT_SNAPSHOT_INTERVAL,
         }
     }
 }
@@ -99,6 +110,15 @@ impl Repos {
 /// # Errors
 /// Token keys that cannot sign.
 pub fn services(db: &Db, settings: &Settings) -> Result<Services> {
+    components(db, settings).map(|(services, _)| services)
+}
+
+/// The services over `db` and the portfolio snapshot job over the same ports (one exchange
+/// router per process: its venue back-off and caches are shared).
+///
+/// # Errors
+/// Token keys that cannot sign.
+pub fn components(db: &Db, settings: &Settings) -> Result<(Services, SnapshotJob)> {
     let repos = Repos::new(db);
     let paper = PaperExchange::new(
         Arc::new(PgPaperBook::new(db.clone())),
@@ -116,6 +136,42 @@ pub fn services(db: &Db, settings: &Settings) -> Result<Services> {
         repos.users.clone(),
         settings.principal_ttl,
     ));
+    let regime_store = Arc::new(PgRegimeStore::new(db.clone()));
+    let regime = Arc::new(RegimeService::new(
+        repos.market.clone(),
+        regime_store.clone(),
+        ModelConfig::default(),
+    ));
+    let risk_ports = RiskPorts::new(
+        exchange.clone(),
+        repos.market.clone(),
+        Arc::new(PgPortfolioSnapshotRepo::new(db.clone())),
+        Arc::new(PgTradeRepo::new(db.clone())),
+        Arc::new(PgRiskLimitsRepo::new(db.clone())),
+        Arc::new(PgRiskBudgetRepo::new(db.clone())),
+        repos.idempotency.clone(),
+        repos.audit.clone(),
+        regime_store,
+    )
+    // The alert rules (risk limits, budget use, correlation spikes) raise into this store.
+    // No PostgreSQL `AlertRepo` exists yet: pass `Some(Arc::new(PgAlertRepo::new(db.clone())))`
+    // here once it does; until then the rules report in the answers and raise nothing.
+    .with_alerts(None);
+    let risk_core = Arc::new(RiskCore::new(risk_ports));
+    let job = {
+        let regime = regime.clone();
+        SnapshotJob::new(
+            risk_core.clone(),
+            repos.tenants.clone(),
+            settings.snapshot_interval,
+        )
+        // Keep the tenant's regime history fresh for the rules and the budgets.
+        .with_before_rules(Arc::new(move |actor| {
+            if let Err(err) = regime.current(actor) {
+                tracing::debug!(error = %err, "regime not refreshed for the alert rules");
+            }
+        }))
+    };
     let login = Login::new(
         repos.users.clone(),
         repos.tenants.clone(),
@@ -129,7 +185,7 @@ pub fn services(db: &Db, settings: &Settings) -> Result<Services> {
         Arc::new(SystemClock),
         settings.burst,
     );
-    Ok(Services {
+    let services = Services {
         readiness: Arc::new(db.clone()),
         quotas: Arc::new(quotas),
         login: Arc::new(login),
@@ -141,11 +197,7 @@ pub fn services(db: &Db, settings: &Settings) -> Result<Services> {
         ),
         principals,
         positions: PositionService::new(exchange.clone()),
-        regime: Arc::new(RegimeService::new(
-            repos.market.clone(),
-            Arc::new(PgRegimeStore::new(db.clone())),
-            ModelConfig::default(),
-        )),
+        regime,
         hedging: HedgingDesk::new(
             exchange,
             repos.tenants,
@@ -158,7 +210,12 @@ pub fn services(db: &Db, settings: &Settings) -> Result<Services> {
             Arc::new(PgEnsembleRepo::new(db.clone())),
             repos.market,
         )),
-    })
+        portfolio: PortfolioService::new(risk_core.clone()),
+        risk: RiskService::new(risk_core.clone()),
+        risk_budget: BudgetService::new(risk_core.clone()),
+        correlation: CorrelationService::new(risk_core),
+    };
+    Ok((services, job))
 }
 
 /// The API state over `db`: the services, the token verifier and the default HTTP settings
@@ -167,6 +224,14 @@ pub fn services(db: &Db, settings: &Settings) -> Result<Services> {
 /// # Errors
 /// Token keys that cannot sign.
 pub fn app_state(db: &Db, settings: &Settings) -> Result<AppState> {
+    app_state_and_job(db, settings).map(|(state, _)| state)
+}
+
+/// The API state and the snapshot job with the default HTTP settings for `settings`.
+///
+/// # Errors
+/// Token keys that cannot sign.
+pub fn app_state_and_job(db: &Db, settings: &Settings) -> Result<(AppState, SnapshotJob)> {
     let http = HttpSettings {
         login_per_minute: settings.auth.login_per_minute,
         trusted_proxies: settings.trusted_proxies.clone(),
@@ -175,14 +240,16 @@ pub fn app_state(db: &Db, settings: &Settings) -> Result<AppState> {
     app_state_with(db, settings, &http)
 }
 
-/// The API state over `db` with explicit HTTP settings.
+/// The API state over `db` with explicit HTTP settings, and the snapshot job, sharing one
+/// exchange router and one risk core.
 ///
 /// # Errors
 /// Token keys that cannot sign.
-pub fn app_state_with(db: &Db, settings: &Settings, http: &HttpSettings) -> Result<AppState> {
-    Ok(AppState::new(
-        services(db, settings)?,
-        settings.auth.verifier(),
-        http,
-    ))
+pub fn app_state_with(
+    db: &Db,
+    settings: &Settings,
+    http: &HttpSettings,
+) -> Result<(AppState, SnapshotJob)> {
+    let (services, job) = components(db, settings)?;
+    Ok((AppState::new(services, settings.auth.verifier(), http), job))
 }

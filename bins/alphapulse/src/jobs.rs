@@ -1,10 +1,16 @@
 //! Background jobs of `serve`, on the server's runtime: each runs its blocking work on the
 //! blocking pool, survives a database outage (a failed round is logged and retried at the
 //! next tick), and stops with the server.
+//!
+//! The portfolio snapshot job ([`alphapulse_risk::service::SnapshotJob`]): the first pass runs
+//! at start-up, then one every `ALPHAPULSE_SNAPSHOT_INTERVAL_SECONDS` (missed ticks are
+//! skipped, never bunched up). A panicking pass is logged without stopping the loop. The
+//! guarantees of a pass (one snapshot per tenant per interval across processes) are the job's.
 
 use std::{sync::Arc, time::Duration};
 
 use alphapulse_admin::Quotas;
+use alphapulse_risk::service::SnapshotJob;
 use tokio::time::MissedTickBehavior;
 
 /// How often each process adds its API call counts to the shared daily counts.
@@ -71,4 +77,25 @@ pub fn spawn_metrics_upkeep(handle: metrics_exporter_prometheus::PrometheusHandl
             handle.run_upkeep();
         }
     });
+}
+
+/// Runs `job` on its interval until the runtime stops.
+pub async fn run_snapshot_job(job: Arc<SnapshotJob>) {
+    let mut ticker = tokio::time::interval(job.interval());
+    ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    tracing::info!(
+        interval_seconds = job.interval().as_secs(),
+        "portfolio snapshot job started"
+    );
+    loop {
+        ticker.tick().await;
+        let pass = job.clone();
+        match tokio::task::spawn_blocking(move || pass.run_once()).await {
+            Ok(Ok(run)) => tracing::debug!(?run, "snapshot pass"),
+            Ok(Err(err)) => {
+                tracing::warn!(error = %err, "snapshot pass failed; retrying at the next interval");
+            }
+            Err(err) => tracing::error!(error = %err, "snapshot pass panicked"),
+        }
+    }
 }

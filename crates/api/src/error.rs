@@ -11,6 +11,7 @@ use alphapulse_domain::{ExchangeError, RepoError, ValidationError};
 use alphapulse_ensemble::EnsembleError;
 use alphapulse_hedging::{idempotency::KeyError, DeskError};
 use alphapulse_regime::service::RegimeServiceError;
+use alphapulse_risk::service::ServiceError as RiskServiceError;
 use serde::Serialize;
 
 use crate::request_id;
@@ -285,6 +286,30 @@ impl From<RegimeServiceError> for ApiError {
                 tracing::warn!(cause = %other, "regime model failed");
                 ApiError::unavailable("Failed to fetch market regime")
             }
+        }
+    }
+}
+
+impl From<RiskServiceError> for ApiError {
+    fn from(err: RiskServiceError) -> Self {
+        use RiskServiceError as E;
+        match err {
+            E::Repo(repo) => repo.into(),
+            E::Exchange(cause) => ApiError::exchange("the portfolio")(cause),
+            E::UnknownSymbol(symbol) => ApiError::NotFound(format!("Symbol {symbol:?}")),
+            E::TooFewObservations {
+                subject,
+                field,
+                have,
+                need,
+            } => ApiError::invalid(
+                field,
+                format!("{subject} has {have} daily returns; at least {need} are needed"),
+            ),
+            E::Invalid(errors) => errors.into(),
+            e @ (E::UnknownRegime(_) | E::NoBudget) => ApiError::NotFound(e.to_string()),
+            e @ (E::KeyInProgress | E::KeyMismatch) => ApiError::Conflict(e.to_string()),
+            other => ApiError::Internal(other.to_string()),
         }
     }
 }

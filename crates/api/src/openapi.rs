@@ -109,7 +109,11 @@ fn decorate(op: &mut Operation, info: &RouteInfo) {
 
 /// Bodies of partial updates: at least one field. (Set here because utoipa 5.5's
 /// `#[schema(min_properties = 1)]` emits `maxProperties`; the test below pins the result.)
-const AT_LEAST_ONE_FIELD: &[&str] = &["UpdateTenantRequest", "UpdateUserRequest"];
+const AT_LEAST_ONE_FIELD: &[&str] = &[
+    "UpdateTenantRequest",
+    "UpdateUserRequest",
+    "UpdateRiskLimitsRequest",
+];
 
 fn require_a_field(schema: &mut RefOr<Schema>) {
     if let RefOr::T(Schema::Object(object)) = schema {
@@ -201,6 +205,31 @@ mod tests {
             doc["components"]["schemas"]["CreateTenantRequest"]["properties"]["slug"]["pattern"],
             "^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$"
         );
+    }
+
+    #[test]
+    fn one_schema_name_is_one_schema_and_every_reference_resolves() {
+        // Two types of the same name in two crates would silently replace one another in
+        // `components` (the last declared wins), and a type used only as a parameter is not
+        // collected: both leave the document describing something the server does not send.
+        let mut seen: std::collections::BTreeMap<String, Value> = Default::default();
+        for spec in crate::routes::all().specs() {
+            for (name, schema) in spec.schemas() {
+                let schema = serde_json::to_value(schema).unwrap_or_default();
+                if let Some(before) = seen.insert(name.clone(), schema.clone()) {
+                    assert_eq!(before, schema, "two different schemas are named {name}");
+                }
+            }
+        }
+        let doc = doc();
+        let text = doc.to_string();
+        for part in text.split("\"$ref\":\"#/components/schemas/").skip(1) {
+            let name = part.split('"').next().unwrap_or_default();
+            assert!(
+                doc["components"]["schemas"].get(name).is_some(),
+                "unresolvable reference to {name}"
+            );
+        }
     }
 
     #[test]

@@ -9,6 +9,7 @@ use alphapulse_domain::ports::Readiness;
 use alphapulse_ensemble::EnsembleService;
 use alphapulse_hedging::{HedgingDesk, PositionService};
 use alphapulse_regime::service::RegimeService;
+use alphapulse_risk::service::{BudgetService, CorrelationService, PortfolioService, RiskService};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use tenant_auth::actix::{Authenticator, PrincipalCheck, PrincipalCheckFuture, PrincipalRejection};
 use tenant_auth::{TenantContext, TokenVerifier};
@@ -36,6 +37,14 @@ pub struct Services {
     pub hedging: HedgingDesk,
     /// AI-agent ensembles.
     pub ensembles: Arc<EnsembleService>,
+    /// Portfolio valuation, snapshots and trades.
+    pub portfolio: PortfolioService,
+    /// Exposure, risk metrics, limits, position sizes, the risk report.
+    pub risk: RiskService,
+    /// Risk budgets per strategy and asset class.
+    pub risk_budget: BudgetService,
+    /// Correlation, concentration and correlation alerts.
+    pub correlation: CorrelationService,
 }
 
 impl std::fmt::Debug for Services {

@@ -210,6 +210,18 @@ pub enum ExchangeError {
     Other(String),
 }
 
+/// What a tenant's account holds now, read together: spot holdings with their latest price,
+/// futures positions (with their mark price when known), and quote-asset cash.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccountView {
+    /// Spot holdings and their latest spot price (`None` when unknown).
+    pub spot: Vec<(SpotBalance, Option<Decimal>)>,
+    /// Open futures positions.
+    pub futures: Vec<FuturesPosition>,
+    /// Quote-asset cash (see [`ExchangeClient::cash`]).
+    pub cash: Decimal,
+}
+
 /// A tenant's exchange account. Every call is for one tenant ([`Actor`]).
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 pub trait ExchangeClient: Send + Sync {
@@ -237,6 +249,22 @@ pub trait ExchangeClient: Send + Sync {
 
     /// Places a market order.
     fn place_order(&self, actor: &Actor, order: &OrderRequest) -> Result<OrderAck, ExchangeError>;
+
+    /// The account's cash in the quote asset (`USDT`): the paper account's cash, or on a live
+    /// venue the quote-asset balance (free + locked) of the spot wallet plus the futures
+    /// wallet balance (margin included, unrealised PnL excluded). Zero without an account.
+    fn cash(&self, actor: &Actor) -> Result<Decimal, ExchangeError>;
+
+    /// Holdings, positions and cash at once. The default asks [`ExchangeClient::spot_valued`],
+    /// [`ExchangeClient::futures_positions`] and [`ExchangeClient::cash`]; the paper exchange
+    /// answers in one database transaction (and marks its futures at the latest closes).
+    fn account_view(&self, actor: &Actor) -> Result<AccountView, ExchangeError> {
+        Ok(AccountView {
+            spot: self.spot_valued(actor)?,
+            futures: self.futures_positions(actor)?,
+            cash: self.cash(actor)?,
+        })
+    }
 
     /// Spot holdings with their latest spot price (`None` when the venue has none). The
     /// default asks [`ExchangeClient::spot_balances`] then [`ExchangeClient::prices`];
@@ -307,6 +335,18 @@ mod tests {
         fn place_order(&self, _: &Actor, _: &OrderRequest) -> Result<OrderAck, ExchangeError> {
             Err(ExchangeError::Other("not used".into()))
         }
+        fn cash(&self, _: &Actor) -> Result<Decimal, ExchangeError> {
+            Ok(Decimal::ZERO)
+        }
+    }
+
+    #[test]
+    fn the_default_account_view_reads_holdings_positions_and_cash() {
+        let view = TwoCalls
+            .account_view(&Actor::system(TenantId::new_random()))
+            .unwrap();
+        assert_eq!((view.spot.len(), view.futures.len()), (2, 0));
+        assert_eq!(view.cash, Decimal::ZERO);
     }
 
     #[test]

@@ -27,8 +27,8 @@ pub mod user;
 pub use audit::{AuditEntry, AuditNote, AuditOutcome, NewAuditEntry};
 pub use error::{RepoError, ValidationError};
 pub use exchange::{
-    ExchangeClient, ExchangeError, FuturesPosition, Market, OrderAck, OrderRequest, PositionSide,
-    Side, SpotBalance,
+    AccountView, ExchangeClient, ExchangeError, FuturesPosition, Market, OrderAck, OrderRequest,
+    PositionSide, Side, SpotBalance,
 };
 pub use ids::{AuditId, TenantId, UserId};
 pub use market::{Candle, Regime, Symbol};

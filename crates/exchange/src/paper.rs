@@ -6,8 +6,8 @@ use std::{collections::BTreeMap, sync::Arc};
 
 use alphapulse_domain::{
     ports::{Actor, ExchangeAccountRepo, MarketDataRepo, PaperBook},
-    Candle, ExchangeClient, ExchangeError, FuturesPosition, Market, OrderAck, OrderRequest,
-    RepoError, SpotBalance, Symbol,
+    AccountView, Candle, ExchangeClient, ExchangeError, FuturesPosition, Market, OrderAck,
+    OrderRequest, RepoError, SpotBalance, Symbol,
 };
 use rust_decimal::Decimal;
 
@@ -93,6 +93,20 @@ impl ExchangeClient for PaperExchange {
             .map_err(from_repo)
     }
 
+    /// One transaction: holdings and futures at the latest closes, and the account's cash.
+    fn account_view(&self, actor: &Actor) -> Result<AccountView, ExchangeError> {
+        self.book.account_view(actor).map_err(from_repo)
+    }
+
+    /// The active paper account's cash; zero without an account.
+    fn cash(&self, actor: &Actor) -> Result<Decimal, ExchangeError> {
+        Ok(self
+            .accounts
+            .active(actor)
+            .map_err(from_repo)?
+            .map_or(Decimal::ZERO, |a| a.paper_cash))
+    }
+
     fn place_order(&self, actor: &Actor, order: &OrderRequest) -> Result<OrderAck, ExchangeError> {
         let account = self
             .accounts
@@ -167,6 +181,36 @@ mod tests {
             .place_order(&Actor::system(TenantId::new_random()), &order)
             .unwrap();
         assert_eq!(ack.avg_price, Some(Decimal::new(42, 0)));
+    }
+
+    fn account(cash: Decimal) -> alphapulse_domain::ports::ExchangeAccount {
+        alphapulse_domain::ports::ExchangeAccount {
+            id: uuid::Uuid::nil(),
+            adapter: alphapulse_domain::ports::AdapterKind::Paper,
+            label: "p".into(),
+            credentials_encrypted: None,
+            paper_cash: cash,
+            fee_rate: Decimal::new(1, 3),
+            created_at: chrono::Utc::now(),
+        }
+    }
+
+    #[test]
+    fn cash_is_the_active_paper_accounts_or_zero_without_one() {
+        let mut accounts = MockExchangeAccountRepo::new();
+        let mut calls = 0;
+        accounts.expect_active().times(2).returning(move |_| {
+            calls += 1;
+            Ok((calls == 1).then(|| account(Decimal::new(12_345, 2))))
+        });
+        let ex = PaperExchange::new(
+            Arc::new(MockPaperBook::new()),
+            Arc::new(MockMarketDataRepo::new()),
+            Arc::new(accounts),
+        );
+        let actor = Actor::system(TenantId::new_random());
+        assert_eq!(ex.cash(&actor).unwrap(), Decimal::new(12_345, 2));
+        assert_eq!(ex.cash(&actor).unwrap(), Decimal::ZERO);
     }
 
     #[test]

@@ -31,4 +31,5 @@ pub use repos::{
     PgPaperBook, PgRegimeStore, PgRiskLimitsRepo, PgTenantRepo, PgTradingLocks, PgUsageRepo,
     PgUserRepo,
 };
+pub use repos::{PgPortfolioSnapshotRepo, PgRiskBudgetRepo, PgTradeRepo};
 pub use scope::{PlatformScope, TenantScope, PLATFORM_ROLE, TENANT_ROLE};

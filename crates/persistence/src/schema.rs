@@ -101,6 +101,9 @@ diesel::table! {
         holdings -> Jsonb,
         taken_at -> Timestamptz,
         created_at -> Timestamptz,
+        gross_exposure -> Nullable<Numeric>,
+        source -> Varchar,
+        bucket -> Nullable<Int8>,
     }
 }
 
@@ -305,6 +308,36 @@ diesel::table! {
 diesel::joinable!(users -> tenants (tenant_id));
 diesel::joinable!(user_tenants -> users (user_id));
 
+diesel::table! {
+    risk_budgets (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        version -> Int4,
+        allocation_method -> Varchar,
+        total_budget -> Numeric,
+        volatility_target -> Float8,
+        leverage_limit -> Float8,
+        regime -> Nullable<Varchar>,
+        reason -> Text,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    risk_budget_allocations (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        budget_id -> Uuid,
+        ordinal -> Int4,
+        entity -> Varchar,
+        entity_type -> Varchar,
+        allocated_amount -> Numeric,
+        scope -> Jsonb,
+        created_at -> Timestamptz,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
     users,
@@ -328,6 +361,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     ensemble_agents,
     ensemble_predictions,
     ensemble_weight_history,
+    risk_budgets,
+    risk_budget_allocations,
 );
 
 /// Views (not tables: the drift test covers tables; the view's columns are checked by the

@@ -21,6 +21,8 @@
 //!   effective number of assets, concentration score, covariance.
 //! - [`normal`]: the standard normal quantile (Wichura AS 241) and density.
 //! - [`stats`]: the shared descriptive statistics and input checks.
+//! - [`service`]: the use cases of the portfolio, trades, risk, risk-budget and correlation
+//!   routes over the domain's ports (no diesel, no actix), and the snapshot job.
 //!
 //! Conventions that hold everywhere:
 //! - Bad input (too short, non-finite, out of range) is a [`RiskError`] saying what and, for
@@ -49,6 +51,7 @@ mod error;
 pub mod normal;
 pub mod ratios;
 pub mod returns;
+pub mod service;
 pub mod sizing;
 pub mod stats;
 pub mod var;

@@ -143,6 +143,26 @@ pub fn max_drawdown(returns: &[f64]) -> Result<Drawdown> {
     Ok(drawdown_of_path(path))
 }
 
+/// How far the end of the path `V_0 = 1, V_t = V_{t-1}(1 + r_t)` is below its running peak:
+/// `(peak − V_n) / peak`, a positive fraction (0 at a new high, 1 when wiped out). This is
+/// the drawdown a limit is checked against *now*, unlike [`max_drawdown`], the worst one seen.
+///
+/// # Errors
+/// Empty input or a non-finite return.
+pub fn current_drawdown(returns: &[f64]) -> Result<f64> {
+    check_len(returns, 1)?;
+    check_finite(returns, "returns")?;
+    let (mut value, mut peak) = (1.0_f64, 1.0_f64);
+    for r in returns {
+        value *= 1.0 + r;
+        if value <= 0.0 {
+            return Ok(1.0);
+        }
+        peak = peak.max(value);
+    }
+    Ok(((peak - value) / peak).clamp(0.0, 1.0))
+}
+
 fn drawdown_of_path(path: impl Iterator<Item = f64>) -> Drawdown {
     let mut best = Drawdown {
         max_drawdown: 0.0,
@@ -301,6 +321,17 @@ mod tests {
         assert!((sortino - 0.008 / dd * 365_f64.sqrt()).abs() < 1e-9);
         // No losing day: undefined, not infinite.
         assert_eq!(sortino_ratio(&[0.01, 0.02], 365.0).unwrap(), None);
+    }
+
+    #[test]
+    fn current_drawdown_by_hand() {
+        // Path 1 -> 1.1 -> 0.88 -> 0.968: peak 1.1, now 0.968, (1.1 - 0.968) / 1.1 = 0.12.
+        let dd = current_drawdown(&[0.10, -0.20, 0.10]).unwrap();
+        assert!((dd - 0.12).abs() < 1e-12, "{dd}");
+        // A new high at the end: no drawdown now, whatever happened before.
+        assert_eq!(current_drawdown(&[-0.5, 0.5, 0.5]).unwrap(), 0.0);
+        assert_eq!(current_drawdown(&[0.1, -1.0]).unwrap(), 1.0);
+        assert!(current_drawdown(&[]).is_err());
     }
 
     #[test]

@@ -111,6 +111,7 @@ pub fn run(global: &GlobalArgs, database: &Database, args: &ServeArgs) -> Result
         principal_ttl: Duration::from_secs(args.principal_ttl_seconds),
         trusted_proxies: args.trusted_proxies.clone(),
         idempotency_stale_after: Duration::from_secs(args.idempotency_stale_seconds),
+        snapshot_interval: Duration::from_secs(args.snapshot_interval_seconds),
         ..Settings::new(auth.config)
     };
     if let Some(n) = std::num::NonZeroU32::new(args.login_per_account_per_minute) {
@@ -121,7 +122,7 @@ pub fn run(global: &GlobalArgs, database: &Database, args: &ServeArgs) -> Result
         trusted_proxies: settings.trusted_proxies.clone(),
         metrics_tenant_labels: args.metrics_tenant_labels,
     };
-    let state =
+    let (state, snapshot_job) =
         compose::app_state_with(&db, &settings, &http).context("building the application state")?;
     let metrics = match args.metrics_bind.0 {
         Some(bind) => Some((bind, metrics::install()?)),
@@ -132,6 +133,7 @@ pub fn run(global: &GlobalArgs, database: &Database, args: &ServeArgs) -> Result
     actix_web::rt::System::new().block_on(async move {
         jobs::spawn_quota_jobs(quotas.clone());
         jobs::spawn_login_pruning(state.clone());
+        actix_web::rt::spawn(jobs::run_snapshot_job(std::sync::Arc::new(snapshot_job)));
         let mut listeners = Vec::new();
         if let Some((bind, handle)) = metrics {
             jobs::spawn_metrics_upkeep(handle.clone());

@@ -143,6 +143,13 @@ impl PaperBook for Fakes {
     fn futures_positions(&self, a: &Actor) -> Result<Vec<FuturesPosition>, RepoError> {
         Ok(self.positions_of(a.tenant_id, Market::Futures))
     }
+    fn account_view(&self, a: &Actor) -> Result<alphapulse_domain::AccountView, RepoError> {
+        Ok(alphapulse_domain::AccountView {
+            spot: self.spot_holdings_priced(a)?,
+            futures: self.futures_positions(a)?,
+            cash: self.active(a)?.map_or(Decimal::ZERO, |acc| acc.paper_cash),
+        })
+    }
     fn fill(
         &self,
         _: &Actor,

@@ -1,11 +1,15 @@
 //! One module per router; [`all`] collects their declarations.
 
 pub mod auth;
+pub mod correlation;
 pub mod ensemble;
 pub mod hedging;
+pub mod portfolio;
 pub mod positions;
 pub mod probes;
 pub mod regime;
+pub mod risk;
+pub mod risk_budget;
 pub mod tenants;
 pub mod users;
 
@@ -23,6 +27,10 @@ pub fn all() -> Routes {
         regime::declare,
         hedging::declare,
         ensemble::declare,
+        portfolio::declare,
+        risk::declare,
+        risk_budget::declare,
+        correlation::declare,
     ] {
         declare(&mut routes);
     }

@@ -17,6 +17,25 @@ pub trait MarketDataRepo: Send + Sync {
         limit: u32,
     ) -> Result<Vec<Candle>, RepoError>;
 
+    /// The last `limit` daily candles of each of `symbols`, oldest first; symbols without data
+    /// are absent. The default asks [`MarketDataRepo::daily_candles`] per symbol; stores that
+    /// can answer in one query override it.
+    fn daily_candles_many(
+        &self,
+        actor: &Actor,
+        symbols: &[Symbol],
+        limit: u32,
+    ) -> Result<BTreeMap<Symbol, Vec<Candle>>, RepoError> {
+        let mut out = BTreeMap::new();
+        for symbol in symbols {
+            let candles = self.daily_candles(actor, symbol, limit)?;
+            if !candles.is_empty() {
+                out.insert(symbol.clone(), candles);
+            }
+        }
+        Ok(out)
+    }
+
     /// The latest close of each of `symbols` that has data.
     fn latest_closes(
         &self,

@@ -14,8 +14,10 @@ mod ensemble;
 mod idempotency;
 mod market;
 mod paper;
+mod portfolio;
 mod readiness;
 mod regime;
+mod risk_budget;
 mod risk_limits;
 mod tenants;
 mod trading_lock;
@@ -31,8 +33,16 @@ pub use ensemble::*;
 pub use idempotency::{IdempotencyBegin, IdempotencyRepo};
 pub use market::MarketDataRepo;
 pub use paper::PaperBook;
+pub use portfolio::{
+    HoldingValue, NewPortfolioSnapshot, PortfolioSnapshot, PortfolioSnapshotRepo, SnapshotSlot,
+    SnapshotSource, TradeFilter, TradeRecord, TradeRepo,
+};
 pub use readiness::Readiness;
 pub use regime::{RegimeAlert, RegimeConfig, RegimeDay, RegimeStore};
+pub use risk_budget::{
+    BudgetAllocation, BudgetEntityType, EntityScope, IdempotentAnswer, NewRiskBudget, RiskBudget,
+    RiskBudgetRepo,
+};
 pub use risk_limits::{RiskLimits, RiskLimitsRepo, LIMIT_RANGES};
 pub use tenants::{TenantFilter, TenantRepo};
 pub use trading_lock::{TradingGuard, TradingLocks};
@@ -52,9 +62,13 @@ pub use market::MockMarketDataRepo;
 #[cfg(any(test, feature = "mocks"))]
 pub use paper::MockPaperBook;
 #[cfg(any(test, feature = "mocks"))]
+pub use portfolio::{MockPortfolioSnapshotRepo, MockTradeRepo};
+#[cfg(any(test, feature = "mocks"))]
 pub use readiness::MockReadiness;
 #[cfg(any(test, feature = "mocks"))]
 pub use regime::MockRegimeStore;
+#[cfg(any(test, feature = "mocks"))]
+pub use risk_budget::MockRiskBudgetRepo;
 #[cfg(any(test, feature = "mocks"))]
 pub use risk_limits::MockRiskLimitsRepo;
 #[cfg(any(test, feature = "mocks"))]

@@ -2,7 +2,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
 use super::Actor;
-use crate::{FuturesPosition, Market, OrderAck, OrderRequest, RepoError, SpotBalance};
+use crate::{AccountView, FuturesPosition, Market, OrderAck, OrderRequest, RepoError, SpotBalance};
 
 /// The paper exchange's ledger: positions, orders and trades in the tenant's tables.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
@@ -19,6 +19,11 @@ pub trait PaperBook: Send + Sync {
 
     /// Open futures positions (quantity > 0).
     fn futures_positions(&self, actor: &Actor) -> Result<Vec<FuturesPosition>, RepoError>;
+
+    /// Everything the account holds in one read (one transaction): spot holdings priced at
+    /// the latest closes, futures positions marked at the latest closes, and the active
+    /// account's cash (zero without an account).
+    fn account_view(&self, actor: &Actor) -> Result<AccountView, RepoError>;
 
     /// Fills a market order at `price` with `fee_rate`: the order, its trade and the position
     /// change are written in ONE transaction (all or nothing). A retry with the same

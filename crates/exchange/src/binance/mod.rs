@@ -219,6 +219,21 @@ impl ExchangeClient for BinanceExchange {
         self.spot.daily_candles(symbol, limit)
     }
 
+    /// Spot quote-asset balance (free + locked) plus the futures wallet balance in the same
+    /// asset (margin included, unrealised PnL excluded: the positions carry it).
+    fn cash(&self, _actor: &Actor) -> Result<Decimal, ExchangeError> {
+        let spot = self.spot.quote_balance()?;
+        let quote = self.spot.quote_asset();
+        let futures: Decimal = self
+            .futures
+            .balances()?
+            .iter()
+            .filter(|b| b.asset == quote)
+            .map(|b| b.balance)
+            .sum();
+        Ok(spot + futures)
+    }
+
     /// Routed by `order.market`.
     fn place_order(&self, _actor: &Actor, order: &OrderRequest) -> Result<OrderAck, ExchangeError> {
         match order.market {

@@ -107,6 +107,18 @@ pub(crate) fn spot_balances(
     Ok(balances)
 }
 
+/// The quote asset's balance (free + locked); zero when the account holds none.
+pub(crate) fn quote_balance(
+    account: &AccountDto,
+    quote_asset: &str,
+) -> Result<Decimal, ExchangeError> {
+    let mut total = Decimal::ZERO;
+    for balance in account.balances.iter().filter(|b| b.asset == quote_asset) {
+        total += decimal("free", &balance.free)? + decimal("locked", &balance.locked)?;
+    }
+    Ok(total)
+}
+
 /// One element of `GET /api/v3/ticker/price`.
 #[derive(Debug, Deserialize)]
 pub(crate) struct TickerPriceDto {

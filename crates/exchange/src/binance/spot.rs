@@ -47,6 +47,20 @@ impl BinanceSpot {
         parse::spot_balances(account, &self.quote_asset)
     }
 
+    /// The quote asset's balance (free + locked) from `GET /api/v3/account`.
+    ///
+    /// # Errors
+    /// See [`super::error`].
+    pub fn quote_balance(&self) -> Result<Decimal, ExchangeError> {
+        let account: parse::AccountDto = self.http.get_signed("/api/v3/account", &[])?;
+        parse::quote_balance(&account, &self.quote_asset)
+    }
+
+    /// The asset holdings are valued in (e.g. `USDT`).
+    pub fn quote_asset(&self) -> &str {
+        &self.quote_asset
+    }
+
     /// Last prices of `symbols` from `GET /api/v3/ticker/price`. Symbols the venue does not list
     /// are absent from the map.
     ///

@@ -30,8 +30,8 @@ use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
 use alphapulse_domain::{
     ports::{Actor, AdapterKind, ExchangeAccount, ExchangeAccountRepo},
-    Candle, ExchangeClient, ExchangeError, FuturesPosition, Market, OrderAck, OrderRequest,
-    SpotBalance, Symbol, TenantId,
+    AccountView, Candle, ExchangeClient, ExchangeError, FuturesPosition, Market, OrderAck,
+    OrderRequest, SpotBalance, Symbol, TenantId,
 };
 use moka::sync::Cache;
 use rust_decimal::Decimal;
@@ -248,6 +248,32 @@ impl ExchangeClient for ExchangeRouter {
         match self.route(actor)? {
             Route::Paper => self.paper.daily_candles(actor, symbol, limit),
             Route::Live(_, client) => client.daily_candles(actor, symbol, limit),
+        }
+    }
+
+    /// Paper: one database transaction. Live: the cached holdings and positions, and the
+    /// cash.
+    fn account_view(&self, actor: &Actor) -> Result<AccountView, ExchangeError> {
+        match self.route(actor)? {
+            Route::Paper => self.paper.account_view(actor),
+            Route::Live(key, client) => Ok(AccountView {
+                spot: self
+                    .spot_valued
+                    .try_get_with(key.clone(), || client.spot_valued(actor))
+                    .map_err(Arc::unwrap_or_clone)?,
+                futures: self
+                    .futures_positions
+                    .try_get_with(key, || client.futures_positions(actor))
+                    .map_err(Arc::unwrap_or_clone)?,
+                cash: client.cash(actor)?,
+            }),
+        }
+    }
+
+    fn cash(&self, actor: &Actor) -> Result<Decimal, ExchangeError> {
+        match self.route(actor)? {
+            Route::Paper => self.paper.cash(actor),
+            Route::Live(_, client) => client.cash(actor),
         }
     }
 

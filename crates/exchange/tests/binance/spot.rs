@@ -222,3 +222,28 @@ async fn futures_order_is_not_sent_to_spot() {
         Err(alphapulse_domain::ExchangeError::Other(_))
     ));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cash_is_the_spot_usdt_balance_plus_the_futures_usdt_wallet() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v3/account"))
+        .and(signed)
+        .respond_with(ok_fixture("spot_account.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/fapi/v2/balance"))
+        .and(signed)
+        .respond_with(ok_fixture("futures_balance.json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let uri = server.uri();
+    let cash = blocking(move || exchange(&uri).cash(&actor()))
+        .await
+        .unwrap();
+    // Spot USDT 10250.12345678 free + 100 locked; futures USDT wallet 122607.35137903.
+    assert_eq!(cash, d("132957.47483581"));
+}

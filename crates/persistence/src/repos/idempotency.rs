@@ -78,6 +78,34 @@ pub fn begin(
     })
 }
 
+/// Stores the answer of a claimed key in the caller's transaction (so a change and the answer
+/// that reports it commit together).
+///
+/// # Errors
+/// Database failures.
+pub fn complete(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    scope: &str,
+    key: &str,
+    status: u16,
+    body: &serde_json::Value,
+) -> Result<()> {
+    diesel::update(
+        idempotency_keys::table
+            .filter(idempotency_keys::tenant_id.eq(actor.tenant_id.as_uuid()))
+            .filter(idempotency_keys::scope.eq(scope))
+            .filter(idempotency_keys::key.eq(key)),
+    )
+    .set((
+        idempotency_keys::status_code.eq(i32::from(status)),
+        idempotency_keys::response.eq(body),
+        idempotency_keys::completed_at.eq(Utc::now()),
+    ))
+    .execute(conn)?;
+    Ok(())
+}
+
 /// [`IdempotencyRepo`] over PostgreSQL.
 #[derive(Debug, Clone)]
 pub struct PgIdempotencyRepo {
@@ -136,18 +164,7 @@ impl IdempotencyRepo for PgIdempotencyRepo {
         entry: &NewAuditEntry,
     ) -> Result<(), RepoError> {
         Ok(self.db.tenant(*actor).run(|c| {
-            diesel::update(
-                idempotency_keys::table
-                    .filter(idempotency_keys::tenant_id.eq(actor.tenant_id.as_uuid()))
-                    .filter(idempotency_keys::scope.eq(scope))
-                    .filter(idempotency_keys::key.eq(key)),
-            )
-            .set((
-                idempotency_keys::status_code.eq(i32::from(status)),
-                idempotency_keys::response.eq(body),
-                idempotency_keys::completed_at.eq(Utc::now()),
-            ))
-            .execute(c)?;
+            complete(c, actor, scope, key, status, body)?;
             audit::append(c, entry)?;
             Ok::<_, crate::Error>(())
         })?)

@@ -16,7 +16,7 @@ use crate::{error::Result, schema::market_candles, Db, Error};
 /// The only interval stored today.
 pub const DAILY: &str = "1d";
 
-#[derive(Debug, Queryable, Selectable, Insertable)]
+#[derive(Debug, Queryable, QueryableByName, Selectable, Insertable)]
 #[diesel(table_name = market_candles, check_for_backend(diesel::pg::Pg))]
 struct CandleRow {
     symbol: String,
@@ -93,6 +93,39 @@ pub fn daily_closes(
         out.entry(symbol)
             .or_default()
             .push((at.date_naive(), close));
+    }
+    Ok(out)
+}
+
+/// The last `limit` daily candles of each of `symbols`, oldest first, in one statement (one
+/// index-backed probe per symbol); symbols without data are absent.
+///
+/// # Errors
+/// Database failures.
+pub fn daily_candles_many(
+    conn: &mut PgConnection,
+    symbols: &[Symbol],
+    limit: u32,
+) -> Result<BTreeMap<Symbol, Vec<Candle>>> {
+    if symbols.is_empty() || limit == 0 {
+        return Ok(BTreeMap::new());
+    }
+    let names: Vec<&str> = symbols.iter().map(Symbol::as_str).collect();
+    let rows: Vec<CandleRow> = diesel::sql_query(
+        "SELECT c.symbol, c.interval, c.open_time, c.open, c.high, c.low, c.close, c.volume \
+         FROM unnest($1::text[]) AS s(symbol) \
+         JOIN LATERAL (SELECT m.* FROM market_candles m \
+             WHERE m.symbol = s.symbol AND m.interval = '1d' \
+             ORDER BY m.open_time DESC LIMIT $2) c ON true \
+         ORDER BY c.symbol, c.open_time",
+    )
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(&names)
+    .bind::<diesel::sql_types::BigInt, _>(i64::from(limit))
+    .load(conn)?;
+    let mut out: BTreeMap<Symbol, Vec<Candle>> = BTreeMap::new();
+    for row in rows {
+        let candle = row.into_candle()?;
+        out.entry(candle.symbol.clone()).or_default().push(candle);
     }
     Ok(out)
 }
@@ -221,6 +254,18 @@ impl MarketDataRepo for PgMarketDataRepo {
             .db
             .tenant(*actor)
             .run(|c| daily_closes(c, symbols, since))?)
+    }
+
+    fn daily_candles_many(
+        &self,
+        actor: &Actor,
+        symbols: &[Symbol],
+        limit: u32,
+    ) -> Result<BTreeMap<Symbol, Vec<Candle>>, RepoError> {
+        Ok(self
+            .db
+            .tenant(*actor)
+            .run(|c| daily_candles_many(c, symbols, limit))?)
     }
 
     fn latest_closes(

@@ -8,8 +8,8 @@
 
 use alphapulse_domain::{
     ports::{Actor, PaperBook},
-    FuturesPosition, Market, OrderAck, OrderRequest, PositionSide, RepoError, Side, SpotBalance,
-    Symbol, TextEnum,
+    AccountView, FuturesPosition, Market, OrderAck, OrderRequest, PositionSide, RepoError, Side,
+    SpotBalance, Symbol, TextEnum,
 };
 use chrono::{DateTime, Utc};
 use diesel::{pg::PgConnection, prelude::*};
@@ -136,6 +136,34 @@ pub fn futures_positions(conn: &mut PgConnection, actor: &Actor) -> Result<Vec<F
             })
         })
         .collect()
+}
+
+/// Holdings priced at the latest closes, futures marked at the latest closes, and the active
+/// account's cash (zero without one), in the caller's transaction.
+///
+/// # Errors
+/// Database failures.
+pub fn account_view(conn: &mut PgConnection, actor: &Actor) -> Result<AccountView> {
+    let spot = spot_holdings_priced(conn, actor)?;
+    let mut futures = futures_positions(conn, actor)?;
+    if !futures.is_empty() {
+        let symbols: Vec<Symbol> = futures.iter().map(|p| p.symbol.clone()).collect();
+        let marks = super::market::latest_closes(conn, &symbols)?;
+        for p in &mut futures {
+            p.mark_price = marks.get(&p.symbol).copied();
+        }
+    }
+    let cash: Option<Decimal> = exchange_accounts::table
+        .filter(exchange_accounts::tenant_id.eq(actor.tenant_id.as_uuid()))
+        .filter(exchange_accounts::active.eq(true))
+        .select(exchange_accounts::paper_cash)
+        .first(conn)
+        .optional()?;
+    Ok(AccountView {
+        spot,
+        futures,
+        cash: cash.unwrap_or_default(),
+    })
 }
 
 /// Replaces the tenant's position in `symbol` of `market` (quantity 0 removes it).
@@ -450,6 +478,10 @@ impl PaperBook for PgPaperBook {
             .db
             .tenant(*actor)
             .run(|c| futures_positions(c, actor))?)
+    }
+
+    fn account_view(&self, actor: &Actor) -> Result<AccountView, RepoError> {
+        Ok(self.db.tenant(*actor).run(|c| account_view(c, actor))?)
     }
 
     fn fill(

@@ -8,6 +8,7 @@ mod common;
 mod ensembles;
 mod migrations;
 mod paper;
+mod portfolio;
 mod regime;
 mod repos;
 mod risk_limits;

@@ -200,6 +200,11 @@ fn schema_rs_matches_the_migrated_catalog() {
             "ensemble_weight_history",
             columns_of!(ensemble_weight_history),
         ),
+        ("risk_budgets", columns_of!(risk_budgets)),
+        (
+            "risk_budget_allocations",
+            columns_of!(risk_budget_allocations),
+        ),
     ];
     let mut declared_tables: Vec<&str> = declared.iter().map(|(t, _)| *t).collect();
     declared_tables.sort();

@@ -42,15 +42,8 @@ pub const TOTAL_WARNING_THRESHOLD: f64 = 0.90;
 /// Per-entity utilisation above which a warning is raised.
 pub const ENTITY_WARNING_THRESHOLD: f64 = 0.95;
 
-/// What an allocation is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EntityType {
-    /// A trading strategy.
-    Strategy,
-    /// An asset class (e.g. majors, alts, stablecoins).
-    AssetClass,
-}
+/// What an allocation is for: the domain's one definition (strategy or asset class).
+pub use alphapulse_domain::ports::BudgetEntityType as EntityType;
 
 /// One entity's slice of the budget.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -35,6 +35,7 @@ use crate::stats::check_finite;
 
 /// How target allocations are chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AllocationMethod {
     /// `1/n` each.
@@ -48,6 +49,19 @@ pub enum AllocationMethod {
 }
 
 impl AllocationMethod {
+    /// Every method.
+    pub const ALL: [AllocationMethod; 4] = [
+        Self::EqualWeight,
+        Self::InverseVolatility,
+        Self::EqualRisk,
+        Self::Proportional,
+    ];
+
+    /// The method named `text` (its [`AllocationMethod::as_str`] form).
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.as_str() == text)
+    }
+
     /// The snake_case name used in answers.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -188,6 +202,7 @@ pub fn target_weights(
 
 /// How urgent a rebalance is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Priority {
     /// Within the threshold.

@@ -154,7 +154,8 @@ pub struct RegimeBudget {
 /// Applies a regime's row to a base budget.
 ///
 /// # Errors
-/// `total_budget <= 0`, or a volatility target or leverage limit not `> 0`.
+/// `total_budget < 0` (an empty book has a zero budget), or a volatility target or leverage
+/// limit not `> 0`.
 ///
 /// # Examples
 /// ```
@@ -171,10 +172,10 @@ pub struct RegimeBudget {
 /// assert!((crisis.leverage_limit - 0.75).abs() < 1e-12);
 /// ```
 pub fn regime_budget(regime: Regime, base: &BaseBudget) -> Result<RegimeBudget> {
-    if base.total_budget <= Decimal::ZERO {
+    if base.total_budget < Decimal::ZERO {
         return Err(RiskError::InvalidParameter {
             name: "total_budget",
-            reason: "must be greater than 0",
+            reason: "must be at least 0",
         });
     }
     check_positive(base.volatility_target, "volatility_target")?;
@@ -268,12 +269,20 @@ mod tests {
     }
 
     #[test]
-    fn bad_base_is_an_error() {
+    fn bad_base_is_an_error_and_an_empty_book_has_a_zero_budget() {
         let zero = BaseBudget {
             total_budget: dec!(0),
             ..base()
         };
-        assert!(regime_budget(Regime::Bull, &zero).is_err());
+        assert_eq!(
+            regime_budget(Regime::Bull, &zero).unwrap().total_budget,
+            dec!(0)
+        );
+        let negative = BaseBudget {
+            total_budget: dec!(-1),
+            ..base()
+        };
+        assert!(regime_budget(Regime::Bull, &negative).is_err());
         let no_vol = BaseBudget {
             volatility_target: 0.0,
             ..base()

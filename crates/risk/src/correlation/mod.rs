@@ -22,7 +22,8 @@ use crate::error::{Result, RiskError};
 use crate::stats::{check_finite, check_pair, mean_unchecked, MIN_SAMPLE};
 
 /// Which coefficient.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CorrelationMethod {
     /// Linear (Pearson's r).

@@ -48,78 +48,27 @@ pub const DEFAULT_KELLY_FRACTION: f64 = 0.25;
 /// Decimal places of sizes in quote currency and units (exchanges trade at most 8).
 pub const SIZE_DECIMALS: u32 = 8;
 
-/// A tenant's risk limits (the API's `/risk/limits`), with the platform defaults.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct RiskLimits {
-    /// Largest weight of equity one position may take, in (0, 1]. Default 0.20.
-    pub max_position_weight: f64,
-    /// Largest gross exposure / equity, in (0, 10]. Default 1.5.
-    pub max_leverage: f64,
-    /// Largest tolerated drawdown, in (0, 1). Default 0.25.
-    pub max_drawdown: f64,
-    /// Annualised volatility the book aims for, in (0, 2]. Default 0.15.
-    pub target_volatility: f64,
-}
+/// A tenant's risk limits: the domain's one definition (`GET/PATCH /api/v1/risk/limits`),
+/// with the platform defaults and the valid ranges ([`LIMIT_RANGES`]).
+pub use alphapulse_domain::ports::{RiskLimits, LIMIT_RANGES};
 
-impl Default for RiskLimits {
-    fn default() -> Self {
-        Self {
-            max_position_weight: 0.20,
-            max_leverage: 1.5,
-            max_drawdown: 0.25,
-            target_volatility: 0.15,
-        }
-    }
-}
-
-impl RiskLimits {
-    /// Checks every limit is in its range (the ranges in the field docs).
-    ///
-    /// # Errors
-    /// [`RiskError::InvalidParameter`] naming the first limit out of range.
-    pub fn validate(&self) -> Result<()> {
-        let rules: [(&'static str, f64, f64, bool, &'static str); 4] = [
-            (
-                "max_position_weight",
-                self.max_position_weight,
-                1.0,
-                true,
-                "must be in (0, 1]",
-            ),
-            (
-                "max_leverage",
-                self.max_leverage,
-                10.0,
-                true,
-                "must be in (0, 10]",
-            ),
-            (
-                "max_drawdown",
-                self.max_drawdown,
-                1.0,
-                false,
-                "must be in (0, 1)",
-            ),
-            (
-                "target_volatility",
-                self.target_volatility,
-                2.0,
-                true,
-                "must be in (0, 2]",
-            ),
-        ];
-        for (name, value, max, inclusive, reason) in rules {
-            let below_max = if inclusive { value <= max } else { value < max };
-            if !(value.is_finite() && value > 0.0 && below_max) {
-                return Err(RiskError::InvalidParameter { name, reason });
-            }
-        }
-        Ok(())
+/// Checks every limit is in its range ([`LIMIT_RANGES`], the domain's rule).
+///
+/// # Errors
+/// [`RiskError::InvalidParameter`] naming the first limit out of range.
+pub fn check_limits(limits: &RiskLimits) -> Result<()> {
+    match limits.check().first() {
+        Some(e) => Err(RiskError::InvalidParameter {
+            name: e.field,
+            reason: "outside its valid range",
+        }),
+        None => Ok(()),
     }
 }
 
 /// Which rule decided a position's weight.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CapBound {
     /// The sizer's own weight, below every cap.
@@ -192,7 +141,7 @@ fn weight_of(equity: Decimal, weight: f64) -> Result<Decimal> {
 }
 
 fn check_sizing(equity: Decimal, limits: &RiskLimits, existing_gross_weight: f64) -> Result<()> {
-    limits.validate()?;
+    check_limits(limits)?;
     check_non_negative(existing_gross_weight, "existing_gross_weight")?;
     if equity <= Decimal::ZERO {
         return Err(RiskError::InvalidParameter {
@@ -320,6 +269,7 @@ pub struct SizingInput {
 
 /// Which sizer the recommendation followed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SizingMethod {
     /// [`volatility_target_weight`].

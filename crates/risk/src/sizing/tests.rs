@@ -135,23 +135,29 @@ fn recommendation_takes_the_smaller_size() {
 
 #[test]
 fn limits_are_validated() {
-    assert!(RiskLimits::default().validate().is_ok());
+    assert!(check_limits(&RiskLimits::default()).is_ok());
     let bad = RiskLimits {
-        max_drawdown: 1.0,
+        max_drawdown: 1.5,
         ..RiskLimits::default()
     };
     assert_eq!(
-        bad.validate(),
+        check_limits(&bad),
         Err(RiskError::InvalidParameter {
             name: "max_drawdown",
-            reason: "must be in (0, 1)"
+            reason: "outside its valid range"
         })
     );
     let bad = RiskLimits {
         max_leverage: f64::NAN,
         ..RiskLimits::default()
     };
-    assert!(bad.validate().is_err());
+    assert!(check_limits(&bad).is_err());
+    // A leverage limit below 1 is not a limit the domain accepts.
+    let bad = RiskLimits {
+        max_leverage: 0.5,
+        ..RiskLimits::default()
+    };
+    assert!(size_position(0.1, dec!(1), &bad, 0.0).is_err());
     assert!(size_position(0.1, dec!(0), &RiskLimits::default(), 0.0).is_err());
     assert!(size_position(0.1, dec!(1), &RiskLimits::default(), -1.0).is_err());
 }

@@ -1,0 +1,826 @@
+//! Correlation of daily returns aligned on common dates (only dates where every symbol has a
+//! close): matrices, rolling windows, the concentration of the tenant's holdings, correlation
+//! by market regime, and correlation alerts.
+
+use std::{collections::BTreeMap, sync::Arc};
+
+use alphapulse_domain::{
+    ports::{Actor, AlertSeverity, AlertSource},
+    Regime, Symbol,
+};
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::{prelude::ToPrimitive, Decimal};
+use serde::Serialize;
+
+use super::{
+    alerts::alert,
+    book::Book,
+    core::{unshare, RiskCore},
+    risk::check_lookback,
+    series::{aligned_returns, closes, MIN_OBSERVATIONS},
+    ServiceError,
+};
+use crate::{
+    concentration::{concentration, covariance_matrix},
+    correlation::{
+        correlation_matrix, high_correlation_pairs, rolling_correlation, summarize,
+        CorrelationMatrix, CorrelationMethod,
+    },
+    ratios::CRYPTO_PERIODS_PER_YEAR,
+};
+
+/// Smallest `lookback_days` of the matrix, rolling and concentration routes.
+pub const MIN_CORRELATION_LOOKBACK: usize = 30;
+/// Largest `lookback_days` of the correlation routes.
+pub const MAX_CORRELATION_LOOKBACK: usize = 1260;
+/// Smallest `lookback_days` of the regime route.
+pub const MIN_REGIME_LOOKBACK: usize = 252;
+/// Default `lookback_days` of the regime route.
+pub const DEFAULT_REGIME_LOOKBACK: usize = 504;
+/// Bounds of `window_days` of the rolling route.
+pub const WINDOW_RANGE: (usize, usize) = (10, 252);
+/// Most symbols in one matrix.
+pub const MAX_MATRIX_SYMBOLS: usize = 50;
+/// `|ρ|` above which a pair counts as highly correlated in the concentration answer.
+pub const HIGH_CORRELATION: f64 = 0.7;
+/// Window of the rolling correlation the alerts watch.
+pub const ALERT_WINDOW: usize = 30;
+/// A concentration score (Herfindahl of risk shares) above this raises an alert.
+pub const CONCENTRATION_ALERT: f64 = 0.5;
+/// Default `threshold` of the correlation alerts.
+pub const DEFAULT_ALERT_THRESHOLD: f64 = 0.8;
+/// Days of a regime needed for its correlation.
+pub const MIN_REGIME_DAYS: usize = 10;
+
+/// What a matrix depends on.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct MatrixKey {
+    symbols: Vec<Symbol>,
+    lookback: usize,
+    method: CorrelationMethod,
+    market: (Option<DateTime<Utc>>, i64),
+}
+
+/// The correlation matrix answer.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MatrixAnswer {
+    /// The symbols, in the order asked (rows and columns of `matrix`).
+    pub symbols: Vec<Symbol>,
+    /// `matrix[i][j]` = correlation of symbols `i` and `j`; `null` where undefined (a price
+    /// that never moved).
+    pub matrix: Vec<Vec<Option<f64>>>,
+    /// The coefficient.
+    pub method: CorrelationMethod,
+    /// Days asked for.
+    pub lookback_days: usize,
+    /// Aligned daily returns used.
+    pub observations: usize,
+    /// Mean off-diagonal coefficient.
+    pub average_correlation: Option<f64>,
+    /// First date of the returns.
+    pub start_date: NaiveDate,
+    /// Last date of the returns.
+    pub end_date: NaiveDate,
+    /// When the matrix was computed (equal inputs share one computation).
+    pub timestamp: DateTime<Utc>,
+}
+
+/// One window of a rolling correlation.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RollingPoint {
+    /// Last date of the window.
+    pub date: NaiveDate,
+    /// Its correlation (`null` when undefined).
+    pub correlation: Option<f64>,
+}
+
+/// The rolling correlation answer.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RollingAnswer {
+    /// First symbol.
+    pub symbol1: Symbol,
+    /// Second symbol.
+    pub symbol2: Symbol,
+    /// Window length, days.
+    pub window_days: usize,
+    /// Days looked back.
+    pub lookback_days: usize,
+    /// Pearson.
+    pub method: CorrelationMethod,
+    /// Aligned daily returns used.
+    pub observations: usize,
+    /// One value per window, oldest first.
+    pub correlations: Vec<RollingPoint>,
+    /// The last window's value.
+    pub current: Option<f64>,
+    /// Mean of the defined values.
+    pub average: Option<f64>,
+    /// Smallest.
+    pub min: Option<f64>,
+    /// Largest.
+    pub max: Option<f64>,
+}
+
+/// Two holdings whose returns are highly correlated.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HighCorrelationPair {
+    /// First symbol.
+    pub symbol1: Symbol,
+    /// Second symbol.
+    pub symbol2: Symbol,
+    /// Pearson correlation, `|ρ| > 0.7`.
+    pub correlation: f64,
+    /// Weight of the first.
+    pub weight1: f64,
+    /// Weight of the second.
+    pub weight2: f64,
+}
+
+/// Where the holdings' risk comes from. Weights are signed net exposures over the gross;
+/// `risk_contributions` are annualised Euler contributions, summing to
+/// `portfolio_volatility`; `risk_shares` sum to 1.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Concentration {
+    /// The holdings (symbols with a net exposure).
+    pub symbols: Vec<Symbol>,
+    /// Weight per symbol.
+    #[cfg_attr(feature = "openapi", schema(value_type = BTreeMap<String, f64>))]
+    pub weights: BTreeMap<Symbol, f64>,
+    /// Herfindahl index of the risk shares, `[0, 1]` (1: one source of risk; 0 for an
+    /// empty book; `null` when the portfolio has no volatility).
+    pub concentration_score: Option<f64>,
+    /// Pairs with `|ρ| > 0.7`, strongest first.
+    pub high_correlation_pairs: Vec<HighCorrelationPair>,
+    /// `Σ|w_i|σ_i / σ_p` (≥ 1 long-only; 0 for an empty book; `null` without volatility).
+    pub diversification_ratio: Option<f64>,
+    /// `1 / Σ share²`, the effective number of risk sources (0 for an empty book).
+    pub effective_assets: Option<f64>,
+    /// Annualised risk contribution per symbol.
+    #[cfg_attr(feature = "openapi", schema(value_type = BTreeMap<String, f64>))]
+    pub risk_contributions: BTreeMap<Symbol, f64>,
+    /// Share of the risk per symbol.
+    #[cfg_attr(feature = "openapi", schema(value_type = BTreeMap<String, f64>))]
+    pub risk_shares: BTreeMap<Symbol, f64>,
+    /// Annualised volatility of the weighted holdings.
+    pub portfolio_volatility: f64,
+    /// Mean pairwise correlation (`null` with fewer than two holdings).
+    pub average_correlation: Option<f64>,
+    /// Aligned daily returns used.
+    pub observations: usize,
+    /// Days looked back.
+    pub lookback_days: usize,
+}
+
+/// Correlation within one regime.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RegimeCorrelation {
+    /// The regime.
+    pub regime: Regime,
+    /// Mean pairwise Pearson correlation on the regime's days (`null` with fewer than 10).
+    pub average_correlation: Option<f64>,
+    /// Standard deviation of the pairwise correlations (`null` likewise).
+    pub correlation_dispersion: Option<f64>,
+    /// Days of the regime with returns.
+    pub observations: usize,
+    /// The regime's last day in the window.
+    pub last_occurrence: Option<NaiveDate>,
+}
+
+/// A change of regime.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RegimeTransition {
+    /// Before.
+    pub from_regime: Regime,
+    /// After.
+    pub to_regime: Regime,
+    /// The first day of the new regime.
+    pub date: NaiveDate,
+}
+
+/// Correlation by market regime.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RegimeCorrelations {
+    /// The latest regime of the tenant's history (`null` before the regime model ran).
+    pub current_regime: Option<Regime>,
+    /// The holdings correlated.
+    pub symbols: Vec<Symbol>,
+    /// One entry per regime seen in the window.
+    pub regime_correlations: Vec<RegimeCorrelation>,
+    /// The last 10 changes, newest first.
+    pub regime_transitions: Vec<RegimeTransition>,
+    /// `1 − changes / (days − 1)`: the share of days that kept the previous day's regime
+    /// (`null` with fewer than two days of history).
+    pub stability_score: Option<f64>,
+    /// Days of regime history in the window.
+    pub regime_days: usize,
+    /// Days looked back.
+    pub lookback_days: usize,
+}
+
+/// A pair whose rolling correlation crossed the threshold.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CorrelationSpike {
+    /// First symbol.
+    pub symbol1: Symbol,
+    /// Second symbol.
+    pub symbol2: Symbol,
+    /// The 30-day correlation now.
+    pub correlation: f64,
+    /// The lowest `|ρ|` of the previous 30 windows (at or below the threshold).
+    pub previous_correlation: f64,
+    /// The first day above the threshold.
+    pub crossed_on: NaiveDate,
+}
+
+/// A concentration finding.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ConcentrationAlert {
+    /// `concentration_score` or `high_correlation_pair`.
+    pub kind: &'static str,
+    /// For people.
+    pub message: String,
+    /// The value.
+    pub value: f64,
+    /// The threshold it is above.
+    pub threshold: f64,
+}
+
+/// The correlation alerts answer.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CorrelationAlerts {
+    /// `|ρ|` threshold.
+    pub threshold: f64,
+    /// Window of the rolling correlations.
+    pub window_days: usize,
+    /// Pairs of holdings whose 30-day correlation crossed the threshold within the last 30
+    /// days (each raises a `correlation` alert).
+    pub correlation_spike_alerts: Vec<CorrelationSpike>,
+    /// Concentration findings (each raises a `correlation` alert).
+    pub concentration_alerts: Vec<ConcentrationAlert>,
+    /// When checked.
+    pub last_check: DateTime<Utc>,
+}
+
+/// Correlation matrices, rolling correlation, concentration, regimes and alerts.
+#[derive(Debug, Clone)]
+pub struct CorrelationService {
+    core: Arc<RiskCore>,
+}
+
+fn parse_symbols(symbols: &[String]) -> Result<Vec<Symbol>, ServiceError> {
+    symbols
+        .iter()
+        .map(|s| {
+            Symbol::parse(s)
+                .map_err(|_| ServiceError::invalid("symbols", format!("{s:?} is not a symbol")))
+        })
+        .collect()
+}
+
+fn to_f64(d: Decimal) -> f64 {
+    d.to_f64().filter(|v| v.is_finite()).unwrap_or(0.0)
+}
+
+/// The concentration of the book's holdings over `lookback` days.
+pub(crate) fn concentration_of(
+    core: &RiskCore,
+    actor: &Actor,
+    book: &Book,
+    lookback: usize,
+) -> Result<Concentration, ServiceError> {
+    let exposures = book.net_by_symbol();
+    let gross: Decimal = exposures.values().map(|v| v.abs()).sum();
+    let symbols: Vec<Symbol> = exposures.keys().cloned().collect();
+    if symbols.is_empty() || gross.is_zero() {
+        return Ok(Concentration {
+            symbols,
+            weights: BTreeMap::new(),
+            concentration_score: Some(0.0),
+            high_correlation_pairs: Vec::new(),
+            diversification_ratio: Some(0.0),
+            effective_assets: Some(0.0),
+            risk_contributions: BTreeMap::new(),
+            risk_shares: BTreeMap::new(),
+            portfolio_volatility: 0.0,
+            average_correlation: None,
+            observations: 0,
+            lookback_days: lookback,
+        });
+    }
+    let weights: Vec<f64> = symbols
+        .iter()
+        .map(|s| to_f64(exposures[s]) / to_f64(gross))
+        .collect();
+    let limit = u32::try_from(lookback + 1).unwrap_or(u32::MAX);
+    let closes = closes(&core.ports, actor, &symbols, limit)?;
+    let aligned = aligned_returns(
+        &closes,
+        &symbols,
+        lookback,
+        MIN_OBSERVATIONS,
+        "lookback_days",
+        false,
+    )?;
+    let cov = covariance_matrix(&aligned.series)?;
+    let c = concentration(&weights, &cov)?;
+    let annual = CRYPTO_PERIODS_PER_YEAR.sqrt();
+    let (pairs, average) = if symbols.len() >= 2 {
+        let matrix = correlation_matrix(&aligned.series, CorrelationMethod::Pearson)?;
+        let pairs = high_correlation_pairs(&matrix, HIGH_CORRELATION)?
+            .into_iter()
+            .map(|p| HighCorrelationPair {
+                symbol1: symbols[p.first].clone(),
+                symbol2: symbols[p.second].clone(),
+                correlation: p.correlation,
+                weight1: weights[p.first],
+                weight2: weights[p.second],
+            })
+            .collect();
+        (pairs, matrix.average_correlation())
+    } else {
+        (Vec::new(), None)
+    };
+    let by_symbol = |values: Option<Vec<f64>>, scale: f64| -> BTreeMap<Symbol, f64> {
+        values
+            .map(|v| {
+                symbols
+                    .iter()
+                    .cloned()
+                    .zip(v.into_iter().map(|x| x * scale))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    Ok(Concentration {
+        weights: symbols
+            .iter()
+            .cloned()
+            .zip(weights.iter().copied())
+            .collect(),
+        concentration_score: c.concentration_score,
+        high_correlation_pairs: pairs,
+        diversification_ratio: c.diversification_ratio,
+        effective_assets: c.effective_assets,
+        risk_contributions: by_symbol(c.risk_contributions, annual),
+        risk_shares: by_symbol(c.risk_shares, 1.0),
+        portfolio_volatility: c.portfolio_volatility * annual,
+        average_correlation: average,
+        observations: aligned.observations(),
+        lookback_days: lookback,
+        symbols,
+    })
+}
+
+fn std_of(values: &[f64]) -> Option<f64> {
+    (values.len() >= 2)
+        .then(|| crate::stats::std_dev(values).ok())
+        .flatten()
+}
+
+impl CorrelationService {
+    /// The service over the shared core.
+    pub fn new(core: Arc<RiskCore>) -> Self {
+        Self { core }
+    }
+
+    /// The correlation matrix of `symbols` (at least 2, at most 50) over `lookback` days.
+    /// Pure in the market data: computed once per (symbols, lookback, method, market data
+    /// version) and shared by every caller and tenant (single flight).
+    ///
+    /// # Errors
+    /// 422 for fewer than 2 or more than 50 symbols, a lookback outside 30..=1260, or a
+    /// symbol (or the aligned dates) with fewer than 30 returns (named); 404 naming a symbol
+    /// without market data; storage failures.
+    pub fn matrix(
+        &self,
+        actor: &Actor,
+        symbols: &[String],
+        lookback: usize,
+        method: CorrelationMethod,
+    ) -> Result<Arc<MatrixAnswer>, ServiceError> {
+        if !(2..=MAX_MATRIX_SYMBOLS).contains(&symbols.len()) {
+            return Err(ServiceError::invalid(
+                "symbols",
+                format!(
+                    "a matrix needs 2 to {MAX_MATRIX_SYMBOLS} symbols, {} given",
+                    symbols.len()
+                ),
+            ));
+        }
+        check_lookback(lookback, MIN_CORRELATION_LOOKBACK, MAX_CORRELATION_LOOKBACK)?;
+        let symbols = parse_symbols(symbols)?;
+        let key = MatrixKey {
+            symbols: symbols.clone(),
+            lookback,
+            method,
+            market: self.core.market_version(actor)?,
+        };
+        self.core
+            .matrices
+            .try_get_with(key, || {
+                let limit = u32::try_from(lookback + 1).unwrap_or(u32::MAX);
+                let closes = closes(&self.core.ports, actor, &symbols, limit)?;
+                let aligned = aligned_returns(
+                    &closes,
+                    &symbols,
+                    lookback,
+                    MIN_OBSERVATIONS,
+                    "lookback_days",
+                    true,
+                )?;
+                let m: CorrelationMatrix = correlation_matrix(&aligned.series, method)?;
+                Ok(Arc::new(MatrixAnswer {
+                    average_correlation: m.average_correlation(),
+                    observations: m.observations,
+                    matrix: m.matrix,
+                    method,
+                    lookback_days: lookback,
+                    start_date: aligned.dates.first().copied().unwrap_or_default(),
+                    end_date: aligned.dates.last().copied().unwrap_or_default(),
+                    symbols: symbols.clone(),
+                    timestamp: self.core.now(),
+                }))
+            })
+            .map_err(unshare)
+    }
+
+    /// The Pearson correlation of two symbols over each `window` days in the last `lookback`.
+    ///
+    /// # Errors
+    /// 422 for a window outside 10..=252, a lookback outside 30..=1260, or too few returns
+    /// (at least 30 and at least one window); 404 naming a symbol without market data.
+    pub fn rolling(
+        &self,
+        actor: &Actor,
+        symbol1: &str,
+        symbol2: &str,
+        window: usize,
+        lookback: usize,
+    ) -> Result<RollingAnswer, ServiceError> {
+        if !(WINDOW_RANGE.0..=WINDOW_RANGE.1).contains(&window) {
+            return Err(ServiceError::invalid(
+                "window_days",
+                format!("must be between {} and {}", WINDOW_RANGE.0, WINDOW_RANGE.1),
+            ));
+        }
+        check_lookback(lookback, MIN_CORRELATION_LOOKBACK, MAX_CORRELATION_LOOKBACK)?;
+        let symbols = parse_symbols(&[symbol1.to_owned(), symbol2.to_owned()])?;
+        let limit = u32::try_from(lookback + 1).unwrap_or(u32::MAX);
+        let closes = closes(&self.core.ports, actor, &symbols, limit)?;
+        let aligned = aligned_returns(
+            &closes,
+            &symbols,
+            lookback,
+            MIN_OBSERVATIONS.max(window),
+            "lookback_days",
+            true,
+        )?;
+        let method = CorrelationMethod::Pearson;
+        let rolling = rolling_correlation(&aligned.series[0], &aligned.series[1], window, method)?;
+        let summary = summarize(&rolling);
+        let correlations = rolling
+            .iter()
+            .enumerate()
+            .map(|(i, c)| RollingPoint {
+                date: aligned.dates[i + window - 1],
+                correlation: *c,
+            })
+            .collect();
+        Ok(RollingAnswer {
+            symbol1: symbols[0].clone(),
+            symbol2: symbols[1].clone(),
+            window_days: window,
+            lookback_days: lookback,
+            method,
+            observations: aligned.observations(),
+            correlations,
+            current: summary.and_then(|s| s.current),
+            average: summary.map(|s| s.average),
+            min: summary.map(|s| s.min),
+            max: summary.map(|s| s.max),
+        })
+    }
+
+    /// The concentration of the tenant's holdings' risk.
+    ///
+    /// # Errors
+    /// 422 for a lookback outside 30..=1260 or fewer than 30 aligned returns of the
+    /// holdings; the exchange's and storage failures.
+    pub fn concentration(
+        &self,
+        actor: &Actor,
+        lookback: usize,
+    ) -> Result<Concentration, ServiceError> {
+        check_lookback(lookback, MIN_CORRELATION_LOOKBACK, MAX_CORRELATION_LOOKBACK)?;
+        let book = self.core.book(actor)?;
+        concentration_of(&self.core, actor, &book, lookback)
+    }
+
+    /// Average correlation of the holdings on the days of each regime of the tenant's regime
+    /// history, the regime changes and how stable the regime was.
+    ///
+    /// # Errors
+    /// 422 for a lookback outside 252..=1260; the exchange's and storage failures.
+    pub fn regimes(
+        &self,
+        actor: &Actor,
+        lookback: usize,
+    ) -> Result<RegimeCorrelations, ServiceError> {
+        check_lookback(lookback, MIN_REGIME_LOOKBACK, MAX_CORRELATION_LOOKBACK)?;
+        let days_back = u32::try_from(lookback).unwrap_or(u32::MAX);
+        let history = self.core.ports.regimes.history(actor, days_back)?;
+        let book = self.core.book(actor)?;
+        let symbols: Vec<Symbol> = book.net_by_symbol().into_keys().collect();
+        let mut transitions: Vec<RegimeTransition> = history
+            .windows(2)
+            .filter(|w| w[0].regime != w[1].regime)
+            .map(|w| RegimeTransition {
+                from_regime: w[0].regime,
+                to_regime: w[1].regime,
+                date: w[1].date,
+            })
+            .collect();
+        let changes = transitions.len();
+        transitions.reverse();
+        transitions.truncate(10);
+        let stability_score =
+            (history.len() >= 2).then(|| 1.0 - changes as f64 / (history.len() - 1) as f64);
+        let regime_of: BTreeMap<NaiveDate, Regime> =
+            history.iter().map(|d| (d.date, d.regime)).collect();
+        let mut per_regime: BTreeMap<Regime, (Vec<usize>, Option<NaiveDate>)> = BTreeMap::new();
+        for d in &history {
+            let e = per_regime.entry(d.regime).or_default();
+            e.1 = Some(e.1.map_or(d.date, |l: NaiveDate| l.max(d.date)));
+        }
+        if symbols.len() >= 2 {
+            let limit = u32::try_from(lookback + 1).unwrap_or(u32::MAX);
+            let closes = closes(&self.core.ports, actor, &symbols, limit)?;
+            // Holdings without enough history leave every regime without a correlation.
+            if let Ok(aligned) =
+                aligned_returns(&closes, &symbols, lookback, 2, "lookback_days", false)
+            {
+                for (i, date) in aligned.dates.iter().enumerate() {
+                    if let Some(r) = regime_of.get(date) {
+                        per_regime.entry(*r).or_default().0.push(i);
+                    }
+                }
+                return Ok(self.regime_answer(
+                    per_regime,
+                    Some(&aligned.series),
+                    &symbols,
+                    transitions,
+                    stability_score,
+                    history.len(),
+                    lookback,
+                    history.last().map(|d| d.regime),
+                ));
+            }
+        }
+        Ok(self.regime_answer(
+            per_regime,
+            None,
+            &symbols,
+            transitions,
+            stability_score,
+            history.len(),
+            lookback,
+            history.last().map(|d| d.regime),
+        ))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn regime_answer(
+        &self,
+        per_regime: BTreeMap<Regime, (Vec<usize>, Option<NaiveDate>)>,
+        series: Option<&Vec<Vec<f64>>>,
+        symbols: &[Symbol],
+        transitions: Vec<RegimeTransition>,
+        stability_score: Option<f64>,
+        regime_days: usize,
+        lookback: usize,
+        current_regime: Option<Regime>,
+    ) -> RegimeCorrelations {
+        let regime_correlations = per_regime
+            .into_iter()
+            .map(|(regime, (rows, last))| {
+                let pairwise: Option<Vec<f64>> = series
+                    .filter(|_| rows.len() >= MIN_REGIME_DAYS)
+                    .and_then(|series| {
+                        let sub: Vec<Vec<f64>> = series
+                            .iter()
+                            .map(|s| rows.iter().map(|&i| s[i]).collect())
+                            .collect();
+                        let m = correlation_matrix(&sub, CorrelationMethod::Pearson).ok()?;
+                        Some(
+                            m.matrix
+                                .iter()
+                                .enumerate()
+                                .flat_map(|(i, row)| row.iter().skip(i + 1).flatten().copied())
+                                .collect(),
+                        )
+                    });
+                RegimeCorrelation {
+                    regime,
+                    average_correlation: pairwise
+                        .as_ref()
+                        .filter(|p| !p.is_empty())
+                        .map(|p| p.iter().sum::<f64>() / p.len() as f64),
+                    correlation_dispersion: pairwise.as_deref().and_then(std_of),
+                    observations: rows.len(),
+                    last_occurrence: last,
+                }
+            })
+            .collect();
+        RegimeCorrelations {
+            current_regime,
+            symbols: symbols.to_vec(),
+            regime_correlations,
+            regime_transitions: transitions,
+            stability_score,
+            regime_days,
+            lookback_days: lookback,
+        }
+    }
+
+    /// Pairs of holdings whose 30-day correlation crossed `threshold` within the last 30
+    /// days, and concentration findings; each raises a `correlation` alert (deduplicated).
+    ///
+    /// # Errors
+    /// 422 for a threshold outside [0, 1] or fewer than 31 aligned returns of the holdings
+    /// (two windows of 30 days); the exchange's and storage failures.
+    pub fn alerts(&self, actor: &Actor, threshold: f64) -> Result<CorrelationAlerts, ServiceError> {
+        if !(threshold.is_finite() && (0.0..=1.0).contains(&threshold)) {
+            return Err(ServiceError::invalid(
+                "threshold",
+                "must be between 0 and 1",
+            ));
+        }
+        let book = self.core.book(actor)?;
+        let symbols: Vec<Symbol> = book.net_by_symbol().into_keys().collect();
+        let mut spikes = Vec::new();
+        let lookback = 2 * ALERT_WINDOW;
+        if symbols.len() >= 2 {
+            let limit = u32::try_from(lookback + 1).unwrap_or(u32::MAX);
+            let closes = closes(&self.core.ports, actor, &symbols, limit)?;
+            let aligned = aligned_returns(
+                &closes,
+                &symbols,
+                lookback,
+                ALERT_WINDOW + 1,
+                "threshold",
+                false,
+            )?;
+            for i in 0..symbols.len() {
+                for j in i + 1..symbols.len() {
+                    let rolling = rolling_correlation(
+                        &aligned.series[i],
+                        &aligned.series[j],
+                        ALERT_WINDOW,
+                        CorrelationMethod::Pearson,
+                    )?;
+                    if let Some(spike) = spike(&rolling, threshold) {
+                        spikes.push(CorrelationSpike {
+                            symbol1: symbols[i].clone(),
+                            symbol2: symbols[j].clone(),
+                            correlation: spike.0,
+                            previous_correlation: spike.1,
+                            crossed_on: aligned.dates[spike.2 + ALERT_WINDOW - 1],
+                        });
+                    }
+                }
+            }
+        }
+        let mut concentration_alerts = Vec::new();
+        match concentration_of(
+            &self.core,
+            actor,
+            &book,
+            crate::service::DEFAULT_LOOKBACK_DAYS,
+        ) {
+            Ok(c) => {
+                if let Some(score) = c.concentration_score.filter(|s| *s > CONCENTRATION_ALERT) {
+                    if c.symbols.len() >= 2 {
+                        concentration_alerts.push(ConcentrationAlert {
+                            kind: "concentration_score",
+                            message: format!(
+                                "one source carries most of the risk: concentration {score:.2} \
+                                 ({:.1} effective assets of {})",
+                                c.effective_assets.unwrap_or(0.0),
+                                c.symbols.len()
+                            ),
+                            value: score,
+                            threshold: CONCENTRATION_ALERT,
+                        });
+                    }
+                }
+                for p in c
+                    .high_correlation_pairs
+                    .iter()
+                    .filter(|p| p.correlation.abs() > threshold)
+                {
+                    concentration_alerts.push(ConcentrationAlert {
+                        kind: "high_correlation_pair",
+                        message: format!(
+                            "{} and {} move together (correlation {:.2}) and weigh {:.1}% together",
+                            p.symbol1,
+                            p.symbol2,
+                            p.correlation,
+                            (p.weight1.abs() + p.weight2.abs()) * 100.0
+                        ),
+                        value: p.correlation.abs(),
+                        threshold,
+                    });
+                }
+            }
+            Err(ServiceError::TooFewObservations { .. }) => {}
+            Err(e) => return Err(e),
+        }
+        for s in &spikes {
+            self.core.raise(
+                actor,
+                alert(
+                    AlertSource::Correlation,
+                    AlertSeverity::Warning,
+                    format!("correlation:spike:{}:{}", s.symbol1, s.symbol2),
+                    format!("Correlation spike: {} / {}", s.symbol1, s.symbol2),
+                    format!(
+                        "the 30-day correlation of {} and {} rose to {:.2} (from {:.2}), above {:.2}",
+                        s.symbol1, s.symbol2, s.correlation, s.previous_correlation, threshold
+                    ),
+                    vec![s.symbol1.to_string(), s.symbol2.to_string()],
+                ),
+            );
+        }
+        for c in &concentration_alerts {
+            self.core.raise(
+                actor,
+                alert(
+                    AlertSource::Correlation,
+                    AlertSeverity::Warning,
+                    format!("correlation:{}", c.kind),
+                    "Portfolio risk is concentrated".to_owned(),
+                    c.message.clone(),
+                    vec![c.kind.to_owned()],
+                ),
+            );
+        }
+        Ok(CorrelationAlerts {
+            threshold,
+            window_days: ALERT_WINDOW,
+            correlation_spike_alerts: spikes,
+            concentration_alerts,
+            last_check: self.core.now(),
+        })
+    }
+}
+
+/// `(now, lowest |ρ| before, index of the first window above)` when the last value is above
+/// `threshold` in absolute value and an earlier one was at or below it.
+pub(crate) fn spike(rolling: &[Option<f64>], threshold: f64) -> Option<(f64, f64, usize)> {
+    let now = (*rolling.last()?)?;
+    if now.abs() <= threshold {
+        return None;
+    }
+    let below = rolling
+        .iter()
+        .enumerate()
+        .rev()
+        .skip(1)
+        .find(|(_, r)| r.is_some_and(|r| r.abs() <= threshold))?;
+    let lowest = rolling[..=below.0]
+        .iter()
+        .flatten()
+        .map(|r| r.abs())
+        .fold(f64::INFINITY, f64::min);
+    Some((now, lowest, below.0 + 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_spike_is_a_crossing_into_the_band_above_the_threshold() {
+        // Below 0.8 until window 2, above from window 3 on: crossed at index 3.
+        let r = [Some(0.5), Some(0.6), Some(0.79), Some(0.85), Some(0.9)];
+        assert_eq!(spike(&r, 0.8), Some((0.9, 0.5, 3)));
+        // Always above: no crossing in the window.
+        assert_eq!(spike(&[Some(0.9), Some(0.95)], 0.8), None);
+        // Below now: nothing.
+        assert_eq!(spike(&[Some(0.9), Some(0.5)], 0.8), None);
+        // A negative correlation counts by its size.
+        assert_eq!(spike(&[Some(-0.2), Some(-0.9)], 0.8), Some((-0.9, 0.2, 1)));
+        assert_eq!(spike(&[None, Some(0.9)], 0.8), None);
+    }
+}

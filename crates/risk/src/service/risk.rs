@@ -1,0 +1,883 @@
+//! Exposure, risk metrics, limits and their use, position sizes, and the risk report.
+
+use std::sync::Arc;
+
+use alphapulse_domain::{
+    ports::{Actor, AlertSeverity, AlertSource, RegimeDay, RiskLimits},
+    Market, Principal, Symbol, UserId, ValidationError,
+};
+use chrono::{DateTime, Utc};
+use rust_decimal::{prelude::ToPrimitive, Decimal};
+use serde::Serialize;
+
+use super::{
+    alerts::alert,
+    book::Book,
+    core::RiskCore,
+    correlation::{concentration_of, Concentration},
+    series::{PortfolioSeries, ReturnsSource, MIN_OBSERVATIONS},
+    ServiceError,
+};
+use crate::{
+    ratios::{self, CRYPTO_PERIODS_PER_YEAR},
+    returns,
+    sizing::{self, Bar, KellyInput, Side, SizingInput, SizingMethod, StopRule},
+    var::{self, MonteCarloConfig},
+};
+
+/// Default and bounds of `lookback_days` of the risk routes.
+pub const DEFAULT_LOOKBACK_DAYS: usize = 252;
+/// Smallest `lookback_days`.
+pub const MIN_LOOKBACK_DAYS: usize = 30;
+/// Largest `lookback_days`.
+pub const MAX_LOOKBACK_DAYS: usize = 1260;
+/// Default VaR confidence.
+pub const DEFAULT_CONFIDENCE: f64 = 0.95;
+/// Smallest accepted confidence.
+pub const MIN_CONFIDENCE: f64 = 0.5;
+/// Largest accepted confidence.
+pub const MAX_CONFIDENCE: f64 = 0.999;
+/// Monte Carlo draws of the VaR estimate, and its fixed seed (same data, same answer).
+pub const MONTE_CARLO: MonteCarloConfig = MonteCarloConfig {
+    simulations: var::DEFAULT_SIMULATIONS,
+    seed: 42,
+};
+/// Wilder's ATR period of the stops.
+pub const ATR_PERIOD: usize = sizing::atr::DEFAULT_ATR_PERIOD;
+
+/// `a / b` as a statistic: 0 when `a` is 0, `None` when `b <= 0` otherwise.
+pub(crate) fn share(a: Decimal, b: Decimal) -> Option<f64> {
+    if a.is_zero() {
+        return Some(0.0);
+    }
+    if b <= Decimal::ZERO {
+        return None;
+    }
+    a.checked_div(b)
+        .and_then(|r| r.to_f64())
+        .filter(|r| r.is_finite())
+}
+
+/// Checks `lookback_days` against `min..=max`.
+pub(crate) fn check_lookback(lookback: usize, min: usize, max: usize) -> Result<(), ServiceError> {
+    if (min..=max).contains(&lookback) {
+        Ok(())
+    } else {
+        Err(ServiceError::invalid(
+            "lookback_days",
+            format!("must be between {min} and {max}"),
+        ))
+    }
+}
+
+/// Exposure to one asset.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SymbolExposure {
+    /// Instrument.
+    pub symbol: Symbol,
+    /// Spot market value.
+    #[serde(with = "alphapulse_domain::decimal")]
+    pub spot_value: Decimal,
+    /// Futures exposure (`+` long, `−` short).
+    #[serde(with = "alphapulse_domain::decimal")]
+    pub futures_value: Decimal,
+    /// Spot plus futures.
+    #[serde(with = "alphapulse_domain::decimal")]
+    pub net_exposure: Decimal,
+    /// `net_exposure / portfolio_value` (`null` when the portfolio value is not positive).
+    pub exposure_pct: Option<f64>,
+}
+
+/// The exposure answer.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Exposure {
+    /// Per asset, by symbol.
+    pub assets: Vec<SymbolExposure>,
+    /// `Σ |net_exposure|`.
+    #[serde(with = "alphapulse_domain::decimal")]
+    pub total_exposure: Decimal,
+    /// `Σ |market value|` over every position (hedges counted too).
+    #[serde(with = "alphapulse_domain::decimal")]
+    pub gross_exposure: Decimal,
+    /// `Σ net_exposure`.
+    #[serde(with = "alphapulse_domain::decimal")]
+    pub net_exposure: Decimal,
+    /// Net asset value.
+    #[serde(with = "alphapulse_domain::decimal")]
+    pub portfolio_value: Decimal,
+    /// Cash.
+    #[serde(with = "alphapulse_domain::decimal")]
+    pub cash: Decimal,
+    /// `total_exposure / portfolio_value` (0 with no exposure; `null` when the portfolio
+    /// value is not positive).
+    pub exposure_ratio: Option<f64>,
+    /// `gross_exposure / portfolio_value`, as `exposure_ratio`.
+    pub leverage: Option<f64>,
+}
+
+/// One figure by each VaR method.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ByMethod {
+    /// Empirical quantile of the returns.
+    pub historical: f64,
+    /// Gaussian with the sample mean and standard deviation.
+    pub parametric: f64,
+    /// Seeded Gaussian simulation.
+    pub monte_carlo: f64,
+}
+
+/// How the Monte Carlo figure was produced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MonteCarloRun {
+    /// Draws.
+    pub simulations: usize,
+    /// Seed of the ChaCha8 stream.
+    pub seed: u64,
+}
+
+/// The risk metrics answer. VaR, CVaR and drawdown are positive one-day loss fractions;
+/// ratios are annualised with 365 periods a year; a ratio that is undefined is `null`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RiskMetrics {
+    /// Days of returns asked for.
+    pub lookback_days: usize,
+    /// VaR confidence.
+    pub confidence: f64,
+    /// Daily returns used (0 for an empty book).
+    pub observations: usize,
+    /// Where the returns came from.
+    pub returns_source: ReturnsSource,
+    /// Periods per year of the annualisation (365: crypto trades every day).
+    pub periods_per_year: f64,
+    /// Annualised volatility.
+    pub volatility: f64,
+    /// Value at Risk by method.
+    pub var: ByMethod,
+    /// Conditional VaR (expected shortfall) by method.
+    pub cvar: ByMethod,
+    /// The Monte Carlo run.
+    pub monte_carlo: MonteCarloRun,
+    /// Historical VaR in quote currency: `var.historical × portfolio_value`.
+    #[serde(with = "alphapulse_domain::decimal")]
+    pub var_amount: Decimal,
+    /// Maximum drawdown over the window.
+    pub max_drawdown: f64,
+    /// Sharpe ratio (risk-free 0).
+    pub sharpe_ratio: Option<f64>,
+    /// Sortino ratio (target 0).
+    pub sortino_ratio: Option<f64>,
+    /// Calmar ratio.
+    pub calmar_ratio: Option<f64>,
+    /// Compound annual growth rate.
+    pub annualised_return: Option<f64>,
+    /// Net asset value.
+    #[serde(with = "alphapulse_domain::decimal")]
+    pub portfolio_value: Decimal,
+    /// When computed.
+    pub calculated_at: DateTime<Utc>,
+}
+
+/// A limit the book breaks now.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LimitBreach {
+    /// The limit (`max_position_weight`, `max_leverage`, `max_drawdown`).
+    pub limit: &'static str,
+    /// The symbol, for a position weight.
+    pub symbol: Option<Symbol>,
+    /// The value now.
+    pub value: f64,
+    /// The limit.
+    pub threshold: f64,
+    /// For people.
+    pub message: String,
+}
+
+/// How much of each limit the book uses now.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LimitUsage {
+    /// Largest `|net exposure| / portfolio value` of one symbol (0 for an empty book).
+    pub largest_position_weight: f64,
+    /// Its symbol.
+    pub largest_position_symbol: Option<Symbol>,
+    /// `gross exposure / portfolio value` (0 for an empty book; `null` when the portfolio
+    /// value is not positive).
+    pub leverage: Option<f64>,
+    /// How far the portfolio is below its peak now, over the last 252 days of returns
+    /// (`null` without enough history).
+    pub current_drawdown: Option<f64>,
+    /// Realised annualised volatility over the same window (`null` without enough history).
+    pub volatility: Option<f64>,
+    /// Where those returns came from.
+    pub returns_source: ReturnsSource,
+    /// How many there were.
+    pub observations: usize,
+    /// The limits broken now (each raises a `risk` alert).
+    pub breaches: Vec<LimitBreach>,
+}
+
+/// The tenant's limits and their use.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LimitsView {
+    /// Largest weight of one position, `(0, 1]`.
+    pub max_position_weight: f64,
+    /// Largest gross exposure / equity, `[1, 10]`.
+    pub max_leverage: f64,
+    /// Largest drawdown tolerated, `(0, 1]`.
+    pub max_drawdown: f64,
+    /// Annualised volatility aimed at, `(0, 2]`.
+    pub target_volatility: f64,
+    /// Last change (`null`: the defaults).
+    pub updated_at: Option<DateTime<Utc>>,
+    /// Who changed them.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<uuid::Uuid>))]
+    pub updated_by: Option<UserId>,
+    /// Their use now.
+    pub usage: LimitUsage,
+}
+
+/// A change of limits: the fields to change.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LimitsPatch {
+    /// New `max_position_weight`.
+    pub max_position_weight: Option<f64>,
+    /// New `max_leverage`.
+    pub max_leverage: Option<f64>,
+    /// New `max_drawdown`.
+    pub max_drawdown: Option<f64>,
+    /// New `target_volatility`.
+    pub target_volatility: Option<f64>,
+}
+
+/// The position-size answer. Sizes: units of the asset at `price`; values: quote currency.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PositionSizeView {
+    /// Instrument.
+    pub symbol: Symbol,
+    /// Entry price (latest price).
+    #[serde(with = "alphapulse_domain::decimal")]
+    pub price: Decimal,
+    /// Units to buy: the smaller of the volatility-target and fractional-Kelly sizes, capped
+    /// by the limits, rounded down to 8 decimals.
+    #[serde(with = "alphapulse_domain::decimal")]
+    pub recommended_size: Decimal,
+    /// `recommended_size × price`.
+    #[serde(with = "alphapulse_domain::decimal")]
+    pub recommended_value: Decimal,
+    /// The largest value the limits allow (position weight and leverage left).
+    #[serde(with = "alphapulse_domain::decimal")]
+    pub max_size: Decimal,
+    /// Loss if the stop is hit: `recommended_size × |price − stop_loss|`.
+    #[serde(with = "alphapulse_domain::decimal")]
+    pub risk_per_trade: Decimal,
+    /// `price − 2·ATR(14)`.
+    #[serde(with = "alphapulse_domain::decimal")]
+    pub stop_loss: Decimal,
+    /// `price + 3·ATR(14)`.
+    #[serde(with = "alphapulse_domain::decimal")]
+    pub take_profit: Decimal,
+    /// The sizer the recommendation followed.
+    pub method: SizingMethod,
+    /// Weight of equity recommended.
+    pub weight: f64,
+    /// Volatility-target weight before the caps (`target_volatility / asset volatility`).
+    pub volatility_target_weight: f64,
+    /// Quarter-Kelly weight before the caps (`0.25 · μ/σ²`; `null` when undefined).
+    pub kelly_weight: Option<f64>,
+    /// Which cap decided the weight.
+    pub bound: sizing::CapBound,
+    /// The asset's annualised volatility.
+    pub asset_volatility: f64,
+    /// Wilder ATR(14), price units.
+    pub atr: f64,
+    /// Net asset value sized against.
+    #[serde(with = "alphapulse_domain::decimal")]
+    pub equity: Decimal,
+    /// Daily returns of the asset used.
+    pub observations: usize,
+}
+
+/// The risk report: everything at once.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RiskReport {
+    /// Exposure.
+    pub exposure: Exposure,
+    /// Risk metrics (`null` with too little history: see `metrics_unavailable`).
+    pub metrics: Option<RiskMetrics>,
+    /// Why there are no metrics.
+    pub metrics_unavailable: Option<String>,
+    /// Limits and their use.
+    pub limits: LimitsView,
+    /// Concentration of the holdings' risk (`null` with too little history).
+    pub concentration: Option<Concentration>,
+    /// The latest day of the tenant's regime history (`null` before the regime model ran).
+    pub regime: Option<RegimeDay>,
+    /// When generated.
+    pub generated_at: DateTime<Utc>,
+}
+
+/// Exposure, metrics, limits, sizing and the report.
+#[derive(Debug, Clone)]
+pub struct RiskService {
+    core: Arc<RiskCore>,
+}
+
+/// Exposure of a book.
+pub(crate) fn exposure_of(book: &Book) -> Exposure {
+    let nav = book.total_value();
+    let mut by: std::collections::BTreeMap<Symbol, (Decimal, Decimal)> = Default::default();
+    for p in &book.positions {
+        let e = by.entry(p.symbol.clone()).or_default();
+        match p.market {
+            Market::Spot => e.0 += p.market_value(),
+            Market::Futures => e.1 += p.market_value(),
+        }
+    }
+    let assets: Vec<SymbolExposure> = by
+        .into_iter()
+        .map(|(symbol, (spot, futures))| SymbolExposure {
+            symbol,
+            spot_value: spot,
+            futures_value: futures,
+            net_exposure: spot + futures,
+            exposure_pct: share(spot + futures, nav),
+        })
+        .collect();
+    let total: Decimal = assets.iter().map(|a| a.net_exposure.abs()).sum();
+    let gross = book.gross_exposure();
+    Exposure {
+        net_exposure: assets.iter().map(|a| a.net_exposure).sum(),
+        assets,
+        total_exposure: total,
+        gross_exposure: gross,
+        portfolio_value: nav,
+        cash: book.cash,
+        exposure_ratio: share(total, nav),
+        leverage: share(gross, nav),
+    }
+}
+
+/// The metrics of a series (zeros for an empty book).
+pub(crate) fn metrics_of(
+    series: &PortfolioSeries,
+    lookback: usize,
+    confidence: f64,
+    nav: Decimal,
+    now: DateTime<Utc>,
+) -> Result<RiskMetrics, ServiceError> {
+    let zero = ByMethod {
+        historical: 0.0,
+        parametric: 0.0,
+        monte_carlo: 0.0,
+    };
+    let mut m = RiskMetrics {
+        lookback_days: lookback,
+        confidence,
+        observations: series.observations(),
+        returns_source: series.source,
+        periods_per_year: CRYPTO_PERIODS_PER_YEAR,
+        volatility: 0.0,
+        var: zero,
+        cvar: zero,
+        monte_carlo: MonteCarloRun {
+            simulations: MONTE_CARLO.simulations,
+            seed: MONTE_CARLO.seed,
+        },
+        var_amount: Decimal::ZERO,
+        max_drawdown: 0.0,
+        sharpe_ratio: None,
+        sortino_ratio: None,
+        calmar_ratio: None,
+        annualised_return: None,
+        portfolio_value: nav,
+        calculated_at: now,
+    };
+    if series.source == ReturnsSource::None {
+        return Ok(m);
+    }
+    if series.observations() < MIN_OBSERVATIONS {
+        return Err(ServiceError::TooFewObservations {
+            subject: "portfolio".to_owned(),
+            field: "lookback_days",
+            have: series.observations(),
+            need: MIN_OBSERVATIONS,
+        });
+    }
+    let report = var::report(&series.returns, confidence, MONTE_CARLO)?;
+    let perf = ratios::performance(&series.returns, CRYPTO_PERIODS_PER_YEAR)?;
+    m.volatility = perf.volatility;
+    m.var = ByMethod {
+        historical: report.var.historical,
+        parametric: report.var.parametric,
+        monte_carlo: report.var.monte_carlo,
+    };
+    m.cvar = ByMethod {
+        historical: report.cvar.historical,
+        parametric: report.cvar.parametric,
+        monte_carlo: report.cvar.monte_carlo,
+    };
+    m.var_amount = rust_decimal::prelude::FromPrimitive::from_f64(report.var.historical)
+        .and_then(|v: Decimal| v.checked_mul(nav))
+        .map(|v| v.round_dp(8))
+        .unwrap_or_default();
+    m.max_drawdown = perf.max_drawdown;
+    m.sharpe_ratio = perf.sharpe_ratio;
+    m.sortino_ratio = perf.sortino_ratio;
+    m.calmar_ratio = perf.calmar_ratio;
+    m.annualised_return = perf.annualised_return;
+    Ok(m)
+}
+
+fn check_confidence(confidence: f64) -> Result<(), ServiceError> {
+    if confidence.is_finite() && (MIN_CONFIDENCE..=MAX_CONFIDENCE).contains(&confidence) {
+        Ok(())
+    } else {
+        Err(ServiceError::invalid(
+            "confidence",
+            format!("must be between {MIN_CONFIDENCE} and {MAX_CONFIDENCE}"),
+        ))
+    }
+}
+
+impl RiskService {
+    /// The service over the shared core.
+    pub fn new(core: Arc<RiskCore>) -> Self {
+        Self { core }
+    }
+
+    /// Exposure per asset and in total.
+    ///
+    /// # Errors
+    /// The exchange's.
+    pub fn exposure(&self, actor: &Actor) -> Result<Exposure, ServiceError> {
+        Ok(exposure_of(&self.core.book(actor)?))
+    }
+
+    /// Risk metrics of the portfolio's daily returns over `lookback` days.
+    ///
+    /// # Errors
+    /// 422 for a lookback or confidence out of range, or fewer than 30 returns; the
+    /// exchange's and storage failures.
+    pub fn metrics(
+        &self,
+        actor: &Actor,
+        lookback: usize,
+        confidence: f64,
+    ) -> Result<RiskMetrics, ServiceError> {
+        check_lookback(lookback, MIN_LOOKBACK_DAYS, MAX_LOOKBACK_DAYS)?;
+        check_confidence(confidence)?;
+        let book = self.core.book(actor)?;
+        let key = self.core.series_key(actor, &book, lookback)?;
+        // Pure in (series inputs, confidence): computed once per key, shared (single flight).
+        let metrics = self
+            .core
+            .metrics
+            .try_get_with((key.clone(), confidence.to_bits()), || {
+                let series = self.core.series_by_key(actor, &book, key.clone())?;
+                metrics_of(
+                    &series,
+                    lookback,
+                    confidence,
+                    book.total_value(),
+                    self.core.now(),
+                )
+                .map(Arc::new)
+            })
+            .map_err(super::core::unshare)?;
+        Ok((*metrics).clone())
+    }
+
+    /// The tenant's limits and their use now; breaches raise `risk` alerts.
+    ///
+    /// # Errors
+    /// The exchange's and storage failures.
+    pub fn limits(&self, actor: &Actor) -> Result<LimitsView, ServiceError> {
+        let limits = self.core.limits(actor)?;
+        let book = self.core.book(actor)?;
+        self.view(actor, limits, &book)
+    }
+
+    fn view(
+        &self,
+        actor: &Actor,
+        limits: RiskLimits,
+        book: &Book,
+    ) -> Result<LimitsView, ServiceError> {
+        let usage = self.usage(actor, &limits, book)?;
+        for b in &usage.breaches {
+            let key = match &b.symbol {
+                Some(s) => format!("risk:{}:{s}", b.limit),
+                None => format!("risk:{}", b.limit),
+            };
+            let severity = if b.limit == "max_drawdown" {
+                AlertSeverity::Critical
+            } else {
+                AlertSeverity::Warning
+            };
+            let mut tags = vec![b.limit.to_owned()];
+            tags.extend(b.symbol.iter().map(Symbol::to_string));
+            self.core.raise(
+                actor,
+                alert(
+                    AlertSource::Risk,
+                    severity,
+                    key,
+                    format!("Risk limit breached: {}", b.limit),
+                    b.message.clone(),
+                    tags,
+                ),
+            );
+        }
+        Ok(LimitsView {
+            max_position_weight: limits.max_position_weight,
+            max_leverage: limits.max_leverage,
+            max_drawdown: limits.max_drawdown,
+            target_volatility: limits.target_volatility,
+            updated_at: limits.updated_at,
+            updated_by: limits.updated_by,
+            usage,
+        })
+    }
+
+    fn usage(
+        &self,
+        actor: &Actor,
+        limits: &RiskLimits,
+        book: &Book,
+    ) -> Result<LimitUsage, ServiceError> {
+        let nav = book.total_value();
+        let largest = book
+            .net_by_symbol()
+            .into_iter()
+            .map(|(s, v)| (share(v.abs(), nav).unwrap_or(f64::INFINITY), s))
+            .max_by(|a, b| a.0.total_cmp(&b.0));
+        let leverage = share(book.gross_exposure(), nav);
+        let (source, observations, drawdown, volatility) =
+            match self.core.series(actor, book, DEFAULT_LOOKBACK_DAYS) {
+                Ok(s) if s.observations() >= 2 => (
+                    s.source,
+                    s.observations(),
+                    ratios::current_drawdown(&s.returns).ok(),
+                    ratios::annualised_volatility(&s.returns, CRYPTO_PERIODS_PER_YEAR).ok(),
+                ),
+                Ok(s) => (s.source, s.observations(), None, None),
+                Err(ServiceError::TooFewObservations { have, .. }) => {
+                    (ReturnsSource::Holdings, have, None, None)
+                }
+                Err(e) => return Err(e),
+            };
+        let mut breaches = Vec::new();
+        if let Some((w, symbol)) = &largest {
+            if *w > limits.max_position_weight {
+                breaches.push(LimitBreach {
+                    limit: "max_position_weight",
+                    symbol: Some(symbol.clone()),
+                    value: if w.is_finite() { *w } else { f64::MAX },
+                    threshold: limits.max_position_weight,
+                    message: format!(
+                        "{symbol} is {} of the portfolio, above the {:.1}% limit",
+                        pct(*w),
+                        limits.max_position_weight * 100.0
+                    ),
+                });
+            }
+        }
+        let lev = leverage.unwrap_or(if book.gross_exposure().is_zero() {
+            0.0
+        } else {
+            f64::MAX
+        });
+        if lev > limits.max_leverage {
+            breaches.push(LimitBreach {
+                limit: "max_leverage",
+                symbol: None,
+                value: lev,
+                threshold: limits.max_leverage,
+                message: format!(
+                    "gross exposure is {} the portfolio value, above the {:.2}x limit",
+                    if lev == f64::MAX {
+                        "a multiple of".to_owned()
+                    } else {
+                        format!("{lev:.2}x")
+                    },
+                    limits.max_leverage
+                ),
+            });
+        }
+        if let Some(dd) = drawdown {
+            if dd > limits.max_drawdown {
+                breaches.push(LimitBreach {
+                    limit: "max_drawdown",
+                    symbol: None,
+                    value: dd,
+                    threshold: limits.max_drawdown,
+                    message: format!(
+                        "the portfolio is {:.1}% below its peak, beyond the {:.1}% drawdown limit",
+                        dd * 100.0,
+                        limits.max_drawdown * 100.0
+                    ),
+                });
+            }
+        }
+        Ok(LimitUsage {
+            largest_position_weight: largest.as_ref().map_or(0.0, |(w, _)| {
+                if w.is_finite() {
+                    *w
+                } else {
+                    f64::MAX
+                }
+            }),
+            largest_position_symbol: largest.map(|(_, s)| s),
+            leverage,
+            current_drawdown: drawdown,
+            volatility,
+            returns_source: source,
+            observations,
+            breaches,
+        })
+    }
+
+    /// Changes the named limits (admin), audited as `risk.limits.update` with the values
+    /// before and after; answers the new limits with their use.
+    ///
+    /// # Errors
+    /// 422 for a value out of range (every such field listed) or an empty change; storage
+    /// failures.
+    pub fn set_limits(
+        &self,
+        principal: &Principal,
+        patch: LimitsPatch,
+    ) -> Result<LimitsView, ServiceError> {
+        let actor = principal.actor();
+        if patch == LimitsPatch::default() {
+            return Err(ServiceError::invalid(
+                "body",
+                "name at least one limit to change",
+            ));
+        }
+        let before = self.core.limits(&actor)?;
+        let after = RiskLimits {
+            max_position_weight: patch
+                .max_position_weight
+                .unwrap_or(before.max_position_weight),
+            max_leverage: patch.max_leverage.unwrap_or(before.max_leverage),
+            max_drawdown: patch.max_drawdown.unwrap_or(before.max_drawdown),
+            target_volatility: patch.target_volatility.unwrap_or(before.target_volatility),
+            updated_at: before.updated_at,
+            updated_by: before.updated_by,
+        };
+        let problems: Vec<ValidationError> = after.check();
+        if !problems.is_empty() {
+            return Err(problems.into());
+        }
+        let values = |l: &RiskLimits| {
+            serde_json::json!({
+                "max_position_weight": l.max_position_weight,
+                "max_leverage": l.max_leverage,
+                "max_drawdown": l.max_drawdown,
+                "target_volatility": l.target_volatility,
+            })
+        };
+        let note = principal.note(
+            "risk.limits.update",
+            serde_json::json!({"before": values(&before), "after": values(&after)}),
+        );
+        let stored = self.core.ports.limits.set(&actor, &after, &note)?;
+        tracing::info!("risk limits changed");
+        let book = self.core.book(&actor)?;
+        self.view(&actor, stored, &book)
+    }
+
+    /// How much of `symbol` to buy now: volatility target and quarter Kelly on the symbol's
+    /// daily returns (up to 252), the smaller of the two, capped by the limits and the book's
+    /// other exposure; stops at 2·ATR(14) below and 3·ATR(14) above the price.
+    ///
+    /// # Errors
+    /// 404 naming a symbol without market data; 422 with fewer than 30 daily returns; the
+    /// exchange's and storage failures.
+    pub fn position_size(
+        &self,
+        actor: &Actor,
+        symbol: &str,
+    ) -> Result<PositionSizeView, ServiceError> {
+        let symbol =
+            Symbol::parse(symbol).map_err(|_| ServiceError::UnknownSymbol(symbol.to_owned()))?;
+        let limit = u32::try_from(DEFAULT_LOOKBACK_DAYS + 1).unwrap_or(u32::MAX);
+        let candles = self
+            .core
+            .ports
+            .market
+            .daily_candles(actor, &symbol, limit)?;
+        if candles.is_empty() {
+            return Err(ServiceError::UnknownSymbol(symbol.to_string()));
+        }
+        let closes: Vec<f64> = candles.iter().filter_map(|c| c.close.to_f64()).collect();
+        let r = returns::simple_returns(&closes)?;
+        if r.len() < MIN_OBSERVATIONS {
+            return Err(ServiceError::TooFewObservations {
+                subject: symbol.to_string(),
+                field: "symbol",
+                have: r.len(),
+                need: MIN_OBSERVATIONS,
+            });
+        }
+        let bars: Vec<Bar> = candles
+            .iter()
+            .filter_map(|c| {
+                Some(Bar {
+                    high: c.high.to_f64()?,
+                    low: c.low.to_f64()?,
+                    close: c.close.to_f64()?,
+                })
+            })
+            .collect();
+        let atr = sizing::wilder_atr(&bars, ATR_PERIOD)?;
+        let mean = crate::stats::mean(&r)?;
+        let std_dev = crate::stats::std_dev(&r)?;
+        let asset_volatility = std_dev * CRYPTO_PERIODS_PER_YEAR.sqrt();
+        let book = self.core.book(actor)?;
+        let price = self
+            .core
+            .ports
+            .exchange
+            .prices(actor, Market::Spot, std::slice::from_ref(&symbol))?
+            .get(&symbol)
+            .copied()
+            .or_else(|| candles.last().map(|c| c.close))
+            .filter(|p| *p > Decimal::ZERO)
+            .ok_or_else(|| ServiceError::UnknownSymbol(symbol.to_string()))?;
+        let limits = self.core.limits(actor)?;
+        let equity = book.total_value();
+        let stops = sizing::atr_stops(price, atr, Side::Long, StopRule::default())?;
+        let kelly_input = KellyInput::Continuous { mean, std_dev };
+        let kelly_weight =
+            sizing::kelly_fraction(kelly_input)?.map(|f| f * sizing::DEFAULT_KELLY_FRACTION);
+        let vt_weight = if asset_volatility > 0.0 {
+            sizing::volatility_target_weight(limits.target_volatility, asset_volatility)?
+        } else {
+            // A price that never moved: nothing to scale by, the position cap decides.
+            limits.max_position_weight
+        };
+        let base = PositionSizeView {
+            symbol: symbol.clone(),
+            price,
+            recommended_size: Decimal::ZERO,
+            recommended_value: Decimal::ZERO,
+            max_size: Decimal::ZERO,
+            risk_per_trade: Decimal::ZERO,
+            stop_loss: stops.stop_loss,
+            take_profit: stops.take_profit,
+            method: SizingMethod::VolatilityTarget,
+            weight: 0.0,
+            volatility_target_weight: vt_weight,
+            kelly_weight,
+            bound: sizing::CapBound::None,
+            asset_volatility,
+            atr,
+            equity,
+            observations: r.len(),
+        };
+        if equity <= Decimal::ZERO {
+            // Nothing to size against: an empty account.
+            return Ok(base);
+        }
+        let nav = equity;
+        let own = book
+            .net_by_symbol()
+            .get(&symbol)
+            .copied()
+            .unwrap_or_default()
+            .abs();
+        let existing_gross_weight = share(book.gross_exposure() - own, nav)
+            .unwrap_or(0.0)
+            .max(0.0);
+        let input = SizingInput {
+            equity,
+            price,
+            asset_volatility: if asset_volatility > 0.0 {
+                asset_volatility
+            } else {
+                limits.target_volatility / vt_weight
+            },
+            kelly: Some(kelly_input),
+            kelly_fraction: sizing::DEFAULT_KELLY_FRACTION,
+            existing_gross_weight,
+            atr,
+            stops: StopRule::default(),
+            side: Side::Long,
+        };
+        let rec = sizing::recommend(&input, &limits)?;
+        Ok(PositionSizeView {
+            recommended_size: rec.quantity,
+            recommended_value: (rec.quantity * price).round_dp(8),
+            max_size: rec.max_size,
+            risk_per_trade: rec.risk_per_trade,
+            method: rec.method,
+            weight: rec.recommended.weight,
+            bound: rec.recommended.bound,
+            ..base
+        })
+    }
+
+    /// Exposure, metrics, limits, concentration and regime together. Too little history
+    /// leaves `metrics` and `concentration` `null` (with the reason) instead of failing.
+    ///
+    /// # Errors
+    /// 422 for a lookback or confidence out of range; the exchange's and storage failures.
+    pub fn report(
+        &self,
+        actor: &Actor,
+        lookback: usize,
+        confidence: f64,
+    ) -> Result<RiskReport, ServiceError> {
+        check_lookback(lookback, MIN_LOOKBACK_DAYS, MAX_LOOKBACK_DAYS)?;
+        check_confidence(confidence)?;
+        let book = self.core.book(actor)?;
+        let (metrics, metrics_unavailable) =
+            match self.core.series(actor, &book, lookback).and_then(|s| {
+                metrics_of(
+                    &s,
+                    lookback,
+                    confidence,
+                    book.total_value(),
+                    self.core.now(),
+                )
+            }) {
+                Ok(m) => (Some(m), None),
+                Err(e @ ServiceError::TooFewObservations { .. }) => (None, Some(e.to_string())),
+                Err(e) => return Err(e),
+            };
+        let concentration = match concentration_of(&self.core, actor, &book, lookback) {
+            Ok(c) => Some(c),
+            Err(ServiceError::TooFewObservations { .. }) => None,
+            Err(e) => return Err(e),
+        };
+        let limits = self.core.limits(actor)?;
+        Ok(RiskReport {
+            exposure: exposure_of(&book),
+            metrics,
+            metrics_unavailable,
+            limits: self.view(actor, limits, &book)?,
+            concentration,
+            regime: self.core.current_regime(actor)?,
+            generated_at: self.core.now(),
+        })
+    }
+}
+
+fn pct(w: f64) -> String {
+    if w.is_finite() {
+        format!("{:.1}%", w * 100.0)
+    } else {
+        "all".to_owned()
+    }
+}

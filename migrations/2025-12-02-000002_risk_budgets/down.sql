@@ -1,0 +1,2 @@
+DROP TABLE risk_budget_allocations;
+DROP TABLE risk_budgets;
