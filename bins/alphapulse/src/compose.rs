@@ -9,18 +9,24 @@ use alphapulse_admin::{Login, Principals, TenantAdmin, UserAdmin};
 use alphapulse_api::{AppState, HttpSettings, Services};
 use alphapulse_domain::{
     ports::{
-        AuditRepo, ExchangeAccountRepo, IdempotencyRepo, MarketDataRepo, TenantRepo, UserRepo,
+        AlertRepo, AuditRepo, CacheStatsSource, Clock, ExchangeAccountRepo, IdempotencyRepo,
+        MarketDataRepo, SystemClock, TenantRepo, UserRepo,
     },
     ExchangeClient,
 };
 use alphapulse_ensemble::EnsembleService;
 use alphapulse_exchange::{
-    binance::BinanceConfig, CredentialsCipher, ExchangeRouter, PaperExchange,
+    binance::BinanceConfig, BinanceVenue, CredentialsCipher, ExchangeRouter, PaperExchange,
 };
 use alphapulse_hedging::{HedgingDesk, PositionService};
+use alphapulse_operations::{
+    AlertRules, AlertService, AlertingExchange, CredentialsService, LiquidityService,
+    MetricsService, SystemService, DEFAULT_GRACE,
+};
 use alphapulse_persistence::{
-    Db, PgAuditRepo, PgEnsembleRepo, PgExchangeAccountRepo, PgIdempotencyRepo, PgMarketDataRepo,
-    PgPaperBook, PgRegimeStore, PgTenantRepo, PgTradingLocks, PgUserRepo,
+    Db, PgAlertRepo, PgAuditRepo, PgEnsembleRepo, PgExchangeAccountRepo,
+    PgExchangeCredentialsRepo, PgIdempotencyRepo, PgMarketDataRepo, PgMetricsRepo, PgPaperBook,
+    PgRegimeStore, PgTenantRepo, PgTradingLocks, PgUserRepo,
 };
 use alphapulse_regime::{service::RegimeService, ModelConfig};
 use anyhow::Result;
@@ -41,6 +47,10 @@ pub struct Settings {
     pub cipher: Option<CredentialsCipher>,
     /// Where Binance is.
     pub binance: BinanceConfig,
+    /// How long a rotated-out exchange key pair still signs.
+    pub credentials_grace: Duration,
+    /// The clock of grace periods, series windows and exchange back-off (tests move it).
+    pub clock: Arc<dyn Clock>,
 }
 
 impl Settings {
@@ -51,6 +61,8 @@ impl Settings {
             principal_ttl: DEFAULT_PRINCIPAL_TTL,
             cipher: None,
             binance: BinanceConfig::default(),
+            credentials_grace: DEFAULT_GRACE,
+            clock: Arc::new(SystemClock),
         }
     }
 }
@@ -63,6 +75,7 @@ struct Repos {
     market: Arc<dyn MarketDataRepo>,
     accounts: Arc<dyn ExchangeAccountRepo>,
     idempotency: Arc<dyn IdempotencyRepo>,
+    alerts: Arc<dyn AlertRepo>,
 }
 
 impl Repos {
@@ -74,6 +87,7 @@ impl Repos {
             market: Arc::new(PgMarketDataRepo::new(db.clone())),
             accounts: Arc::new(PgExchangeAccountRepo::new(db.clone())),
             idempotency: Arc::new(PgIdempotencyRepo::new(db.clone())),
+            alerts: Arc::new(PgAlertRepo::new(db.clone())),
         }
     }
 }
@@ -89,17 +103,31 @@ pub fn services(db: &Db, settings: &Settings) -> Result<Services> {
         repos.market.clone(),
         repos.accounts.clone(),
     );
-    let exchange: Arc<dyn ExchangeClient> = Arc::new(ExchangeRouter::new(
+    let router = Arc::new(ExchangeRouter::new(
         repos.accounts.clone(),
         paper,
         settings.cipher.clone(),
-        settings.binance.clone(),
+        BinanceVenue::with_clock(settings.binance.clone(), settings.clock.clone()),
+    ));
+    let rules = AlertRules::new(repos.alerts.clone());
+    // Every service trades and reads through the exchange-failure rule.
+    let exchange: Arc<dyn ExchangeClient> = Arc::new(AlertingExchange::new(
+        router.clone(),
+        repos.accounts.clone(),
+        rules.clone(),
     ));
     let principals = Arc::new(Principals::new(
         repos.tenants.clone(),
         repos.users.clone(),
         settings.principal_ttl,
     ));
+    let regime = Arc::new(RegimeService::new(
+        repos.market.clone(),
+        Arc::new(PgRegimeStore::new(db.clone())),
+        ModelConfig::default(),
+    ));
+    let caches: Vec<Arc<dyn CacheStatsSource>> =
+        vec![principals.clone(), regime.clone(), router.clone()];
     let login = Login::new(
         repos.users.clone(),
         repos.tenants.clone(),
@@ -117,11 +145,28 @@ pub fn services(db: &Db, settings: &Settings) -> Result<Services> {
         ),
         principals,
         positions: PositionService::new(exchange.clone()),
-        regime: Arc::new(RegimeService::new(
-            repos.market.clone(),
-            Arc::new(PgRegimeStore::new(db.clone())),
-            ModelConfig::default(),
+        regime,
+        alerts: AlertService::new(repos.alerts.clone()),
+        metrics: MetricsService::new(
+            Arc::new(PgMetricsRepo::new(db.clone())),
+            caches,
+            Arc::new(db.clone()),
+            settings.clock.clone(),
+        ),
+        system: Arc::new(SystemService::new(
+            Arc::new(db.clone()),
+            exchange.clone(),
+            repos.accounts.clone(),
+            router.clone(),
         )),
+        liquidity: LiquidityService::new(repos.market.clone(), exchange.clone()),
+        credentials: CredentialsService::new(
+            Arc::new(PgExchangeCredentialsRepo::new(db.clone())),
+            router,
+            rules,
+            settings.clock.clone(),
+            settings.credentials_grace,
+        ),
         hedging: HedgingDesk::new(
             exchange,
             repos.tenants,

@@ -10,6 +10,7 @@ use alphapulse_admin::{AdminError, LoginError};
 use alphapulse_domain::{ExchangeError, RepoError, ValidationError};
 use alphapulse_ensemble::EnsembleError;
 use alphapulse_hedging::{idempotency::KeyError, DeskError};
+use alphapulse_operations::OpsError;
 use alphapulse_regime::service::RegimeServiceError;
 use serde::Serialize;
 
@@ -245,6 +246,20 @@ impl From<RegimeServiceError> for ApiError {
                 tracing::warn!(cause = %other, "regime model failed");
                 ApiError::unavailable("Failed to fetch market regime")
             }
+        }
+    }
+}
+
+impl From<OpsError> for ApiError {
+    fn from(err: OpsError) -> Self {
+        match err {
+            OpsError::Repo(repo) => repo.into(),
+            OpsError::Invalid(v) => v.into(),
+            OpsError::NotFound(what) => ApiError::NotFound(what),
+            OpsError::Forbidden(why) => ApiError::Forbidden(why),
+            OpsError::Exchange(cause) => ApiError::exchange("exchange account data")(cause),
+            OpsError::Unavailable(why) => ApiError::unavailable(why),
+            other => ApiError::Internal(other.to_string()),
         }
     }
 }

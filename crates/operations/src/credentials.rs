@@ -144,7 +144,7 @@ impl CredentialsService {
             Ok(())
         } else {
             Err(OpsError::Forbidden(
-                "Forbidden: exchange credentials are managed by the tenant's admin".into(),
+                "exchange credentials are managed by the tenant's admin".into(),
             ))
         }
     }

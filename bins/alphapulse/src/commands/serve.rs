@@ -34,6 +34,7 @@ pub fn run(global: &GlobalArgs, database: &Database, args: &ServeArgs) -> Result
     let settings = Settings {
         cipher,
         principal_ttl: Duration::from_secs(args.principal_ttl_seconds),
+        credentials_grace: Duration::from_secs(args.credentials_grace_seconds),
         ..Settings::new(auth.config)
     };
     let state = compose::app_state(&db, &settings).context("building the application state")?;

@@ -1,11 +1,16 @@
 //! One module per router; [`all`] collects their declarations.
 
+pub mod alerts;
 pub mod auth;
+pub mod credentials;
 pub mod ensemble;
 pub mod hedging;
+pub mod liquidity;
+pub mod metrics;
 pub mod positions;
 pub mod probes;
 pub mod regime;
+pub mod system;
 pub mod tenants;
 pub mod users;
 
@@ -23,6 +28,11 @@ pub fn all() -> Routes {
         regime::declare,
         hedging::declare,
         ensemble::declare,
+        alerts::declare,
+        metrics::declare,
+        system::declare,
+        liquidity::declare,
+        credentials::declare,
     ] {
         declare(&mut routes);
     }
