@@ -7,6 +7,8 @@ mod auth;
 mod concurrency;
 mod ensemble;
 mod hedging;
+mod liquidity_credentials;
+mod operations;
 mod positions_regime;
 mod routes;
 mod tenants;
