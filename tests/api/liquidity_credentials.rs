@@ -169,6 +169,8 @@ async fn credentials_are_sealed_masked_tenant_scoped_and_rotated_with_a_grace_pe
     assert_eq!(created.body["exchange"], "binance");
     assert_eq!(created.body["testnet"], false);
     assert_eq!(created.body["has_passphrase"], false);
+    // The venue is out of reach: stored, but not put in use (the tenant stays on paper).
+    assert_eq!(created.body["active"], false);
     let text = created.body.to_string();
     assert!(!text.contains(SECRET) && !text.contains(KEY));
     let again = call(&svc, post("/api/v1/credentials", &admin, create.clone()).to_request()).await;

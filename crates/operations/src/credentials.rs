@@ -8,7 +8,8 @@ use std::{sync::Arc, time::Duration as StdDuration};
 
 use alphapulse_domain::{
     ports::{
-        AdapterKind, Clock, CredentialsInfo, ExchangeAdmin, ExchangeCredentialsRepo, VenueSecrets,
+        AdapterKind, Clock, CredentialsInfo, ExchangeAccount, ExchangeAdmin,
+        ExchangeCredentialsRepo, VenueSecrets,
     },
     ExchangeError, Principal, Role, TextEnum, ValidationError,
 };
@@ -158,7 +159,9 @@ impl CredentialsService {
         Ok(self.repo.list(&caller.actor())?)
     }
 
-    /// Stores credentials for `venue` and makes their account the tenant's active account.
+    /// Stores credentials for `venue`; their account becomes the tenant's active account when
+    /// the venue accepts a signed read with them (a key pair the venue refuses, or a venue out
+    /// of reach, is stored but not put in use: rotate it, or check it later).
     ///
     /// # Errors
     /// 403, 422 (format), 409 (exist already: rotate or delete), 503 (no credentials key).
@@ -175,15 +178,36 @@ impl CredentialsService {
             .admin
             .seal(caller.tenant_id, secrets, testnet)
             .map_err(sealing)?;
+        let actor = caller.actor();
+        let candidate = ExchangeAccount {
+            id: uuid::Uuid::nil(),
+            adapter: venue,
+            label: venue.as_str().to_owned(),
+            credentials_encrypted: Some(sealed.sealed.clone()),
+            testnet,
+            previous_credentials_encrypted: None,
+            previous_valid_until: None,
+            paper_cash: rust_decimal::Decimal::ZERO,
+            fee_rate: rust_decimal::Decimal::ZERO,
+            created_at: self.clock.now(),
+        };
+        let accepted = match self.admin.check(&actor, &candidate) {
+            Ok(()) => true,
+            Err(err) => {
+                tracing::warn!(exchange = %venue, error = %err, "new exchange credentials not accepted by the venue; stored inactive");
+                false
+            }
+        };
         let note = caller.note(
             "credentials.create",
             serde_json::json!({
                 "exchange": venue.as_str(),
                 "api_key_prefix": sealed.api_key_prefix,
                 "testnet": testnet,
+                "active": accepted,
             }),
         );
-        let info = self.repo.add(&caller.actor(), venue, &sealed, &note)?;
+        let info = self.repo.add(&actor, venue, &sealed, accepted, &note)?;
         self.admin.forget_tenant(caller.tenant_id);
         tracing::info!(exchange = %venue, api_key_prefix = %info.api_key_prefix, "exchange credentials stored");
         Ok(info)
@@ -295,7 +319,7 @@ impl CredentialsService {
 mod tests {
     use alphapulse_domain::{
         ports::{
-            ExchangeAccount, ManualClock, MockAlertRepo, MockExchangeAdmin,
+            ManualClock, MockAlertRepo, MockExchangeAdmin,
             MockExchangeCredentialsRepo, SealedCredentials,
         },
         TenantId, UserId,
@@ -348,6 +372,7 @@ mod tests {
             updated_at: Utc::now(),
             has_passphrase: false,
             api_key_prefix: prefix.into(),
+            active: true,
             rotated_at: None,
             previous_valid_until: None,
         }
@@ -397,6 +422,43 @@ mod tests {
         assert_eq!(rotated.rotated_at, now);
         assert_eq!(rotated.old_credentials_valid_until, now + Duration::minutes(7));
         assert_eq!(rotated.api_key_prefix, "NEWKEY12***");
+    }
+
+    #[test]
+    fn new_credentials_are_put_in_use_only_when_the_venue_accepts_them() {
+        for accepted in [true, false] {
+            let mut repo = MockExchangeCredentialsRepo::new();
+            repo.expect_add()
+                .withf(move |_, venue, sealed, activate, note| {
+                    *venue == AdapterKind::Binance
+                        && sealed.api_key_prefix == "abcd1234***"
+                        && *activate == accepted
+                        && note.details["active"] == accepted
+                        && !note.details.to_string().contains(SECRET)
+                })
+                .times(1)
+                .returning(|_, _, _, _, _| Ok(info("abcd1234***")));
+            let mut admin = sealer();
+            admin.expect_check().times(1).returning(move |_, account| {
+                assert_eq!(account.credentials_encrypted.as_deref(), Some("sealed"));
+                if accepted {
+                    Ok(())
+                } else {
+                    Err(ExchangeError::Unavailable("unreachable".into()))
+                }
+            });
+            admin.expect_forget_tenant().times(1).return_const(());
+            let service = CredentialsService::new(
+                Arc::new(repo),
+                Arc::new(admin),
+                AlertRules::new(Arc::new(MockAlertRepo::new())),
+                Arc::new(ManualClock::new(Utc::now())),
+                DEFAULT_GRACE,
+            );
+            service
+                .add(&super::tests::admin(), AdapterKind::Binance, &secrets(KEY, SECRET), false)
+                .unwrap();
+        }
     }
 
     #[test]

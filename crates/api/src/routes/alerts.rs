@@ -78,12 +78,12 @@ pub struct AlertQuery {
     /// Raised before (RFC 3339; not before `start_time`).
     pub end_time: Option<DateTime<Utc>>,
     /// Only this severity.
-    #[param(value_type = Option<AlertSeverity>)]
+    #[param(value_type = Option<AlertSeverity>, inline)]
     pub severity: Option<String>,
     /// Only acknowledged (`true`) or open (`false`) alerts.
     pub acknowledged: Option<bool>,
     /// Only alerts of this rule.
-    #[param(value_type = Option<AlertSource>)]
+    #[param(value_type = Option<AlertSource>, inline)]
     pub source: Option<String>,
 }
 

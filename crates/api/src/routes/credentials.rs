@@ -71,6 +71,8 @@ pub struct CredentialsResponse {
     pub has_passphrase: bool,
     /// The key's first 8 characters and `***`.
     pub api_key_prefix: String,
+    /// Whether their account is the tenant's active exchange account.
+    pub active: bool,
     /// The last rotation.
     pub rotated_at: Option<DateTime<Utc>>,
     /// Until when the key pair replaced by the last rotation still signs.
@@ -86,6 +88,7 @@ impl From<CredentialsInfo> for CredentialsResponse {
             updated_at: c.updated_at,
             has_passphrase: c.has_passphrase,
             api_key_prefix: c.api_key_prefix,
+            active: c.active,
             rotated_at: c.rotated_at,
             old_credentials_valid_until: c.previous_valid_until,
         }
@@ -115,7 +118,7 @@ pub struct CreateCredentialsRequest {
     #[serde(default)]
     pub testnet: bool,
     /// Passphrase, for venues that have one (stored sealed; Binance does not use it).
-    #[schema(value_type = Option<String>, min_length = 1, max_length = 128, pattern = "^[^\\x00-\\x1f\\x7f]+$")]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 128, pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]+$")]
     pub passphrase: Option<SecretString>,
 }
 
@@ -125,8 +128,9 @@ impl std::fmt::Debug for CreateCredentialsRequest {
     }
 }
 
-/// Stores the tenant's credentials for a venue and makes that account the tenant's active
-/// exchange account; audited with the masked key.
+/// Stores the tenant's credentials for a venue (sealed); their account becomes the tenant's
+/// active exchange account when the venue accepts a signed account read with them (`active`
+/// says whether it did). Audited with the masked key.
 #[utoipa::path(post, path = "/api/v1/credentials", tag = "credentials",
     request_body = CreateCredentialsRequest,
     responses(
@@ -187,7 +191,7 @@ pub struct RotateCredentialsRequest {
     #[schema(value_type = String, pattern = "^[A-Za-z0-9]{64}$", min_length = 64, max_length = 64)]
     pub api_secret: SecretString,
     /// Passphrase, for venues that have one.
-    #[schema(value_type = Option<String>, min_length = 1, max_length = 128, pattern = "^[^\\x00-\\x1f\\x7f]+$")]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 128, pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]+$")]
     pub passphrase: Option<SecretString>,
 }
 
@@ -200,7 +204,7 @@ impl std::fmt::Debug for RotateCredentialsRequest {
 /// Replaces the venue's key pair; the replaced pair still signs during the grace period
 /// (default 5 minutes), when the venue refuses the new one. Audited with the masked keys.
 #[utoipa::path(put, path = "/api/v1/credentials/{exchange}/rotate", tag = "credentials",
-    params(("exchange" = Exchange, Path, description = "The venue")),
+    params(("exchange" = inline(Exchange), Path, description = "The venue")),
     request_body = RotateCredentialsRequest,
     responses((status = 200, body = Rotated)))]
 pub async fn rotate_credentials(
@@ -225,7 +229,7 @@ pub async fn rotate_credentials(
 /// Deletes the venue's credentials and their account (the tenant's paper account, if any,
 /// becomes active again); audited.
 #[utoipa::path(delete, path = "/api/v1/credentials/{exchange}", tag = "credentials",
-    params(("exchange" = Exchange, Path, description = "The venue")),
+    params(("exchange" = inline(Exchange), Path, description = "The venue")),
     responses((status = 204, description = "Deleted")))]
 pub async fn delete_credentials(
     caller: Caller,
@@ -241,7 +245,7 @@ pub async fn delete_credentials(
 /// Checks the venue's credentials with a signed account read at the venue (`invalid` also
 /// raises the account's `exchange` alert).
 #[utoipa::path(get, path = "/api/v1/credentials/{exchange}/health", tag = "credentials",
-    params(("exchange" = Exchange, Path, description = "The venue")),
+    params(("exchange" = inline(Exchange), Path, description = "The venue")),
     responses((status = 200, body = Health)))]
 pub async fn check_credentials(
     caller: Caller,

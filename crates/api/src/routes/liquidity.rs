@@ -339,7 +339,7 @@ pub async fn get_liquidity_history(
 #[into_params(parameter_in = Query)]
 pub struct StressQuery {
     /// The scenario (default `market_crash`).
-    #[param(value_type = Option<ScenarioKind>)]
+    #[param(value_type = Option<ScenarioKind>, inline)]
     pub scenario: Option<String>,
 }
 

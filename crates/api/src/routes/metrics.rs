@@ -67,10 +67,10 @@ pub struct SeriesQuery {
     /// End, exclusive (RFC 3339; default: now; not before `start_time`).
     pub end_time: Option<DateTime<Utc>>,
     /// How a bucket's values are combined (default `avg`).
-    #[param(value_type = Option<Aggregation>)]
+    #[param(value_type = Option<Aggregation>, inline)]
     pub aggregation: Option<String>,
     /// Bucket width (default `1h`).
-    #[param(value_type = Option<BucketInterval>)]
+    #[param(value_type = Option<BucketInterval>, inline)]
     pub interval: Option<String>,
 }
 
@@ -79,7 +79,7 @@ pub struct SeriesQuery {
 /// (positions / total value) from the portfolio snapshots; `sharpe_ratio`, `volatility` and
 /// `utilization` from the stored risk metrics.
 #[utoipa::path(get, path = "/api/v1/metrics/{metric_type}", tag = "metrics",
-    params(("metric_type" = MetricType, Path, description = "The metric"), SeriesQuery),
+    params(("metric_type" = inline(MetricType), Path, description = "The metric"), SeriesQuery),
     responses(
         (status = 200, body = Vec<MetricPointResponse>),
         (status = 404, description = "Unknown metric type (the valid ones are listed)", body = crate::error::ErrorBody),
@@ -142,7 +142,7 @@ pub struct LatestMetric {
 
 /// The newest value of a metric (`null`s when it has none yet).
 #[utoipa::path(get, path = "/api/v1/metrics/{metric_type}/latest", tag = "metrics",
-    params(("metric_type" = MetricType, Path, description = "The metric")),
+    params(("metric_type" = inline(MetricType), Path, description = "The metric")),
     responses(
         (status = 200, body = LatestMetric),
         (status = 404, description = "Unknown metric type (the valid ones are listed)", body = crate::error::ErrorBody)

@@ -61,6 +61,8 @@ pub struct CredentialsInfo {
     pub has_passphrase: bool,
     /// `abcd1234***`.
     pub api_key_prefix: String,
+    /// Whether their account is the tenant's active exchange account.
+    pub active: bool,
     /// The last rotation.
     pub rotated_at: Option<DateTime<Utc>>,
     /// Until when the key pair replaced by the last rotation still signs.
@@ -83,8 +85,8 @@ pub trait ExchangeCredentialsRepo: Send + Sync {
     fn account(&self, actor: &Actor, venue: AdapterKind)
         -> Result<Option<ExchangeAccount>, RepoError>;
 
-    /// Stores credentials for `venue` on a new account and makes it the tenant's active
-    /// account, with the audit row.
+    /// Stores credentials for `venue` on a new account, made the tenant's active account when
+    /// `activate` (the venue accepted them), with the audit row.
     ///
     /// # Errors
     /// [`RepoError::Conflict`] when the tenant has credentials for `venue` already.
@@ -93,6 +95,7 @@ pub trait ExchangeCredentialsRepo: Send + Sync {
         actor: &Actor,
         venue: AdapterKind,
         credentials: &SealedCredentials,
+        activate: bool,
         audit: &AuditNote,
     ) -> Result<CredentialsInfo, RepoError>;
 

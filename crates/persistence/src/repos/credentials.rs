@@ -28,6 +28,7 @@ struct InfoRow {
     updated_at: DateTime<Utc>,
     has_passphrase: bool,
     api_key_prefix: Option<String>,
+    active: bool,
     rotated_at: Option<DateTime<Utc>>,
     previous_valid_until: Option<DateTime<Utc>>,
 }
@@ -46,6 +47,7 @@ impl TryFrom<InfoRow> for CredentialsInfo {
             updated_at: row.updated_at,
             has_passphrase: row.has_passphrase,
             api_key_prefix: row.api_key_prefix.unwrap_or_else(|| "***".to_owned()),
+            active: row.active,
             rotated_at: row.rotated_at,
             previous_valid_until: row.previous_valid_until,
         })
@@ -95,7 +97,8 @@ pub fn account(
         .transpose()
 }
 
-/// Stores `credentials` for `venue` on a new account, made the tenant's active account.
+/// Stores `credentials` for `venue` on a new account, made the tenant's active account when
+/// `activate`.
 ///
 /// # Errors
 /// [`Error::Conflict`] when the tenant has credentials for `venue`; database failures.
@@ -104,6 +107,7 @@ pub fn add(
     actor: &Actor,
     venue: AdapterKind,
     credentials: &SealedCredentials,
+    activate: bool,
 ) -> Result<CredentialsInfo> {
     let tenant = actor.tenant_id.as_uuid();
     let exists: bool = diesel::select(diesel::dsl::exists(
@@ -116,13 +120,15 @@ pub fn add(
         )));
     }
     let now = Utc::now();
-    diesel::update(
-        accounts::table
-            .filter(accounts::tenant_id.eq(tenant))
-            .filter(accounts::active.eq(true)),
-    )
-    .set((accounts::active.eq(false), accounts::updated_at.eq(now)))
-    .execute(conn)?;
+    if activate {
+        diesel::update(
+            accounts::table
+                .filter(accounts::tenant_id.eq(tenant))
+                .filter(accounts::active.eq(true)),
+        )
+        .set((accounts::active.eq(false), accounts::updated_at.eq(now)))
+        .execute(conn)?;
+    }
     let row = diesel::insert_into(accounts::table)
         .values((
             accounts::tenant_id.eq(tenant),
@@ -133,7 +139,7 @@ pub fn add(
             accounts::api_key_prefix.eq(&credentials.api_key_prefix),
             accounts::has_passphrase.eq(credentials.has_passphrase),
             accounts::paper_cash.eq(Decimal::ZERO),
-            accounts::active.eq(true),
+            accounts::active.eq(activate),
             accounts::created_at.eq(now),
             accounts::updated_at.eq(now),
         ))
@@ -259,10 +265,11 @@ impl ExchangeCredentialsRepo for PgExchangeCredentialsRepo {
         actor: &Actor,
         venue: AdapterKind,
         credentials: &SealedCredentials,
+        activate: bool,
         note: &AuditNote,
     ) -> Result<CredentialsInfo, RepoError> {
         Ok(self.db.tenant(*actor).run(|c| {
-            let info = add(c, actor, venue, credentials)?;
+            let info = add(c, actor, venue, credentials, activate)?;
             audit::append(c, &note.success(actor.tenant_id, target(actor, venue)))?;
             Ok::<_, Error>(info)
         })?)
