@@ -24,9 +24,9 @@ use alphapulse_operations::{
     MetricsService, SystemService, DEFAULT_GRACE,
 };
 use alphapulse_persistence::{
-    Db, PgAlertRepo, PgAuditRepo, PgEnsembleRepo, PgExchangeAccountRepo,
-    PgExchangeCredentialsRepo, PgIdempotencyRepo, PgMarketDataRepo, PgMetricsRepo, PgPaperBook,
-    PgRegimeStore, PgTenantRepo, PgTradingLocks, PgUserRepo,
+    Db, PgAlertRepo, PgAuditRepo, PgEnsembleRepo, PgExchangeAccountRepo, PgExchangeCredentialsRepo,
+    PgIdempotencyRepo, PgMarketDataRepo, PgMetricsRepo, PgPaperBook, PgRegimeStore, PgTenantRepo,
+    PgTradingLocks, PgUserRepo,
 };
 use alphapulse_regime::{service::RegimeService, ModelConfig};
 use anyhow::Result;

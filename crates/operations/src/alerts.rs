@@ -50,11 +50,13 @@ impl AlertService {
     ) -> OpsResult<Page<Alert>> {
         if let (Some(start), Some(end)) = (filter.start, filter.end) {
             if start > end {
-                return Err(ValidationError::new("start_time", "must not be after end_time").into());
+                return Err(
+                    ValidationError::new("start_time", "must not be after end_time").into(),
+                );
             }
         }
-        filter.start = filter.start.map(|s| clamp_window(s));
-        filter.end = filter.end.map(|e| clamp_window(e));
+        filter.start = filter.start.map(clamp_window);
+        filter.end = filter.end.map(clamp_window);
         Ok(self.repo.list(&caller.actor(), &filter, page)?)
     }
 
@@ -190,7 +192,10 @@ pub fn describe(error: &ExchangeError) -> (AlertSeverity, String) {
             AlertSeverity::Warning,
             "no exchange account is configured".to_owned(),
         ),
-        _ => (AlertSeverity::Warning, "the exchange call failed".to_owned()),
+        _ => (
+            AlertSeverity::Warning,
+            "the exchange call failed".to_owned(),
+        ),
     }
 }
 
@@ -262,7 +267,9 @@ mod tests {
         let rules = AlertRules::new(Arc::new(repo));
         let actor = Actor::system(TenantId::new_random());
         let error = ExchangeError::Auth("secret-ish venue text".into());
-        assert!(rules.exchange_failing(&actor, account, "binance", &error).is_none());
+        assert!(rules
+            .exchange_failing(&actor, account, "binance", &error)
+            .is_none());
     }
 
     #[test]
@@ -270,19 +277,39 @@ mod tests {
         let mut repo = MockAlertRepo::new();
         let day = NaiveDate::from_ymd_opt(2026, 12, 4).unwrap();
         repo.expect_raise()
-            .withf(|_, a| a.dedup_key == "quota:api_calls:80:2026-12-04" && a.severity == AlertSeverity::Warning)
+            .withf(|_, a| {
+                a.dedup_key == "quota:api_calls:80:2026-12-04"
+                    && a.severity == AlertSeverity::Warning
+            })
             .times(1)
             .returning(|_, _| Ok(None));
         repo.expect_raise()
-            .withf(|_, a| a.dedup_key == "quota:api_calls:100:2026-12-04" && a.severity == AlertSeverity::Critical)
+            .withf(|_, a| {
+                a.dedup_key == "quota:api_calls:100:2026-12-04"
+                    && a.severity == AlertSeverity::Critical
+            })
             .times(1)
             .returning(|_, _| Err(RepoError::Unavailable("down".into())));
         let rules = AlertRules::new(Arc::new(repo));
         let actor = Actor::system(TenantId::new_random());
-        rules.quota_crossed(&actor, "api_calls", QuotaLevel::Warning80, 8_000, 10_000, day);
+        rules.quota_crossed(
+            &actor,
+            "api_calls",
+            QuotaLevel::Warning80,
+            8_000,
+            10_000,
+            day,
+        );
         // A storage failure is swallowed: the caller's request goes on.
         assert!(rules
-            .quota_crossed(&actor, "api_calls", QuotaLevel::Exhausted100, 10_000, 10_000, day)
+            .quota_crossed(
+                &actor,
+                "api_calls",
+                QuotaLevel::Exhausted100,
+                10_000,
+                10_000,
+                day
+            )
             .is_none());
     }
 }

@@ -96,10 +96,16 @@ pub fn check_format(venue: AdapterKind, secrets: &VenueSecrets) -> Result<(), Va
         )),
         AdapterKind::Binance => {
             if !alnum64(&secrets.api_key) {
-                return Err(ValidationError::new("api_key", "must be 64 letters or digits"));
+                return Err(ValidationError::new(
+                    "api_key",
+                    "must be 64 letters or digits",
+                ));
             }
             if !alnum64(secrets.api_secret.expose_secret()) {
-                return Err(ValidationError::new("api_secret", "must be 64 letters or digits"));
+                return Err(ValidationError::new(
+                    "api_secret",
+                    "must be 64 letters or digits",
+                ));
             }
             if let Some(p) = &secrets.passphrase {
                 let p = p.expose_secret();
@@ -267,12 +273,14 @@ impl CredentialsService {
             "credentials.delete",
             serde_json::json!({ "exchange": venue.as_str() }),
         );
-        self.repo.delete(&caller.actor(), venue, &note).map_err(|e| match e {
-            alphapulse_domain::RepoError::NotFound(_) => {
-                OpsError::NotFound(format!("Credentials for {venue}"))
-            }
-            other => other.into(),
-        })?;
+        self.repo
+            .delete(&caller.actor(), venue, &note)
+            .map_err(|e| match e {
+                alphapulse_domain::RepoError::NotFound(_) => {
+                    OpsError::NotFound(format!("Credentials for {venue}"))
+                }
+                other => other.into(),
+            })?;
         self.admin.forget_tenant(caller.tenant_id);
         tracing::info!(exchange = %venue, "exchange credentials deleted");
         Ok(())
@@ -319,8 +327,8 @@ impl CredentialsService {
 mod tests {
     use alphapulse_domain::{
         ports::{
-            ManualClock, MockAlertRepo, MockExchangeAdmin,
-            MockExchangeCredentialsRepo, SealedCredentials,
+            ManualClock, MockAlertRepo, MockExchangeAdmin, MockExchangeCredentialsRepo,
+            SealedCredentials,
         },
         TenantId, UserId,
     };
@@ -420,7 +428,10 @@ mod tests {
             .rotate(&admin(), AdapterKind::Binance, &secrets(&new_key, SECRET))
             .unwrap();
         assert_eq!(rotated.rotated_at, now);
-        assert_eq!(rotated.old_credentials_valid_until, now + Duration::minutes(7));
+        assert_eq!(
+            rotated.old_credentials_valid_until,
+            now + Duration::minutes(7)
+        );
         assert_eq!(rotated.api_key_prefix, "NEWKEY12***");
     }
 
@@ -456,7 +467,12 @@ mod tests {
                 DEFAULT_GRACE,
             );
             service
-                .add(&super::tests::admin(), AdapterKind::Binance, &secrets(KEY, SECRET), false)
+                .add(
+                    &super::tests::admin(),
+                    AdapterKind::Binance,
+                    &secrets(KEY, SECRET),
+                    false,
+                )
                 .unwrap();
         }
     }
@@ -474,7 +490,12 @@ mod tests {
             Arc::new(ManualClock::new(Utc::now())),
             DEFAULT_GRACE,
         );
-        let short = service.add(&admin(), AdapterKind::Binance, &secrets(KEY, "short"), false);
+        let short = service.add(
+            &admin(),
+            AdapterKind::Binance,
+            &secrets(KEY, "short"),
+            false,
+        );
         assert!(matches!(short, Err(OpsError::Invalid(v)) if v.field == "api_secret"));
         let paper = service.add(&admin(), AdapterKind::Paper, &secrets(KEY, SECRET), false);
         assert!(matches!(paper, Err(OpsError::Invalid(v)) if v.field == "exchange"));
@@ -506,7 +527,9 @@ mod tests {
             Arc::new(ManualClock::new(Utc::now())),
             DEFAULT_GRACE,
         );
-        let health = service.health(&super::tests::admin(), AdapterKind::Binance).unwrap();
+        let health = service
+            .health(&super::tests::admin(), AdapterKind::Binance)
+            .unwrap();
         assert_eq!(health.status, HealthStatus::Invalid);
         assert!(!health.error_message.unwrap().contains("XYZ"));
     }

@@ -62,7 +62,11 @@ impl AlertingExchange {
         }
     }
 
-    fn watch<T>(&self, actor: &Actor, result: Result<T, ExchangeError>) -> Result<T, ExchangeError> {
+    fn watch<T>(
+        &self,
+        actor: &Actor,
+        result: Result<T, ExchangeError>,
+    ) -> Result<T, ExchangeError> {
         if let Err(error) = &result {
             if is_account_failure(error) && !self.recently.contains_key(&actor.tenant_id) {
                 self.recently.insert(actor.tenant_id, ());

@@ -13,8 +13,8 @@ use alphapulse_domain::{
 use alphapulse_liquidity::{
     assess_book, assess_position, compute_metrics, history, plan_execution, square_root_impact,
     stress_test, Assessment, Bar, BookLiquidity, ExecutionParams, ExecutionPlan, Holding,
-    ImpactEstimate, ImpactParams, LiquidityError, LiquidityMetrics, LiquidityParams,
-    MetricsConfig, ScenarioKind, StressResult, Urgency,
+    ImpactEstimate, ImpactParams, LiquidityError, LiquidityMetrics, LiquidityParams, MetricsConfig,
+    ScenarioKind, StressResult, Urgency,
 };
 use rust_decimal::prelude::ToPrimitive;
 use serde::Serialize;
@@ -158,8 +158,13 @@ impl LiquidityService {
     ) -> OpsResult<Assessment> {
         let metrics = self.metrics(caller, symbol)?;
         let price = price.unwrap_or(metrics.last_close);
-        assess_position(quantity, price, &metrics.conditions(), &LiquidityParams::default())
-            .map_err(|e| maths(symbol, e))
+        assess_position(
+            quantity,
+            price,
+            &metrics.conditions(),
+            &LiquidityParams::default(),
+        )
+        .map_err(|e| maths(symbol, e))
     }
 
     /// Square-root impact of an order of `quantity` base units.
@@ -228,7 +233,9 @@ impl LiquidityService {
             }
             let metrics = self
                 .bars(actor, &symbol, self.config.window)
-                .and_then(|bars| compute_metrics(&bars, &self.config).map_err(|e| maths(&symbol, e)));
+                .and_then(|bars| {
+                    compute_metrics(&bars, &self.config).map_err(|e| maths(&symbol, e))
+                });
             let metrics = match metrics {
                 Ok(m) => m,
                 Err(OpsError::NotFound(_)) => {
@@ -237,7 +244,9 @@ impl LiquidityService {
                 }
                 Err(e) => return Err(e),
             };
-            let price = price.filter(|p| p.is_finite() && *p > 0.0).unwrap_or(metrics.last_close);
+            let price = price
+                .filter(|p| p.is_finite() && *p > 0.0)
+                .unwrap_or(metrics.last_close);
             holdings.push(Holding {
                 symbol: symbol.to_string(),
                 quantity,
@@ -253,17 +262,23 @@ impl LiquidityService {
     ///
     /// # Errors
     /// 422 for a rate outside (0, 1]; the exchange or storage failing.
-    pub fn portfolio(&self, caller: &Principal, participation_rate: Option<f64>) -> OpsResult<BookReport> {
+    pub fn portfolio(
+        &self,
+        caller: &Principal,
+        participation_rate: Option<f64>,
+    ) -> OpsResult<BookReport> {
         let mut params = LiquidityParams::default();
         if let Some(rate) = participation_rate {
             if !(rate.is_finite() && rate > 0.0 && rate <= 1.0) {
-                return Err(ValidationError::new("participation_rate", "must lie in (0, 1]").into());
+                return Err(
+                    ValidationError::new("participation_rate", "must lie in (0, 1]").into(),
+                );
             }
             params.participation_rate = rate;
         }
         let (holdings, missing) = self.holdings(&caller.actor())?;
-        let book = assess_book(&holdings, &params)
-            .map_err(|e| OpsError::Internal(e.to_string()))?;
+        let book =
+            assess_book(&holdings, &params).map_err(|e| OpsError::Internal(e.to_string()))?;
         Ok(BookReport {
             book,
             participation_rate: params.participation_rate,
@@ -345,14 +360,19 @@ mod tests {
 
     #[test]
     fn metrics_come_from_the_stored_candles_and_unknown_symbols_are_not_found() {
-        let service = LiquidityService::new(Arc::new(market()), Arc::new(MockExchangeClient::new()));
+        let service =
+            LiquidityService::new(Arc::new(market()), Arc::new(MockExchangeClient::new()));
         let btc = Symbol::parse("BTCUSDT").unwrap();
         let m = service.metrics(&caller(), &btc).unwrap();
         assert_eq!(m.observations, 30);
-        let expected = compute_metrics(&bars(&candles(&btc, 30)), &MetricsConfig::default()).unwrap();
+        let expected =
+            compute_metrics(&bars(&candles(&btc, 30)), &MetricsConfig::default()).unwrap();
         assert_eq!(m, expected);
         let xyz = Symbol::parse("XYZUSDT").unwrap();
-        assert!(matches!(service.metrics(&caller(), &xyz), Err(OpsError::NotFound(_))));
+        assert!(matches!(
+            service.metrics(&caller(), &xyz),
+            Err(OpsError::NotFound(_))
+        ));
         assert_eq!(service.history(&caller(), &btc, 10).unwrap().len(), 10);
         assert!(matches!(
             service.history(&caller(), &btc, 90),
@@ -406,7 +426,9 @@ mod tests {
         assert_eq!(report.book.holdings.len(), 1);
         assert!((report.book.holdings[0].assessment.quantity - 3.0).abs() < 1e-12);
         assert!((report.participation_rate - 0.2).abs() < 1e-12);
-        let crash = service.stress(&caller(), ScenarioKind::MarketCrash).unwrap();
+        let crash = service
+            .stress(&caller(), ScenarioKind::MarketCrash)
+            .unwrap();
         assert!(crash.result.total_loss > crash.result.market_loss);
     }
 }

@@ -11,7 +11,9 @@ use std::{
 };
 
 use alphapulse_domain::{
-    ports::{AdapterKind, DatabaseHealth, DatabaseStats, ExchangeAccountRepo, ExchangeAdmin, PoolStats},
+    ports::{
+        AdapterKind, DatabaseHealth, DatabaseStats, ExchangeAccountRepo, ExchangeAdmin, PoolStats,
+    },
     ExchangeClient, Principal,
 };
 use chrono::{DateTime, Utc};
@@ -178,7 +180,13 @@ impl SystemService {
             let cpu = CpuReport {
                 usage_percent: f64::from(host.global_cpu_usage()).clamp(0.0, 100.0),
                 cores: host.cpus().len(),
-                load_average: [load.one, load.five, load.fifteen].map(|l| if l.is_finite() { l } else { 0.0 }),
+                load_average: [load.one, load.five, load.fifteen].map(|l| {
+                    if l.is_finite() {
+                        l
+                    } else {
+                        0.0
+                    }
+                }),
             };
             let (total, used) = (host.total_memory(), host.used_memory());
             let memory = MemoryReport {
@@ -310,7 +318,9 @@ mod tests {
             .times(1)
             .return_const(());
         let mut exchange = MockExchangeClient::new();
-        exchange.expect_spot_balances().returning(|_| Ok(Vec::new()));
+        exchange
+            .expect_spot_balances()
+            .returning(|_| Ok(Vec::new()));
         exchange
             .expect_futures_positions()
             .returning(|_| Err(ExchangeError::Unavailable("host 10.0.0.1 said no".into())));

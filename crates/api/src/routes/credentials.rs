@@ -222,7 +222,9 @@ pub async fn rotate_credentials(
     };
     let service = state.credentials.clone();
     Ok(web::Json(
-        caller.run(move |p| service.rotate(p, venue, &secrets)).await?,
+        caller
+            .run(move |p| service.rotate(p, venue, &secrets))
+            .await?,
     ))
 }
 

@@ -155,7 +155,9 @@ pub async fn estimate_impact(
     let body = body.into_inner();
     let quantity = size("order_size", body.order_size)?;
     let (service, sym) = (state.liquidity.clone(), body.symbol.clone());
-    let impact = caller.run(move |p| service.impact(p, &sym, quantity)).await?;
+    let impact = caller
+        .run(move |p| service.impact(p, &sym, quantity))
+        .await?;
     Ok(web::Json(ImpactResponse {
         symbol: body.symbol,
         order_size: quantity,

@@ -28,8 +28,14 @@ use crate::{
 /// Declares the routes.
 pub fn declare(routes: &mut Routes) {
     routes
-        .add(route!(Access::Requires(Permission::ManageSettings), get_cache_metrics))
-        .add(route!(Access::Requires(Permission::ManageSettings), get_database_metrics))
+        .add(route!(
+            Access::Requires(Permission::ManageSettings),
+            get_cache_metrics
+        ))
+        .add(route!(
+            Access::Requires(Permission::ManageSettings),
+            get_database_metrics
+        ))
         .add(route!(Access::READ, get_metric_series))
         .add(route!(Access::READ, get_latest_metric));
 }
@@ -239,7 +245,12 @@ pub async fn get_database_metrics(
         .run(move |_| Ok::<_, ApiError>((service.pool(), service.database())))
         .await?;
     Ok(web::Json(DatabaseMetrics {
-        status: if database.reachable { "active" } else { "unavailable" }.to_owned(),
+        status: if database.reachable {
+            "active"
+        } else {
+            "unavailable"
+        }
+        .to_owned(),
         pool,
         database,
         timestamp: Utc::now(),

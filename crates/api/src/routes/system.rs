@@ -19,7 +19,10 @@ use crate::{
 /// Declares the routes.
 pub fn declare(routes: &mut Routes) {
     routes
-        .add(route!(Access::Requires(Permission::ReadTenants), get_system_health))
+        .add(route!(
+            Access::Requires(Permission::ReadTenants),
+            get_system_health
+        ))
         .add(route!(Access::TRADE, reload_exchange));
 }
 

@@ -82,8 +82,11 @@ pub trait ExchangeCredentialsRepo: Send + Sync {
     ///
     /// # Errors
     /// Storage failures.
-    fn account(&self, actor: &Actor, venue: AdapterKind)
-        -> Result<Option<ExchangeAccount>, RepoError>;
+    fn account(
+        &self,
+        actor: &Actor,
+        venue: AdapterKind,
+    ) -> Result<Option<ExchangeAccount>, RepoError>;
 
     /// Stores credentials for `venue` on a new account, made the tenant's active account when
     /// `activate` (the venue accepted them), with the audit row.

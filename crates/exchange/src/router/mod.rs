@@ -53,8 +53,8 @@ use alphapulse_domain::{
 use chrono::{DateTime, Utc};
 use moka::sync::Cache;
 use rust_decimal::Decimal;
-use secrecy::SecretString;
 use secrecy::ExposeSecret;
+use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -276,7 +276,9 @@ impl ExchangeRouter {
         };
         let client = self
             .live
-            .try_get_with_by_ref(&key, || self.live_account(cipher, &account, actor.tenant_id))
+            .try_get_with_by_ref(&key, || {
+                self.live_account(cipher, &account, actor.tenant_id)
+            })
             .map_err(Arc::unwrap_or_clone)?;
         Ok(Route::Live(key, client))
     }
@@ -349,7 +351,10 @@ impl ExchangeRouter {
             .map_err(|_| ExchangeError::Other("credentials could not be sealed".into()))?,
         );
         let sealed = cipher
-            .encrypt(plain.expose_secret().as_bytes(), tenant.as_uuid().as_bytes())
+            .encrypt(
+                plain.expose_secret().as_bytes(),
+                tenant.as_uuid().as_bytes(),
+            )
             .map_err(|_| ExchangeError::Other("credentials could not be sealed".into()))?;
         Ok(SealedCredentials {
             sealed,
@@ -371,8 +376,12 @@ impl ExchangeRouter {
             .credentials_encrypted
             .as_deref()
             .ok_or_else(|| ExchangeError::Auth("account has no credentials".into()))?;
-        let client =
-            self.live_client(self.cipher()?, sealed, actor.tenant_id, self.venue_of(account))?;
+        let client = self.live_client(
+            self.cipher()?,
+            sealed,
+            actor.tenant_id,
+            self.venue_of(account),
+        )?;
         client.spot().balances().map(|_| ())
     }
 }
@@ -408,7 +417,10 @@ impl CacheStatsSource for ExchangeRouter {
         vec![
             stat("exchange_active_accounts", self.active.entry_count()),
             stat("exchange_live_clients", self.live.entry_count()),
-            stat("exchange_futures_positions", self.futures_positions.entry_count()),
+            stat(
+                "exchange_futures_positions",
+                self.futures_positions.entry_count(),
+            ),
             stat("exchange_spot_holdings", self.spot_valued.entry_count()),
         ]
     }
@@ -431,7 +443,9 @@ impl ExchangeClient for ExchangeRouter {
             Route::Paper => self.paper.spot_valued(actor),
             Route::Live(key, client) => self
                 .spot_valued
-                .try_get_with(key, || client.call(self.venue.now(), |c| c.spot_valued(actor)))
+                .try_get_with(key, || {
+                    client.call(self.venue.now(), |c| c.spot_valued(actor))
+                })
                 .map_err(Arc::unwrap_or_clone),
         }
     }

@@ -241,7 +241,10 @@ async fn a_rotated_key_pair_still_signs_during_the_grace_period_and_not_after() 
     Mock::given(method("GET"))
         .and(path("/api/v3/account"))
         .and(header("X-MBX-APIKEY", NEW_KEY))
-        .respond_with(crate::common::json_fixture(401, "error_rejected_mbx_key.json"))
+        .respond_with(crate::common::json_fixture(
+            401,
+            "error_rejected_mbx_key.json",
+        ))
         .expect(3)
         .mount(&server)
         .await;

@@ -225,7 +225,10 @@ impl AlertRepo for PgAlertRepo {
         filter: &AlertFilter,
         page: &PageRequest,
     ) -> Result<Page<Alert>, RepoError> {
-        Ok(self.db.tenant(*actor).run(|c| list(c, actor, filter, page))?)
+        Ok(self
+            .db
+            .tenant(*actor)
+            .run(|c| list(c, actor, filter, page))?)
     }
 
     fn acknowledge(&self, actor: &Actor, id: Uuid, note: &AuditNote) -> Result<Alert, RepoError> {

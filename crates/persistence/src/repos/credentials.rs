@@ -222,7 +222,10 @@ pub fn delete(conn: &mut PgConnection, actor: &Actor, venue: AdapterKind) -> Res
                         .filter(accounts::tenant_id.eq(tenant))
                         .filter(accounts::id.eq(id)),
                 )
-                .set((accounts::active.eq(true), accounts::updated_at.eq(Utc::now())))
+                .set((
+                    accounts::active.eq(true),
+                    accounts::updated_at.eq(Utc::now()),
+                ))
                 .execute(conn)?;
             }
             Ok(())
@@ -285,7 +288,14 @@ impl ExchangeCredentialsRepo for PgExchangeCredentialsRepo {
         note: &AuditNote,
     ) -> Result<CredentialsInfo, RepoError> {
         Ok(self.db.tenant(*actor).run(|c| {
-            let info = rotate(c, actor, venue, credentials, rotated_at, previous_valid_until)?;
+            let info = rotate(
+                c,
+                actor,
+                venue,
+                credentials,
+                rotated_at,
+                previous_valid_until,
+            )?;
             audit::append(c, &note.success(actor.tenant_id, target(actor, venue)))?;
             Ok::<_, Error>(info)
         })?)

@@ -75,7 +75,11 @@ fn aggregate_sql(aggregation: Aggregation) -> &'static str {
 ///
 /// # Errors
 /// Database failures.
-pub fn series(conn: &mut PgConnection, actor: &Actor, query: &SeriesQuery) -> Result<Vec<MetricPoint>> {
+pub fn series(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    query: &SeriesQuery,
+) -> Result<Vec<MetricPoint>> {
     let sql = format!(
         "SELECT at, value FROM ( \
            SELECT date_bin(make_interval(secs => $4), at, {ORIGIN}) AS at, {agg} AS value \
@@ -102,7 +106,11 @@ pub fn series(conn: &mut PgConnection, actor: &Actor, query: &SeriesQuery) -> Re
 ///
 /// # Errors
 /// Database failures.
-pub fn latest(conn: &mut PgConnection, actor: &Actor, metric: MetricType) -> Result<Option<MetricPoint>> {
+pub fn latest(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    metric: MetricType,
+) -> Result<Option<MetricPoint>> {
     let sql = format!(
         "SELECT at, value FROM ({values}) v WHERE value IS NOT NULL ORDER BY at DESC LIMIT 1",
         values = values_sql(metric),

@@ -4,7 +4,10 @@
 use std::collections::BTreeMap;
 
 use alphapulse_domain::{
-    ports::{Actor, AlertSeverity, AlertSource, NewAlert, RegimeAlert, RegimeConfig, RegimeDay, RegimeStore},
+    ports::{
+        Actor, AlertSeverity, AlertSource, NewAlert, RegimeAlert, RegimeConfig, RegimeDay,
+        RegimeStore,
+    },
     Regime, RepoError, Symbol, TextEnum,
 };
 use chrono::{DateTime, NaiveDate, Utc};

@@ -3,6 +3,8 @@
 //! in the alert's tenant; one set of credentials per (tenant, venue), rotation keeping the
 //! replaced ones, deletion giving the paper account back.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use alphapulse_domain::{
     ports::{
         Actor, AdapterKind, AlertFilter, AlertRepo, AlertSeverity, AlertSource,
@@ -12,8 +14,8 @@ use alphapulse_domain::{
     PageRequest, Regime, RepoError, TenantId,
 };
 use alphapulse_persistence::{
-    testing::TestDb, PgAlertRepo, PgExchangeAccountRepo, PgExchangeCredentialsRepo,
-    PgRegimeStore, PgTenantRepo,
+    testing::TestDb, PgAlertRepo, PgExchangeAccountRepo, PgExchangeCredentialsRepo, PgRegimeStore,
+    PgTenantRepo,
 };
 use chrono::{NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -57,7 +59,12 @@ fn simultaneous_raises_of_one_condition_store_one_open_alert() {
     let actor = Actor::system(a);
     let created = std::thread::scope(|s| {
         let handles: Vec<_> = (0..12)
-            .map(|_| s.spawn(|| repo.raise(&actor, &alert("quota:api_calls:80:2026-12-04")).unwrap()))
+            .map(|_| {
+                s.spawn(|| {
+                    repo.raise(&actor, &alert("quota:api_calls:80:2026-12-04"))
+                        .unwrap()
+                })
+            })
             .collect();
         handles
             .into_iter()
@@ -77,7 +84,10 @@ fn simultaneous_raises_of_one_condition_store_one_open_alert() {
         .unwrap()
         .is_some());
     // An empty key is refused.
-    assert!(matches!(repo.raise(&actor, &alert("")), Err(RepoError::Invalid(_))));
+    assert!(matches!(
+        repo.raise(&actor, &alert("")),
+        Err(RepoError::Invalid(_))
+    ));
 
     // Acknowledged once, only in its tenant; then the condition raises again.
     let id = created[0].id;
@@ -85,13 +95,18 @@ fn simultaneous_raises_of_one_condition_store_one_open_alert() {
         repo.acknowledge(&Actor::system(b), id, &note("alert.acknowledge")),
         Err(RepoError::NotFound(_))
     ));
-    let acked = repo.acknowledge(&actor, id, &note("alert.acknowledge")).unwrap();
+    let acked = repo
+        .acknowledge(&actor, id, &note("alert.acknowledge"))
+        .unwrap();
     assert!(acked.acknowledged && acked.acknowledged_at.is_some());
     assert!(matches!(
         repo.acknowledge(&actor, id, &note("alert.acknowledge")),
         Err(RepoError::Conflict(_))
     ));
-    assert!(repo.raise(&actor, &alert("quota:api_calls:80:2026-12-04")).unwrap().is_some());
+    assert!(repo
+        .raise(&actor, &alert("quota:api_calls:80:2026-12-04"))
+        .unwrap()
+        .is_some());
     let open = repo
         .list(
             &actor,
@@ -123,11 +138,22 @@ fn a_regime_change_is_alerted_once_even_after_acknowledgement() {
     assert_eq!(store.record(&actor, &days, &changes).unwrap(), 0);
     let stored = store.alerts(&actor, 10).unwrap();
     assert_eq!(stored.len(), 1);
-    assert_eq!((stored[0].from_regime, stored[0].to_regime, stored[0].changed_on), (Some(Regime::Bull), Regime::Bear, day));
+    assert_eq!(
+        (
+            stored[0].from_regime,
+            stored[0].to_regime,
+            stored[0].changed_on
+        ),
+        (Some(Regime::Bull), Regime::Bear, day)
+    );
     PgAlertRepo::new(t.db())
         .acknowledge(&actor, stored[0].id, &note("alert.acknowledge"))
         .unwrap();
-    assert_eq!(store.record(&actor, &days, &changes).unwrap(), 0, "once ever");
+    assert_eq!(
+        store.record(&actor, &days, &changes).unwrap(),
+        0,
+        "once ever"
+    );
     assert!(store.alerts(&actor, 10).unwrap()[0].acknowledged);
 }
 
@@ -160,36 +186,75 @@ fn one_set_of_credentials_per_venue_rotated_then_deleted_back_to_paper() {
         .unwrap();
     let repo = PgExchangeCredentialsRepo::new(t.db());
     let info = repo
-        .add(&actor, AdapterKind::Binance, &sealed("abcd1234"), true, &note("credentials.create"))
+        .add(
+            &actor,
+            AdapterKind::Binance,
+            &sealed("abcd1234"),
+            true,
+            &note("credentials.create"),
+        )
         .unwrap();
     assert_eq!(info.api_key_prefix, "abcd1234***");
-    assert_eq!(accounts.active(&actor).unwrap().unwrap().adapter, AdapterKind::Binance);
+    assert_eq!(
+        accounts.active(&actor).unwrap().unwrap().adapter,
+        AdapterKind::Binance
+    );
     assert!(matches!(
-        repo.add(&actor, AdapterKind::Binance, &sealed("other123"), true, &note("credentials.create")),
+        repo.add(
+            &actor,
+            AdapterKind::Binance,
+            &sealed("other123"),
+            true,
+            &note("credentials.create")
+        ),
         Err(RepoError::Conflict(_))
     ));
     assert!(repo.list(&Actor::system(b)).unwrap().is_empty());
-    assert!(repo.account(&Actor::system(b), AdapterKind::Binance).unwrap().is_none());
+    assert!(repo
+        .account(&Actor::system(b), AdapterKind::Binance)
+        .unwrap()
+        .is_none());
 
     let now = Utc::now();
     let until = now + chrono::Duration::minutes(5);
     let rotated = repo
-        .rotate(&actor, AdapterKind::Binance, &sealed("wxyz9876"), now, until, &note("credentials.rotate"))
+        .rotate(
+            &actor,
+            AdapterKind::Binance,
+            &sealed("wxyz9876"),
+            now,
+            until,
+            &note("credentials.rotate"),
+        )
         .unwrap();
     assert_eq!(rotated.api_key_prefix, "wxyz9876***");
     let account = repo.account(&actor, AdapterKind::Binance).unwrap().unwrap();
-    assert_eq!(account.credentials_encrypted.as_deref(), Some("sealed-wxyz9876"));
-    assert_eq!(account.previous_credentials_encrypted.as_deref(), Some("sealed-abcd1234"));
+    assert_eq!(
+        account.credentials_encrypted.as_deref(),
+        Some("sealed-wxyz9876")
+    );
+    assert_eq!(
+        account.previous_credentials_encrypted.as_deref(),
+        Some("sealed-abcd1234")
+    );
     assert_eq!(
         account.previous_valid_until.map(|u| u.timestamp_micros()),
         Some(until.timestamp_micros())
     );
     assert!(matches!(
-        repo.rotate(&Actor::system(b), AdapterKind::Binance, &sealed("x"), now, until, &note("credentials.rotate")),
+        repo.rotate(
+            &Actor::system(b),
+            AdapterKind::Binance,
+            &sealed("x"),
+            now,
+            until,
+            &note("credentials.rotate")
+        ),
         Err(RepoError::NotFound(_))
     ));
 
-    repo.delete(&actor, AdapterKind::Binance, &note("credentials.delete")).unwrap();
+    repo.delete(&actor, AdapterKind::Binance, &note("credentials.delete"))
+        .unwrap();
     assert!(matches!(
         repo.delete(&actor, AdapterKind::Binance, &note("credentials.delete")),
         Err(RepoError::NotFound(_))
