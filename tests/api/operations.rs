@@ -431,6 +431,42 @@ async fn metric_series_are_buckets_of_the_tenants_own_snapshots_aggregated_in_sq
     let res = call(&svc, get("/api/v1/metrics/portfolio_value?start_time=2025-01-02T00:00:00Z&end_time=2025-01-01T00:00:00Z", &viewer).to_request()).await;
     assert_eq!(res.status, 422);
     assert_eq!(res.error_fields(), ["start_time"]);
+
+    // The document declares the values the server takes.
+    let doc = serde_json::to_value(alphapulse_api::openapi()).unwrap();
+    let params = doc["paths"]["/api/v1/metrics/{metric_type}"]["get"]["parameters"]
+        .as_array()
+        .unwrap();
+    let enum_of = |name: &str| -> Vec<String> {
+        let p = params.iter().find(|p| p["name"] == name).unwrap();
+        let schema = if p["schema"]["enum"].is_array() {
+            &p["schema"]
+        } else {
+            &p["schema"]["oneOf"][0]
+        };
+        schema["enum"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{name}: {p}"))
+            .iter()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        enum_of("metric_type"),
+        [
+            "portfolio_value",
+            "sharpe_ratio",
+            "volatility",
+            "drawdown",
+            "exposure",
+            "utilization"
+        ]
+    );
+    assert_eq!(
+        enum_of("aggregation"),
+        ["avg", "min", "max", "sum", "count"]
+    );
+    assert_eq!(enum_of("interval"), ["5m", "15m", "1h", "4h", "1d", "1w"]);
 }
 
 #[actix_web::test]

@@ -21,6 +21,10 @@ use serde::Serialize;
 
 use crate::{OpsError, OpsResult};
 
+/// The smallest participation rate (share of daily volume per day) the book is assessed at:
+/// below it days to liquidate leave any useful (and finite) range.
+pub const MIN_PARTICIPATION: f64 = 0.0001;
+
 /// Days of history served at most.
 pub const MAX_HISTORY_DAYS: u32 = 365;
 
@@ -258,10 +262,10 @@ impl LiquidityService {
     }
 
     /// Days to liquidate each holding and the book at `participation_rate` of daily volume
-    /// (default 10 %).
+    /// (default 10 %, at least [`MIN_PARTICIPATION`]).
     ///
     /// # Errors
-    /// 422 for a rate outside (0, 1]; the exchange or storage failing.
+    /// 422 for a rate outside `MIN_PARTICIPATION..=1`; the exchange or storage failing.
     pub fn portfolio(
         &self,
         caller: &Principal,

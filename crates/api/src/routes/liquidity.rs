@@ -239,8 +239,8 @@ pub async fn plan_execution_strategy(
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PortfolioQuery {
-    /// Share of daily volume sold per day, (0, 1] (default 0.1).
-    #[param(exclusive_minimum = 0.0, maximum = 1.0)]
+    /// Share of daily volume sold per day, 0.0001..=1 (default 0.1).
+    #[param(minimum = 0.0001, maximum = 1.0)]
     pub participation_rate: Option<f64>,
 }
 

@@ -7,44 +7,45 @@ use serde::{Deserialize, Serialize};
 use super::Actor;
 use crate::RepoError;
 
-macro_rules! text_enum {
-    ($(#[$meta:meta])* $name:ident, $field:literal, $case:literal, { $($(#[$vmeta:meta])* $variant:ident $(= $text:literal)?),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(
-            Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
-            strum::Display, strum::EnumString, strum::IntoStaticStr, strum::VariantArray,
-            strum::VariantNames,
-        )]
-        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-        #[serde(rename_all = $case)]
-        #[strum(serialize_all = $case)]
-        pub enum $name {
-            $($(#[$vmeta])* $(#[serde(rename = $text)] #[strum(serialize = $text)])? $variant),+
-        }
-
-        impl crate::TextEnum for $name {
-            const FIELD: &'static str = $field;
-        }
-    };
+/// What a series measures.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+    strum::VariantNames,
+)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum MetricType {
+    /// `portfolio_snapshots.total_value` (quote units).
+    PortfolioValue,
+    /// Stored risk metric `sharpe_ratio`.
+    SharpeRatio,
+    /// Stored risk metric `volatility` (annualised).
+    Volatility,
+    /// Drawdown of each snapshot's total value from its running peak (<= 0).
+    Drawdown,
+    /// `positions_value / total_value` of each snapshot.
+    Exposure,
+    /// Stored risk metric `utilization` (risk budget used, 0..1).
+    Utilization,
 }
 
-text_enum!(
-    /// What a series measures.
-    MetricType, "metric_type", "snake_case", {
-        /// `portfolio_snapshots.total_value` (quote units).
-        PortfolioValue,
-        /// Stored risk metric `sharpe_ratio`.
-        SharpeRatio,
-        /// Stored risk metric `volatility` (annualised).
-        Volatility,
-        /// Drawdown of each snapshot's total value from its running peak (<= 0).
-        Drawdown,
-        /// `positions_value / total_value` of each snapshot.
-        Exposure,
-        /// Stored risk metric `utilization` (risk budget used, 0..1).
-        Utilization,
-    }
-);
+impl crate::TextEnum for MetricType {
+    const FIELD: &'static str = "metric_type";
+}
 
 impl MetricType {
     /// Whether the series comes from `portfolio_snapshots` (else from `risk_metrics`).
@@ -53,39 +54,93 @@ impl MetricType {
     }
 }
 
-text_enum!(
-    /// How the values of one bucket are combined.
-    Aggregation, "aggregation", "lowercase", {
-        /// Mean.
-        Avg,
-        /// Smallest.
-        Min,
-        /// Largest.
-        Max,
-        /// Sum.
-        Sum,
-        /// Number of values.
-        Count,
-    }
-);
+/// How the values of one bucket are combined.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+    strum::VariantNames,
+)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
+pub enum Aggregation {
+    /// Mean.
+    Avg,
+    /// Smallest.
+    Min,
+    /// Largest.
+    Max,
+    /// Sum.
+    Sum,
+    /// Number of values.
+    Count,
+}
 
-text_enum!(
-    /// Width of a time bucket.
-    BucketInterval, "interval", "lowercase", {
-        /// 5 minutes.
-        M5 = "5m",
-        /// 15 minutes.
-        M15 = "15m",
-        /// 1 hour.
-        H1 = "1h",
-        /// 4 hours.
-        H4 = "4h",
-        /// 1 day (UTC).
-        D1 = "1d",
-        /// 1 week (from Monday 00:00 UTC).
-        W1 = "1w",
-    }
-);
+impl crate::TextEnum for Aggregation {
+    const FIELD: &'static str = "aggregation";
+}
+
+/// Width of a time bucket.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+    strum::VariantNames,
+)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum BucketInterval {
+    /// 5 minutes.
+    #[serde(rename = "5m")]
+    #[strum(serialize = "5m")]
+    M5,
+    /// 15 minutes.
+    #[serde(rename = "15m")]
+    #[strum(serialize = "15m")]
+    M15,
+    /// 1 hour.
+    #[serde(rename = "1h")]
+    #[strum(serialize = "1h")]
+    H1,
+    /// 4 hours.
+    #[serde(rename = "4h")]
+    #[strum(serialize = "4h")]
+    H4,
+    /// 1 day (UTC).
+    #[serde(rename = "1d")]
+    #[strum(serialize = "1d")]
+    D1,
+    /// 1 week (from Monday 00:00 UTC).
+    #[serde(rename = "1w")]
+    #[strum(serialize = "1w")]
+    W1,
+}
+
+impl crate::TextEnum for BucketInterval {
+    const FIELD: &'static str = "interval";
+}
 
 impl BucketInterval {
     /// The width in seconds.
