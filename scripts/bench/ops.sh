@@ -16,6 +16,7 @@ B=http://127.0.0.1:18084
 $BIN serve --demo --bind 127.0.0.1:18084 > "$DATA/serve.out" 2> "$DATA/serve.err" &
 PID=$!
 until curl -sf $B/ready >/dev/null; do sleep 0.05; done
+sleep 1  # let the server finish initialising the data dir before `db url` reads it
 URL=$($BIN db url)
 psql -q "$URL" -f "$HERE/ops_fixture.sql"
 psql -Atq "$URL" -c "SELECT 'snapshots: ' || count(*) FROM portfolio_snapshots; SELECT 'alerts: ' || count(*) FROM alerts;"

@@ -273,9 +273,9 @@ impl LiquidityService {
     ) -> OpsResult<BookReport> {
         let mut params = LiquidityParams::default();
         if let Some(rate) = participation_rate {
-            if !(rate.is_finite() && rate > 0.0 && rate <= 1.0) {
+            if !(rate.is_finite() && (MIN_PARTICIPATION..=1.0).contains(&rate)) {
                 return Err(
-                    ValidationError::new("participation_rate", "must lie in (0, 1]").into(),
+                    ValidationError::new("participation_rate", "must lie in 0.0001..=1").into(),
                 );
             }
             params.participation_rate = rate;
