@@ -155,6 +155,12 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
     pub snapshot_interval_seconds: u64,
 
+    /// After a rotation of exchange credentials, how long the replaced key pair still signs
+    /// (when the venue refuses the new one), in seconds (0..=86400).
+    #[arg(long, env = "ALPHAPULSE_CREDENTIALS_GRACE_SECONDS", default_value_t = 300,
+          value_parser = clap::value_parser!(u64).range(0..=86_400))]
+    pub credentials_grace_seconds: u64,
+
     #[command(flatten)]
     pub auth: AuthArgs,
 

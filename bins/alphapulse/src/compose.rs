@@ -11,20 +11,25 @@ use alphapulse_admin::{
 use alphapulse_api::{AppState, HttpSettings, Services};
 use alphapulse_domain::{
     ports::{
-        AuditRepo, ExchangeAccountRepo, IdempotencyRepo, MarketDataRepo, SystemClock, TenantRepo,
-        UserRepo,
+        AlertRepo, AuditRepo, CacheStatsSource, Clock, ExchangeAccountRepo, IdempotencyRepo,
+        MarketDataRepo, SystemClock, TenantRepo, UserRepo,
     },
     ExchangeClient,
 };
 use alphapulse_ensemble::EnsembleService;
 use alphapulse_exchange::{
-    binance::BinanceConfig, CredentialsCipher, ExchangeRouter, PaperExchange,
+    binance::BinanceConfig, BinanceVenue, CredentialsCipher, ExchangeRouter, PaperExchange,
 };
 use alphapulse_hedging::{HedgingDesk, PositionService};
+use alphapulse_operations::{
+    AlertRules, AlertService, AlertingExchange, CredentialsService, LiquidityService,
+    MetricsService, SystemService, DEFAULT_GRACE,
+};
 use alphapulse_persistence::{
-    Db, PgAuditRepo, PgEnsembleRepo, PgExchangeAccountRepo, PgIdempotencyRepo, PgMarketDataRepo,
-    PgPaperBook, PgPortfolioSnapshotRepo, PgRegimeStore, PgRiskBudgetRepo, PgRiskLimitsRepo,
-    PgTenantRepo, PgTradeRepo, PgTradingLocks, PgUsageRepo, PgUserRepo,
+    Db, PgAlertRepo, PgAuditRepo, PgEnsembleRepo, PgExchangeAccountRepo, PgExchangeCredentialsRepo,
+    PgIdempotencyRepo, PgMarketDataRepo, PgMetricsRepo, PgPaperBook, PgPortfolioSnapshotRepo,
+    PgRegimeStore, PgRiskBudgetRepo, PgRiskLimitsRepo, PgTenantRepo, PgTradeRepo, PgTradingLocks,
+    PgUsageRepo, PgUserRepo,
 };
 use alphapulse_regime::{service::RegimeService, ModelConfig};
 use alphapulse_risk::service::{
@@ -63,6 +68,10 @@ pub struct Settings {
     pub idempotency_stale_after: Duration,
     /// Interval of the portfolio snapshot job.
     pub snapshot_interval: Duration,
+    /// How long a rotated-out exchange key pair still signs.
+    pub credentials_grace: Duration,
+    /// The clock of grace periods, series windows and exchange back-off (tests move it).
+    pub clock: Arc<dyn Clock>,
 }
 
 impl Settings {
@@ -78,6 +87,8 @@ impl Settings {
             trusted_proxies: Vec::new(),
             idempotency_stale_after: alphapulse_hedging::desk::DEFAULT_STALE_AFTER,
             snapshot_interval: DEFAULT_SNAPSHOT_INTERVAL,
+            credentials_grace: DEFAULT_GRACE,
+            clock: Arc::new(SystemClock),
         }
     }
 }
@@ -90,6 +101,7 @@ struct Repos {
     market: Arc<dyn MarketDataRepo>,
     accounts: Arc<dyn ExchangeAccountRepo>,
     idempotency: Arc<dyn IdempotencyRepo>,
+    alerts: Arc<dyn AlertRepo>,
 }
 
 impl Repos {
@@ -101,6 +113,7 @@ impl Repos {
             market: Arc::new(PgMarketDataRepo::new(db.clone())),
             accounts: Arc::new(PgExchangeAccountRepo::new(db.clone())),
             idempotency: Arc::new(PgIdempotencyRepo::new(db.clone())),
+            alerts: Arc::new(PgAlertRepo::new(db.clone())),
         }
     }
 }
@@ -125,11 +138,18 @@ pub fn components(db: &Db, settings: &Settings) -> Result<(Services, SnapshotJob
         repos.market.clone(),
         repos.accounts.clone(),
     );
-    let exchange: Arc<dyn ExchangeClient> = Arc::new(ExchangeRouter::new(
+    let router = Arc::new(ExchangeRouter::new(
         repos.accounts.clone(),
         paper,
         settings.cipher.clone(),
-        settings.binance.clone(),
+        BinanceVenue::with_clock(settings.binance.clone(), settings.clock.clone()),
+    ));
+    let rules = AlertRules::new(repos.alerts.clone());
+    // Every service trades and reads through the exchange-failure rule.
+    let exchange: Arc<dyn ExchangeClient> = Arc::new(AlertingExchange::new(
+        router.clone(),
+        repos.accounts.clone(),
+        rules.clone(),
     ));
     let principals = Arc::new(Principals::new(
         repos.tenants.clone(),
@@ -153,10 +173,8 @@ pub fn components(db: &Db, settings: &Settings) -> Result<(Services, SnapshotJob
         repos.audit.clone(),
         regime_store,
     )
-    // The alert rules (risk limits, budget use, correlation spikes) raise into this store.
-    // No PostgreSQL `AlertRepo` exists yet: pass `Some(Arc::new(PgAlertRepo::new(db.clone())))`
-    // here once it does; until then the rules report in the answers and raise nothing.
-    .with_alerts(None);
+    // The alert rules (risk limits, budget use, correlation spikes) raise into the alerts.
+    .with_alerts(Some(repos.alerts.clone()));
     let risk_core = Arc::new(RiskCore::new(risk_ports));
     let job = {
         let regime = regime.clone();
@@ -172,6 +190,8 @@ pub fn components(db: &Db, settings: &Settings) -> Result<(Services, SnapshotJob
             }
         }))
     };
+    let caches: Vec<Arc<dyn CacheStatsSource>> =
+        vec![principals.clone(), regime.clone(), router.clone()];
     let login = Login::new(
         repos.users.clone(),
         repos.tenants.clone(),
@@ -182,9 +202,10 @@ pub fn components(db: &Db, settings: &Settings) -> Result<(Services, SnapshotJob
     let quotas = Quotas::new(
         Arc::new(PgUsageRepo::new(db.clone())),
         repos.tenants.clone(),
-        Arc::new(SystemClock),
+        settings.clock.clone(),
         settings.burst,
-    );
+    )
+    .with_alerts(repos.alerts.clone());
     let services = Services {
         readiness: Arc::new(db.clone()),
         quotas: Arc::new(quotas),
@@ -198,6 +219,27 @@ pub fn components(db: &Db, settings: &Settings) -> Result<(Services, SnapshotJob
         principals,
         positions: PositionService::new(exchange.clone()),
         regime,
+        alerts: AlertService::new(repos.alerts.clone()),
+        metrics: MetricsService::new(
+            Arc::new(PgMetricsRepo::new(db.clone())),
+            caches,
+            Arc::new(db.clone()),
+            settings.clock.clone(),
+        ),
+        system: Arc::new(SystemService::new(
+            Arc::new(db.clone()),
+            exchange.clone(),
+            repos.accounts.clone(),
+            router.clone(),
+        )),
+        liquidity: LiquidityService::new(repos.market.clone(), exchange.clone()),
+        credentials: CredentialsService::new(
+            Arc::new(PgExchangeCredentialsRepo::new(db.clone())),
+            router,
+            rules,
+            settings.clock.clone(),
+            settings.credentials_grace,
+        ),
         hedging: HedgingDesk::new(
             exchange,
             repos.tenants,

@@ -17,7 +17,7 @@ use std::{
 };
 
 use alphapulse_domain::{
-    ports::{TenantRepo, UserRepo},
+    ports::{CacheStat, CacheStatsSource, TenantRepo, UserRepo},
     RepoError, TenantId, TenantStatus, UserId,
 };
 use moka::sync::Cache;
@@ -50,6 +50,8 @@ pub struct Principals {
     users: Arc<dyn UserRepo>,
     generation: AtomicU64,
     cache: Option<Cache<Key, Verdict>>,
+    hits: AtomicU64,
+    misses: AtomicU64,
 }
 
 impl std::fmt::Debug for Principals {
@@ -76,6 +78,8 @@ impl Principals {
             users,
             generation: AtomicU64::new(0),
             cache,
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
         }
     }
 
@@ -90,7 +94,14 @@ impl Principals {
 
     /// The cached verdict, if there is one (never blocks).
     pub fn cached(&self, ctx: &TenantContext) -> Option<Verdict> {
-        self.cache.as_ref()?.get(&self.key(ctx))
+        let found = self.cache.as_ref()?.get(&self.key(ctx));
+        let counter = if found.is_some() {
+            &self.hits
+        } else {
+            &self.misses
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        found
     }
 
     /// The verdict for `ctx`: cached, or looked up now (blocking: call it off the async
@@ -113,6 +124,20 @@ impl Principals {
         if let Some(cache) = &self.cache {
             cache.invalidate_all();
         }
+    }
+}
+
+/// The verdict cache; hits and misses count [`Principals::cached`] lookups (the request path
+/// asks it first and checks on a miss).
+impl CacheStatsSource for Principals {
+    fn cache_stats(&self) -> Vec<CacheStat> {
+        vec![CacheStat {
+            name: "principal_verdicts".to_owned(),
+            entries: self.cache.as_ref().map_or(0, Cache::entry_count),
+            capacity: if self.cache.is_some() { MAX_ENTRIES } else { 0 },
+            hits: Some(self.hits.load(Ordering::Relaxed)),
+            misses: Some(self.misses.load(Ordering::Relaxed)),
+        }]
     }
 }
 

@@ -10,6 +10,7 @@ use alphapulse_admin::{AdminError, LoginError};
 use alphapulse_domain::{ExchangeError, RepoError, ValidationError};
 use alphapulse_ensemble::EnsembleError;
 use alphapulse_hedging::{idempotency::KeyError, DeskError};
+use alphapulse_operations::OpsError;
 use alphapulse_regime::service::RegimeServiceError;
 use alphapulse_risk::service::ServiceError as RiskServiceError;
 use serde::Serialize;
@@ -309,6 +310,20 @@ impl From<RiskServiceError> for ApiError {
             E::Invalid(errors) => errors.into(),
             e @ (E::UnknownRegime(_) | E::NoBudget) => ApiError::NotFound(e.to_string()),
             e @ (E::KeyInProgress | E::KeyMismatch) => ApiError::Conflict(e.to_string()),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<OpsError> for ApiError {
+    fn from(err: OpsError) -> Self {
+        match err {
+            OpsError::Repo(repo) => repo.into(),
+            OpsError::Invalid(v) => v.into(),
+            OpsError::NotFound(what) => ApiError::NotFound(what),
+            OpsError::Forbidden(why) => ApiError::Forbidden(why),
+            OpsError::Exchange(cause) => ApiError::exchange("exchange account data")(cause),
+            OpsError::Unavailable(why) => ApiError::unavailable(why),
             other => ApiError::Internal(other.to_string()),
         }
     }

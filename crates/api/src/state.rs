@@ -8,6 +8,9 @@ use alphapulse_admin::{Login, Principals, Quotas, TenantAdmin, UserAdmin};
 use alphapulse_domain::ports::Readiness;
 use alphapulse_ensemble::EnsembleService;
 use alphapulse_hedging::{HedgingDesk, PositionService};
+use alphapulse_operations::{
+    AlertService, CredentialsService, LiquidityService, MetricsService, SystemService,
+};
 use alphapulse_regime::service::RegimeService;
 use alphapulse_risk::service::{BudgetService, CorrelationService, PortfolioService, RiskService};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -45,6 +48,16 @@ pub struct Services {
     pub risk_budget: BudgetService,
     /// Correlation, concentration and correlation alerts.
     pub correlation: CorrelationService,
+    /// The tenant's alerts.
+    pub alerts: AlertService,
+    /// Metric series, cache and pool statistics.
+    pub metrics: MetricsService,
+    /// Host and process health, exchange re-sync.
+    pub system: Arc<SystemService>,
+    /// Liquidity models over the shared candles.
+    pub liquidity: LiquidityService,
+    /// The tenant's exchange credentials.
+    pub credentials: CredentialsService,
 }
 
 impl std::fmt::Debug for Services {

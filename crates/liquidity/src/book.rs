@@ -35,6 +35,7 @@ pub struct Holding {
 
 /// The assessment of one holding of a book.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HoldingLiquidity {
     /// Instrument.
     pub symbol: String,
@@ -45,6 +46,7 @@ pub struct HoldingLiquidity {
 
 /// The liquidity of a book.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BookLiquidity {
     /// Holding by holding, in input order.
     pub holdings: Vec<HoldingLiquidity>,

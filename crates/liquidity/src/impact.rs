@@ -135,6 +135,7 @@ impl ImpactParams {
 /// Side of an order; impact is symmetric, the side only signs the price move.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Side {
     /// A buy pushes the price up.
     Buy,
@@ -144,6 +145,7 @@ pub enum Side {
 
 /// An interval in basis points.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BpsInterval {
     /// Lower end, bps.
     pub low_bps: f64,
@@ -153,6 +155,7 @@ pub struct BpsInterval {
 
 /// The square-root impact of one order.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ImpactEstimate {
     /// `Q / ADV`.
     pub participation: f64,

@@ -30,6 +30,7 @@ use crate::volume::PER_MILLION;
 /// How a day's volume is signed as buying or selling.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum SignRule {
     /// Sign of `C_t - C_{t-1}`; an unchanged close keeps the previous sign (tick rule).
     #[default]
@@ -55,6 +56,7 @@ pub struct Regression {
 
 /// Kyle's lambda of a window.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct KyleLambda {
     /// Fractional return per 1 M quote units of signed notional volume.
     pub lambda: f64,

@@ -83,6 +83,7 @@ impl Default for LiquidityParams {
 
 /// The liquidity of one position.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Assessment {
     /// Position size, base units.
     pub quantity: f64,

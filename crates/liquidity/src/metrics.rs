@@ -50,6 +50,7 @@ impl Default for MetricsConfig {
 
 /// The liquidity metrics of one window.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LiquidityMetrics {
     /// Date of the window's last bar.
     pub date: NaiveDate,

@@ -47,6 +47,7 @@ use crate::error::{finite, Result};
 /// Which high-low spread estimator to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum SpreadEstimator {
     /// Corwin & Schultz (2012), with the overnight adjustment when `overnight_adjustment` is on.
     #[default]
@@ -57,6 +58,7 @@ pub enum SpreadEstimator {
 
 /// A window's spread estimate.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SpreadEstimate {
     /// Estimator used.
     pub estimator: SpreadEstimator,

@@ -64,6 +64,7 @@ use crate::liquidation::{days_to_liquidate, LiquidityParams};
     parse_err_ty = LiquidityError,
     parse_err_fn = unknown_scenario
 )]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ScenarioKind {
     /// Broad sell-off.
     MarketCrash,
@@ -108,6 +109,7 @@ fn unknown_scenario(s: &str) -> LiquidityError {
 
 /// Shocks applied to prices and market conditions.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StressScenario {
     /// Name reported with the result.
     pub name: String,
@@ -154,6 +156,7 @@ impl StressScenario {
 
 /// One holding under a scenario.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StressedHolding {
     /// Instrument.
     pub symbol: String,
@@ -184,6 +187,7 @@ pub struct StressedHolding {
 
 /// A book under a scenario.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StressResult {
     /// The scenario applied.
     pub scenario: StressScenario,

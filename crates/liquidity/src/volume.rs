@@ -34,6 +34,7 @@ pub const PER_MILLION: f64 = 1e6;
 
 /// Average daily volume over a window.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Adv {
     /// Mean daily volume in base units.
     pub base: f64,
@@ -45,6 +46,7 @@ pub struct Adv {
 
 /// Amihud illiquidity over a window.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Amihud {
     /// `ILLIQ` in fractional return per 1 M quote units traded; `None` when no day traded.
     pub illiquidity: Option<f64>,

@@ -12,13 +12,13 @@
 
 use std::{
     sync::{
-        atomic::{AtomicBool, Ordering},
+        atomic::{AtomicBool, AtomicU64, Ordering},
         Arc,
     },
-    time::Duration,
+    time::{Duration, Instant},
 };
 
-use alphapulse_domain::ports::Actor;
+use alphapulse_domain::ports::{Actor, DatabaseHealth, DatabaseStats, PoolStats};
 use diesel::{
     pg::PgConnection,
     r2d2::{ConnectionManager, Pool, PooledConnection},
@@ -70,6 +70,43 @@ pub struct Db {
     statement_timeout_ms: Option<u128>,
     /// Set while the database is unreachable (see the module documentation).
     unreachable: Arc<AtomicBool>,
+    counters: Arc<PoolCounters>,
+}
+
+/// Checkout counters, fed by r2d2's event handler.
+#[derive(Debug, Default)]
+struct PoolCounters {
+    checkouts: AtomicU64,
+    waits: AtomicU64,
+    wait_micros: AtomicU64,
+    timeouts: AtomicU64,
+}
+
+/// A checkout that took this long or more counts as a wait (an idle connection is handed over
+/// in microseconds).
+const WAIT_THRESHOLD: Duration = Duration::from_millis(1);
+
+#[derive(Debug)]
+struct CountEvents(Arc<PoolCounters>);
+
+impl diesel::r2d2::HandleEvent for CountEvents {
+    fn handle_checkout(&self, event: diesel::r2d2::event::CheckoutEvent) {
+        let c = &self.0;
+        c.checkouts.fetch_add(1, Ordering::Relaxed);
+        if event.duration() >= WAIT_THRESHOLD {
+            c.waits.fetch_add(1, Ordering::Relaxed);
+            let micros = u64::try_from(event.duration().as_micros()).unwrap_or(u64::MAX);
+            c.wait_micros.fetch_add(micros, Ordering::Relaxed);
+        }
+    }
+
+    fn handle_timeout(&self, event: diesel::r2d2::event::TimeoutEvent) {
+        let c = &self.0;
+        c.timeouts.fetch_add(1, Ordering::Relaxed);
+        c.waits.fetch_add(1, Ordering::Relaxed);
+        let micros = u64::try_from(event.timeout().as_micros()).unwrap_or(u64::MAX);
+        c.wait_micros.fetch_add(micros, Ordering::Relaxed);
+    }
 }
 
 impl std::fmt::Debug for Db {
@@ -88,7 +125,9 @@ impl Db {
     /// [`crate::Error::Unavailable`] when the first connections cannot be made in time.
     pub fn connect(url: &str, config: &PoolConfig) -> Result<Self> {
         let manager = ConnectionManager::<PgConnection>::new(url);
+        let counters = Arc::new(PoolCounters::default());
         let pool = Pool::builder()
+            .event_handler(Box::new(CountEvents(counters.clone())))
             .max_size(config.max_size)
             .min_idle(config.min_idle)
             .connection_timeout(config.connection_timeout)
@@ -98,6 +137,7 @@ impl Db {
             pool,
             statement_timeout_ms: config.statement_timeout.map(|d| d.as_millis()),
             unreachable: Arc::new(AtomicBool::new(false)),
+            counters,
         })
     }
 
@@ -188,6 +228,68 @@ impl Db {
 
     pub(crate) fn statement_timeout_ms(&self) -> Option<u128> {
         self.statement_timeout_ms
+    }
+}
+
+impl Db {
+    /// The pool's size, idle connections and checkout counters since start.
+    pub fn stats(&self) -> PoolStats {
+        let state = self.pool.state();
+        let c = &self.counters;
+        PoolStats {
+            max_size: self.pool.max_size(),
+            connections: state.connections,
+            idle: state.idle_connections,
+            checkouts: c.checkouts.load(Ordering::Relaxed),
+            waits: c.waits.load(Ordering::Relaxed),
+            wait_ms_total: c.wait_micros.load(Ordering::Relaxed) / 1000,
+            timeouts: c.timeouts.load(Ordering::Relaxed),
+        }
+    }
+}
+
+#[derive(diesel::QueryableByName)]
+struct ServerFacts {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    version: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    size: i64,
+}
+
+impl DatabaseStats for Db {
+    fn pool_stats(&self) -> PoolStats {
+        self.stats()
+    }
+
+    fn health(&self) -> DatabaseHealth {
+        use diesel::RunQueryDsl;
+        let started = Instant::now();
+        let facts = self.checkout().and_then(|mut conn| {
+            Ok(diesel::sql_query(
+                "SELECT current_setting('server_version') AS version, \
+                 pg_database_size(current_database()) AS size",
+            )
+            .get_result::<ServerFacts>(&mut conn)?)
+        });
+        match facts {
+            Ok(facts) => DatabaseHealth {
+                reachable: true,
+                latency_ms: Some(started.elapsed().as_secs_f64() * 1000.0),
+                server_version: Some(facts.version),
+                size_bytes: Some(facts.size),
+                error: None,
+            },
+            Err(err) => {
+                tracing::warn!(error = %err, "database health check failed");
+                DatabaseHealth {
+                    reachable: false,
+                    latency_ms: None,
+                    server_version: None,
+                    size_bytes: None,
+                    error: Some("database unavailable".to_owned()),
+                }
+            }
+        }
     }
 }
 

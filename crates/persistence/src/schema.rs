@@ -160,6 +160,12 @@ diesel::table! {
         active -> Bool,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        testnet -> Bool,
+        api_key_prefix -> Nullable<Varchar>,
+        has_passphrase -> Bool,
+        previous_credentials_encrypted -> Nullable<Text>,
+        previous_valid_until -> Nullable<Timestamptz>,
+        rotated_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -200,15 +206,19 @@ diesel::table! {
 }
 
 diesel::table! {
-    regime_alerts (tenant_id, id) {
+    alerts (tenant_id, id) {
         tenant_id -> Uuid,
         id -> Uuid,
-        from_regime -> Nullable<Varchar>,
-        to_regime -> Varchar,
-        confidence -> Float8,
+        source -> Varchar,
+        severity -> Varchar,
+        title -> Varchar,
         message -> Text,
+        tags -> Array<Text>,
+        dedup_key -> Varchar,
+        details -> Jsonb,
         acknowledged -> Bool,
-        changed_on -> Date,
+        acknowledged_by -> Nullable<Uuid>,
+        acknowledged_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
     }
 }
@@ -353,7 +363,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     market_candles,
     regime_configs,
     regime_history,
-    regime_alerts,
+    alerts,
     idempotency_keys,
     tenant_risk_limits,
     api_usage_daily,

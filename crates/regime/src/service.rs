@@ -21,8 +21,8 @@ use std::{sync::Arc, time::Duration};
 
 use alphapulse_domain::{
     ports::{
-        Actor, Clock, MarketDataRepo, RegimeAlert, RegimeConfig, RegimeDay, RegimeStore,
-        SystemClock,
+        Actor, CacheStat, CacheStatsSource, Clock, MarketDataRepo, RegimeAlert, RegimeConfig,
+        RegimeDay, RegimeStore, SystemClock,
     },
     Regime, RepoError, Symbol, TenantId,
 };
@@ -137,6 +137,22 @@ impl std::fmt::Debug for RegimeService {
             .field("fresh_for", &self.fresh_for)
             .field("clock", &self.clock)
             .finish_non_exhaustive()
+    }
+}
+
+impl CacheStatsSource for RegimeService {
+    fn cache_stats(&self) -> Vec<CacheStat> {
+        let stat = |name: &str, entries: u64| CacheStat {
+            name: name.to_owned(),
+            entries,
+            capacity: MAX_TENANTS,
+            hits: None,
+            misses: None,
+        };
+        vec![
+            stat("regime_snapshots", self.served.entry_count()),
+            stat("regime_fits", self.fits.entry_count()),
+        ]
     }
 }
 

@@ -112,6 +112,7 @@ pub fn run(global: &GlobalArgs, database: &Database, args: &ServeArgs) -> Result
         trusted_proxies: args.trusted_proxies.clone(),
         idempotency_stale_after: Duration::from_secs(args.idempotency_stale_seconds),
         snapshot_interval: Duration::from_secs(args.snapshot_interval_seconds),
+        credentials_grace: Duration::from_secs(args.credentials_grace_seconds),
         ..Settings::new(auth.config)
     };
     if let Some(n) = std::num::NonZeroU32::new(args.login_per_account_per_minute) {

@@ -1,15 +1,20 @@
 //! One module per router; [`all`] collects their declarations.
 
+pub mod alerts;
 pub mod auth;
 pub mod correlation;
+pub mod credentials;
 pub mod ensemble;
 pub mod hedging;
+pub mod liquidity;
+pub mod metrics;
 pub mod portfolio;
 pub mod positions;
 pub mod probes;
 pub mod regime;
 pub mod risk;
 pub mod risk_budget;
+pub mod system;
 pub mod tenants;
 pub mod users;
 
@@ -31,6 +36,11 @@ pub fn all() -> Routes {
         risk::declare,
         risk_budget::declare,
         correlation::declare,
+        alerts::declare,
+        metrics::declare,
+        system::declare,
+        liquidity::declare,
+        credentials::declare,
     ] {
         declare(&mut routes);
     }

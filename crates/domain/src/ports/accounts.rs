@@ -50,6 +50,14 @@ pub struct ExchangeAccount {
     /// `base64(nonce || AES-GCM ciphertext)` of the credentials JSON (`None` for paper).
     #[serde(skip_serializing)]
     pub credentials_encrypted: Option<String>,
+    /// The venue's test network (live adapters).
+    pub testnet: bool,
+    /// After a rotation: the replaced credentials, sealed like `credentials_encrypted`; they
+    /// still sign until `previous_valid_until`.
+    #[serde(skip_serializing)]
+    pub previous_credentials_encrypted: Option<String>,
+    /// End of the rotation's grace period.
+    pub previous_valid_until: Option<DateTime<Utc>>,
     /// Paper: quote-asset cash.
     pub paper_cash: Decimal,
     /// Paper: fee rate per fill (e.g. 0.001 = 10 bp).

@@ -10,9 +10,12 @@ mod accounts;
 mod alerts;
 mod audit;
 mod clock;
+mod credentials;
 mod ensemble;
 mod idempotency;
 mod market;
+mod metrics;
+mod operations;
 mod paper;
 mod portfolio;
 mod readiness;
@@ -28,10 +31,16 @@ pub use accounts::{AdapterKind, ExchangeAccount, ExchangeAccountRepo, NewExchang
 pub use alerts::{Alert, AlertFilter, AlertRepo, AlertSeverity, AlertSource, NewAlert};
 pub use audit::AuditRepo;
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use credentials::{
+    mask_key, CredentialsInfo, ExchangeAdmin, ExchangeCredentialsRepo, SealedCredentials,
+    VenueSecrets,
+};
 #[allow(unused_imports)]
 pub use ensemble::*;
 pub use idempotency::{IdempotencyBegin, IdempotencyRepo};
 pub use market::MarketDataRepo;
+pub use metrics::{Aggregation, BucketInterval, MetricPoint, MetricType, MetricsRepo, SeriesQuery};
+pub use operations::{CacheStat, CacheStatsSource, DatabaseHealth, DatabaseStats, PoolStats};
 pub use paper::PaperBook;
 pub use portfolio::{
     HoldingValue, NewPortfolioSnapshot, PortfolioSnapshot, PortfolioSnapshotRepo, SnapshotSlot,
@@ -56,9 +65,15 @@ pub use alerts::MockAlertRepo;
 #[cfg(any(test, feature = "mocks"))]
 pub use audit::MockAuditRepo;
 #[cfg(any(test, feature = "mocks"))]
+pub use credentials::{MockExchangeAdmin, MockExchangeCredentialsRepo};
+#[cfg(any(test, feature = "mocks"))]
 pub use idempotency::MockIdempotencyRepo;
 #[cfg(any(test, feature = "mocks"))]
 pub use market::MockMarketDataRepo;
+#[cfg(any(test, feature = "mocks"))]
+pub use metrics::MockMetricsRepo;
+#[cfg(any(test, feature = "mocks"))]
+pub use operations::MockDatabaseStats;
 #[cfg(any(test, feature = "mocks"))]
 pub use paper::MockPaperBook;
 #[cfg(any(test, feature = "mocks"))]

@@ -92,6 +92,11 @@ impl BinanceVenue {
         self.inner.clock.now()
     }
 
+    /// The clock deadlines are judged by.
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        self.inner.clock.clone()
+    }
+
     /// The error for a call to `base_url` (validated, no trailing slash) that must not be sent
     /// at `now`, if any.
     pub(crate) fn check(&self, base_url: &str, now: DateTime<Utc>) -> Result<(), ExchangeError> {

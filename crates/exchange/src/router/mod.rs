@@ -15,7 +15,21 @@
 //!
 //! A change of a tenant's account — another account, or new credentials for the same one (the
 //! credentials digest is part of the client's key) — takes effect within [`ACCOUNT_TTL`], or at
-//! once after [`ExchangeRouter::forget_tenant`]. Paper accounts' reads are local database reads
+//! once after [`ExchangeRouter::forget_tenant`] (which also drops the tenant's live clients and
+//! cached positions).
+//!
+//! # Rotation grace period
+//!
+//! After a rotation the account row keeps the replaced credentials (sealed) and the end of the
+//! grace period. The live client holds both key pairs: calls sign with the new pair, and a call
+//! the venue refuses as unauthorised ([`ExchangeError::Auth`]: key not yet enabled, wrong
+//! permissions) is signed again with the old pair while the router's clock (the venue's
+//! [`Clock`](alphapulse_domain::ports::Clock)) is before the end of the grace period; after it,
+//! the old pair never signs. An order refused for its credentials was not placed, so signing it
+//! again cannot place it twice.
+//!
+//! Accounts flagged `testnet` go to the venue's test network (a second [`BinanceVenue`],
+//! [`ExchangeRouter::with_testnet_venue`]). Paper accounts' reads are local database reads
 //! and are not cached. An order placed through a live account drops that account's cached
 //! positions and holdings, so a read after it sees the fill.
 //!
@@ -29,18 +43,23 @@ mod tests;
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
 use alphapulse_domain::{
-    ports::{Actor, AdapterKind, ExchangeAccount, ExchangeAccountRepo},
+    ports::{
+        mask_key, Actor, AdapterKind, CacheStat, CacheStatsSource, ExchangeAccount,
+        ExchangeAccountRepo, ExchangeAdmin, SealedCredentials, VenueSecrets,
+    },
     AccountView, Candle, ExchangeClient, ExchangeError, FuturesPosition, Market, OrderAck,
     OrderRequest, SpotBalance, Symbol, TenantId,
 };
+use chrono::{DateTime, Utc};
 use moka::sync::Cache;
 use rust_decimal::Decimal;
+use secrecy::ExposeSecret;
 use secrecy::SecretString;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::{
-    binance::{BinanceCredentials, BinanceExchange, BinanceVenue},
+    binance::{BinanceConfig, BinanceCredentials, BinanceExchange, BinanceVenue},
     paper::{from_repo, PaperExchange},
     CredentialsCipher,
 };
@@ -65,6 +84,46 @@ struct StoredCredentials {
     api_secret: SecretString,
 }
 
+/// The same, as sealed (serialised only inside [`ExchangeRouter::seal`], then encrypted).
+#[derive(Serialize)]
+struct SealedJson<'a> {
+    api_key: &'a str,
+    api_secret: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    passphrase: Option<&'a str>,
+}
+
+/// A live account's clients: the current key pair and, during a rotation's grace period, the
+/// replaced one.
+struct LiveAccount {
+    current: BinanceExchange,
+    previous: Option<(BinanceExchange, DateTime<Utc>)>,
+}
+
+impl LiveAccount {
+    /// `f` with the current pair; if the venue refuses it as unauthorised and the grace period
+    /// of the previous pair runs at `now`, `f` again with the previous pair.
+    fn call<T>(
+        &self,
+        now: DateTime<Utc>,
+        f: impl Fn(&BinanceExchange) -> Result<T, ExchangeError>,
+    ) -> Result<T, ExchangeError> {
+        match f(&self.current) {
+            Err(ExchangeError::Auth(why)) => match &self.previous {
+                Some((previous, until)) if now < *until => {
+                    tracing::info!(
+                        valid_until = %until,
+                        "current credentials refused; signing with the rotated-out pair"
+                    );
+                    f(previous)
+                }
+                _ => Err(ExchangeError::Auth(why)),
+            },
+            other => other,
+        }
+    }
+}
+
 /// A live client's identity: a new credentials text is a new client.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct LiveKey {
@@ -75,7 +134,7 @@ struct LiveKey {
 
 enum Route {
     Paper,
-    Live(LiveKey, Arc<BinanceExchange>),
+    Live(LiveKey, Arc<LiveAccount>),
 }
 
 /// The [`ExchangeClient`] the services use.
@@ -84,8 +143,9 @@ pub struct ExchangeRouter {
     paper: PaperExchange,
     cipher: Option<CredentialsCipher>,
     venue: BinanceVenue,
+    testnet: BinanceVenue,
     active: Cache<TenantId, Option<ExchangeAccount>>,
-    live: Cache<LiveKey, Arc<BinanceExchange>>,
+    live: Cache<LiveKey, Arc<LiveAccount>>,
     futures_positions: Cache<LiveKey, Vec<FuturesPosition>>,
     spot_valued: Cache<LiveKey, Vec<(SpotBalance, Option<Decimal>)>>,
 }
@@ -113,11 +173,22 @@ impl ExchangeRouter {
         cipher: Option<CredentialsCipher>,
         venue: impl Into<BinanceVenue>,
     ) -> Self {
+        let venue = venue.into();
+        let testnet = BinanceVenue::with_clock(
+            BinanceConfig {
+                timeout: venue.config().timeout,
+                recv_window_ms: venue.config().recv_window_ms,
+                quote_asset: venue.config().quote_asset.clone(),
+                ..BinanceConfig::testnet()
+            },
+            venue.clock(),
+        );
         Self {
             accounts,
             paper,
             cipher,
-            venue: venue.into(),
+            venue,
+            testnet,
             active: Cache::builder()
                 .max_capacity(MAX_TENANTS)
                 .time_to_live(ACCOUNT_TTL)
@@ -125,16 +196,51 @@ impl ExchangeRouter {
             live: Cache::builder()
                 .max_capacity(MAX_TENANTS)
                 .time_to_idle(CLIENT_IDLE)
+                .support_invalidation_closures()
                 .build(),
             futures_positions: positions_cache(),
             spot_valued: positions_cache(),
         }
     }
 
-    /// Forgets the tenant's cached account lookup, so a change of its exchange account (another
-    /// account, new credentials) applies from the next call rather than within [`ACCOUNT_TTL`].
+    /// The venue of accounts flagged `testnet` (by default Binance's public test network,
+    /// [`BinanceConfig::testnet`], with this router's timeouts and clock).
+    #[must_use]
+    pub fn with_testnet_venue(mut self, venue: impl Into<BinanceVenue>) -> Self {
+        self.testnet = venue.into();
+        self
+    }
+
+    /// Forgets what is cached for the tenant — its account lookup, live clients (and the
+    /// decrypted secrets they hold) and live positions — so a change of its exchange account
+    /// (another account, new or deleted credentials) applies from the next call rather than
+    /// within [`ACCOUNT_TTL`].
     pub fn forget_tenant(&self, tenant: TenantId) {
         self.active.invalidate(&tenant);
+        // Cannot fail: every cache below is built with invalidation closures.
+        let _ = self
+            .live
+            .invalidate_entries_if(move |key, _| key.tenant == tenant);
+        let _ = self
+            .futures_positions
+            .invalidate_entries_if(move |key, _| key.tenant == tenant);
+        let _ = self
+            .spot_valued
+            .invalidate_entries_if(move |key, _| key.tenant == tenant);
+    }
+
+    fn venue_of(&self, account: &ExchangeAccount) -> &BinanceVenue {
+        if account.testnet {
+            &self.testnet
+        } else {
+            &self.venue
+        }
+    }
+
+    fn cipher(&self) -> Result<&CredentialsCipher, ExchangeError> {
+        self.cipher
+            .as_ref()
+            .ok_or_else(|| ExchangeError::Auth("no credentials key configured".into()))
     }
 
     fn route(&self, actor: &Actor) -> Result<Route, ExchangeError> {
@@ -147,24 +253,58 @@ impl ExchangeRouter {
         let Some(account) = account.filter(|a| a.adapter == AdapterKind::Binance) else {
             return Ok(Route::Paper);
         };
-        let cipher = self
-            .cipher
-            .as_ref()
-            .ok_or_else(|| ExchangeError::Auth("no credentials key configured".into()))?;
+        let cipher = self.cipher()?;
         let sealed = account
             .credentials_encrypted
             .as_deref()
             .ok_or_else(|| ExchangeError::Auth("account has no credentials".into()))?;
+        let mut digest = Sha256::new();
+        digest.update(sealed.as_bytes());
+        if let (Some(previous), Some(until)) = (
+            &account.previous_credentials_encrypted,
+            account.previous_valid_until,
+        ) {
+            digest.update(b"\0");
+            digest.update(previous.as_bytes());
+            digest.update(until.timestamp_micros().to_be_bytes());
+        }
+        digest.update([u8::from(account.testnet)]);
         let key = LiveKey {
             tenant: actor.tenant_id,
             account: account.id,
-            credentials: Sha256::digest(sealed.as_bytes()).into(),
+            credentials: digest.finalize().into(),
         };
         let client = self
             .live
-            .try_get_with_by_ref(&key, || self.live_client(cipher, sealed, actor.tenant_id))
+            .try_get_with_by_ref(&key, || {
+                self.live_account(cipher, &account, actor.tenant_id)
+            })
             .map_err(Arc::unwrap_or_clone)?;
         Ok(Route::Live(key, client))
+    }
+
+    fn live_account(
+        &self,
+        cipher: &CredentialsCipher,
+        account: &ExchangeAccount,
+        tenant: TenantId,
+    ) -> Result<Arc<LiveAccount>, ExchangeError> {
+        let venue = self.venue_of(account);
+        let sealed = account
+            .credentials_encrypted
+            .as_deref()
+            .ok_or_else(|| ExchangeError::Auth("account has no credentials".into()))?;
+        let current = self.live_client(cipher, sealed, tenant, venue)?;
+        let previous = match (
+            &account.previous_credentials_encrypted,
+            account.previous_valid_until,
+        ) {
+            (Some(previous), Some(until)) if self.venue.now() < until => {
+                Some((self.live_client(cipher, previous, tenant, venue)?, until))
+            }
+            _ => None,
+        };
+        Ok(Arc::new(LiveAccount { current, previous }))
     }
 
     fn live_client(
@@ -172,7 +312,8 @@ impl ExchangeRouter {
         cipher: &CredentialsCipher,
         sealed: &str,
         tenant: TenantId,
-    ) -> Result<Arc<BinanceExchange>, ExchangeError> {
+        venue: &BinanceVenue,
+    ) -> Result<BinanceExchange, ExchangeError> {
         // Zeroed when dropped, like the secret it holds.
         let plain = secrecy::SecretSlice::from(
             cipher
@@ -185,7 +326,103 @@ impl ExchangeRouter {
             serde_json::from_slice(secrecy::ExposeSecret::expose_secret(&plain))
                 .map_err(|_| ExchangeError::Auth("stored credentials are malformed".into()))?;
         let credentials = BinanceCredentials::new(creds.api_key, creds.api_secret);
-        Ok(Arc::new(BinanceExchange::new(&credentials, &self.venue)?))
+        BinanceExchange::new(&credentials, venue)
+    }
+
+    /// Seals a key pair for `tenant` (see [`ExchangeAdmin::seal`]).
+    ///
+    /// # Errors
+    /// [`ExchangeError::Auth`] without a credentials key; [`ExchangeError::Other`] when
+    /// encryption fails.
+    pub fn seal(
+        &self,
+        tenant: TenantId,
+        secrets: &VenueSecrets,
+        testnet: bool,
+    ) -> Result<SealedCredentials, ExchangeError> {
+        let cipher = self.cipher()?;
+        // Zeroed when dropped, like the secrets it holds.
+        let plain = secrecy::SecretString::from(
+            serde_json::to_string(&SealedJson {
+                api_key: &secrets.api_key,
+                api_secret: secrets.api_secret.expose_secret(),
+                passphrase: secrets.passphrase.as_ref().map(|p| p.expose_secret()),
+            })
+            .map_err(|_| ExchangeError::Other("credentials could not be sealed".into()))?,
+        );
+        let sealed = cipher
+            .encrypt(
+                plain.expose_secret().as_bytes(),
+                tenant.as_uuid().as_bytes(),
+            )
+            .map_err(|_| ExchangeError::Other("credentials could not be sealed".into()))?;
+        Ok(SealedCredentials {
+            sealed,
+            api_key_prefix: mask_key(&secrets.api_key),
+            has_passphrase: secrets.passphrase.is_some(),
+            testnet,
+        })
+    }
+
+    /// A signed read with the account's current credentials (paper: nothing to check).
+    ///
+    /// # Errors
+    /// The venue's refusal or unavailability; credentials that cannot be opened.
+    pub fn check(&self, actor: &Actor, account: &ExchangeAccount) -> Result<(), ExchangeError> {
+        if account.adapter == AdapterKind::Paper {
+            return Ok(());
+        }
+        let sealed = account
+            .credentials_encrypted
+            .as_deref()
+            .ok_or_else(|| ExchangeError::Auth("account has no credentials".into()))?;
+        let client = self.live_client(
+            self.cipher()?,
+            sealed,
+            actor.tenant_id,
+            self.venue_of(account),
+        )?;
+        client.spot().balances().map(|_| ())
+    }
+}
+
+impl ExchangeAdmin for ExchangeRouter {
+    fn seal(
+        &self,
+        tenant: TenantId,
+        secrets: &VenueSecrets,
+        testnet: bool,
+    ) -> Result<SealedCredentials, ExchangeError> {
+        ExchangeRouter::seal(self, tenant, secrets, testnet)
+    }
+
+    fn check(&self, actor: &Actor, account: &ExchangeAccount) -> Result<(), ExchangeError> {
+        ExchangeRouter::check(self, actor, account)
+    }
+
+    fn forget_tenant(&self, tenant: TenantId) {
+        ExchangeRouter::forget_tenant(self, tenant);
+    }
+}
+
+impl CacheStatsSource for ExchangeRouter {
+    fn cache_stats(&self) -> Vec<CacheStat> {
+        let stat = |name: &str, entries: u64| CacheStat {
+            name: name.to_owned(),
+            entries,
+            capacity: MAX_TENANTS,
+            hits: None,
+            misses: None,
+        };
+        vec![
+            stat("exchange_active_accounts", self.active.entry_count()),
+            stat("exchange_live_clients", self.live.entry_count()),
+            stat(
+                "exchange_futures_positions",
+                self.futures_positions.entry_count(),
+            ),
+            stat("exchange_spot_holdings", self.spot_valued.entry_count()),
+        ]
     }
 }
 
@@ -193,6 +430,7 @@ fn positions_cache<V: Clone + Send + Sync + 'static>() -> Cache<LiveKey, V> {
     Cache::builder()
         .max_capacity(MAX_TENANTS)
         .time_to_live(POSITIONS_TTL)
+        .support_invalidation_closures()
         .build()
 }
 
@@ -205,7 +443,9 @@ impl ExchangeClient for ExchangeRouter {
             Route::Paper => self.paper.spot_valued(actor),
             Route::Live(key, client) => self
                 .spot_valued
-                .try_get_with(key, || client.spot_valued(actor))
+                .try_get_with(key, || {
+                    client.call(self.venue.now(), |c| c.spot_valued(actor))
+                })
                 .map_err(Arc::unwrap_or_clone),
         }
     }
@@ -213,7 +453,7 @@ impl ExchangeClient for ExchangeRouter {
     fn spot_balances(&self, actor: &Actor) -> Result<Vec<SpotBalance>, ExchangeError> {
         match self.route(actor)? {
             Route::Paper => self.paper.spot_balances(actor),
-            Route::Live(_, client) => client.spot_balances(actor),
+            Route::Live(_, client) => client.call(self.venue.now(), |c| c.spot_balances(actor)),
         }
     }
 
@@ -222,7 +462,9 @@ impl ExchangeClient for ExchangeRouter {
             Route::Paper => self.paper.futures_positions(actor),
             Route::Live(key, client) => self
                 .futures_positions
-                .try_get_with(key, || client.futures_positions(actor))
+                .try_get_with(key, || {
+                    client.call(self.venue.now(), |c| c.futures_positions(actor))
+                })
                 .map_err(Arc::unwrap_or_clone),
         }
     }
@@ -235,7 +477,9 @@ impl ExchangeClient for ExchangeRouter {
     ) -> Result<BTreeMap<Symbol, Decimal>, ExchangeError> {
         match self.route(actor)? {
             Route::Paper => self.paper.prices(actor, market, symbols),
-            Route::Live(_, client) => client.prices(actor, market, symbols),
+            Route::Live(_, client) => {
+                client.call(self.venue.now(), |c| c.prices(actor, market, symbols))
+            }
         }
     }
 
@@ -247,7 +491,9 @@ impl ExchangeClient for ExchangeRouter {
     ) -> Result<Vec<Candle>, ExchangeError> {
         match self.route(actor)? {
             Route::Paper => self.paper.daily_candles(actor, symbol, limit),
-            Route::Live(_, client) => client.daily_candles(actor, symbol, limit),
+            Route::Live(_, client) => {
+                client.call(self.venue.now(), |c| c.daily_candles(actor, symbol, limit))
+            }
         }
     }
 
@@ -259,13 +505,17 @@ impl ExchangeClient for ExchangeRouter {
             Route::Live(key, client) => Ok(AccountView {
                 spot: self
                     .spot_valued
-                    .try_get_with(key.clone(), || client.spot_valued(actor))
+                    .try_get_with(key.clone(), || {
+                        client.call(self.venue.now(), |c| c.spot_valued(actor))
+                    })
                     .map_err(Arc::unwrap_or_clone)?,
                 futures: self
                     .futures_positions
-                    .try_get_with(key, || client.futures_positions(actor))
+                    .try_get_with(key, || {
+                        client.call(self.venue.now(), |c| c.futures_positions(actor))
+                    })
                     .map_err(Arc::unwrap_or_clone)?,
-                cash: client.cash(actor)?,
+                cash: client.call(self.venue.now(), |c| c.cash(actor))?,
             }),
         }
     }
@@ -273,7 +523,7 @@ impl ExchangeClient for ExchangeRouter {
     fn cash(&self, actor: &Actor) -> Result<Decimal, ExchangeError> {
         match self.route(actor)? {
             Route::Paper => self.paper.cash(actor),
-            Route::Live(_, client) => client.cash(actor),
+            Route::Live(_, client) => client.call(self.venue.now(), |c| c.cash(actor)),
         }
     }
 
@@ -283,7 +533,7 @@ impl ExchangeClient for ExchangeRouter {
         match self.route(actor)? {
             Route::Paper => self.paper.place_order(actor, order),
             Route::Live(key, client) => {
-                let ack = client.place_order(actor, order);
+                let ack = client.call(self.venue.now(), |c| c.place_order(actor, order));
                 self.futures_positions.invalidate(&key);
                 self.spot_valued.invalidate(&key);
                 ack

@@ -38,6 +38,9 @@ impl Accounts {
             adapter: AdapterKind::Binance,
             label: "binance".into(),
             credentials_encrypted: Some(sealed),
+            testnet: false,
+            previous_credentials_encrypted: None,
+            previous_valid_until: None,
             paper_cash: Decimal::ZERO,
             fee_rate: Decimal::ZERO,
             created_at: chrono::Utc::now(),
@@ -182,6 +185,100 @@ async fn new_credentials_are_used_once_the_account_is_read_again() {
         accounts.set_live(actor.tenant_id, "rotated-key", "rotated-secret");
         router.forget_tenant(actor.tenant_id);
         router.futures_positions(&actor).unwrap();
+        drop(router);
+    })
+    .await;
+}
+
+/// Key pair the venue does not accept (yet): it answers -2015 to it.
+const NEW_KEY: &str = "NewKeyNotYetEnabled0000000000000000000000000000000000000000000000";
+const NEW_SECRET: &str = "NewSecret0000000000000000000000000000000000000000000000000000000";
+
+impl Accounts {
+    /// The tenant's account after a rotation from (API_KEY, API_SECRET) to the new pair,
+    /// with the old pair valid until `until`.
+    fn set_rotated(&self, tenant: TenantId, until: chrono::DateTime<chrono::Utc>) {
+        let seal = |key: &str, secret: &str| {
+            let plain = serde_json::json!({"api_key": key, "api_secret": secret}).to_string();
+            CredentialsCipher::new(KEY)
+                .encrypt(plain.as_bytes(), tenant.as_uuid().as_bytes())
+                .unwrap()
+        };
+        let account = ExchangeAccount {
+            id: uuid::Uuid::from_u128(8),
+            adapter: AdapterKind::Binance,
+            label: "binance".into(),
+            credentials_encrypted: Some(seal(NEW_KEY, NEW_SECRET)),
+            testnet: false,
+            previous_credentials_encrypted: Some(seal(API_KEY, API_SECRET)),
+            previous_valid_until: Some(until),
+            paper_cash: Decimal::ZERO,
+            fee_rate: Decimal::ZERO,
+            created_at: chrono::Utc::now(),
+        };
+        let mut all = self.0.lock().unwrap();
+        all.retain(|(t, _)| *t != tenant);
+        all.push((tenant, account));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rotated_key_pair_still_signs_during_the_grace_period_and_not_after() {
+    use alphapulse_domain::ports::{Clock, ManualClock};
+    use alphapulse_exchange::{BinanceConfig, BinanceVenue};
+    use chrono::{Duration, TimeZone, Utc};
+
+    let server = MockServer::start().await;
+    // The venue accepts only the old pair (signed by API_SECRET: `signed` checks it) ...
+    Mock::given(method("GET"))
+        .and(path("/api/v3/account"))
+        .and(signed)
+        .respond_with(ok_fixture("spot_account.json"))
+        .expect(2)
+        .mount(&server)
+        .await;
+    // ... and refuses the new one as Binance refuses an unknown key.
+    Mock::given(method("GET"))
+        .and(path("/api/v3/account"))
+        .and(header("X-MBX-APIKEY", NEW_KEY))
+        .respond_with(crate::common::json_fixture(
+            401,
+            "error_rejected_mbx_key.json",
+        ))
+        .expect(3)
+        .mount(&server)
+        .await;
+    let rotated_at = Utc.with_ymd_and_hms(2025, 12, 3, 12, 0, 0).unwrap();
+    let until = rotated_at + Duration::minutes(5);
+    let clock = Arc::new(ManualClock::new(rotated_at));
+    let accounts = Accounts::default();
+    let actor = Actor::system(TenantId::new_random());
+    accounts.set_rotated(actor.tenant_id, until);
+    let repo = accounts.repo();
+    let paper = PaperExchange::new(
+        Arc::new(MockPaperBook::new()),
+        Arc::new(MockMarketDataRepo::new()),
+        repo.clone(),
+    );
+    let venue = BinanceVenue::with_clock(
+        BinanceConfig::with_base_urls(server.uri(), server.uri()),
+        clock.clone(),
+    );
+    let router = ExchangeRouter::new(repo, paper, Some(CredentialsCipher::new(KEY)), venue);
+
+    blocking(move || {
+        // Right after the rotation, and one second before the end of the grace period: the new
+        // pair is refused, the old one signs.
+        assert!(!router.spot_balances(&actor).unwrap().is_empty());
+        clock.set(until - Duration::seconds(1));
+        assert!(!router.spot_balances(&actor).unwrap().is_empty());
+        // At the end of the grace period the old pair stops signing, on the cached client too.
+        clock.set(until);
+        assert!(clock.now() >= until);
+        assert!(matches!(
+            router.spot_balances(&actor),
+            Err(alphapulse_domain::ExchangeError::Auth(_))
+        ));
         drop(router);
     })
     .await;

@@ -68,6 +68,7 @@ const MINUTES_PER_DAY: f64 = 1_440.0;
     parse_err_ty = LiquidityError,
     parse_err_fn = unknown_urgency
 )]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Urgency {
     /// Cost matters more than time.
     Low,
@@ -93,6 +94,7 @@ fn unknown_urgency(s: &str) -> LiquidityError {
 
 /// An execution algorithm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ExecutionStrategy {
     /// Time-weighted: equal slices at regular intervals.
     #[serde(rename = "TWAP")]
@@ -186,6 +188,7 @@ impl ExecutionParams {
 
 /// A proposed execution.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ExecutionPlan {
     /// Chosen algorithm.
     pub strategy: ExecutionStrategy,

@@ -13,14 +13,17 @@ use crate::{error::Result, schema::exchange_accounts, Db, Error};
 
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = exchange_accounts, check_for_backend(diesel::pg::Pg))]
-struct AccountRow {
-    id: Uuid,
-    adapter: String,
-    label: String,
-    credentials_encrypted: Option<String>,
-    paper_cash: Decimal,
-    fee_rate: Decimal,
-    created_at: DateTime<Utc>,
+pub(crate) struct AccountRow {
+    pub(crate) id: Uuid,
+    pub(crate) adapter: String,
+    pub(crate) label: String,
+    pub(crate) credentials_encrypted: Option<String>,
+    pub(crate) testnet: bool,
+    pub(crate) previous_credentials_encrypted: Option<String>,
+    pub(crate) previous_valid_until: Option<DateTime<Utc>>,
+    pub(crate) paper_cash: Decimal,
+    pub(crate) fee_rate: Decimal,
+    pub(crate) created_at: DateTime<Utc>,
 }
 
 impl TryFrom<AccountRow> for ExchangeAccount {
@@ -37,6 +40,9 @@ impl TryFrom<AccountRow> for ExchangeAccount {
                 })?,
             label: row.label,
             credentials_encrypted: row.credentials_encrypted,
+            testnet: row.testnet,
+            previous_credentials_encrypted: row.previous_credentials_encrypted,
+            previous_valid_until: row.previous_valid_until,
             paper_cash: row.paper_cash,
             fee_rate: row.fee_rate,
             created_at: row.created_at,

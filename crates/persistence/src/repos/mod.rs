@@ -5,11 +5,14 @@
 //! [`crate::TenantScope`] or [`crate::PlatformScope`]); the repo structs open the right scope.
 
 pub mod accounts;
+pub mod alerts;
 pub mod audit;
+pub mod credentials;
 mod cursor;
 pub mod ensembles;
 pub mod idempotency;
 pub mod market;
+pub mod metrics;
 pub mod paper;
 pub mod portfolio;
 pub mod regime;
@@ -21,10 +24,13 @@ pub mod usage;
 pub mod users;
 
 pub use accounts::PgExchangeAccountRepo;
+pub use alerts::PgAlertRepo;
 pub use audit::PgAuditRepo;
+pub use credentials::PgExchangeCredentialsRepo;
 pub use ensembles::PgEnsembleRepo;
 pub use idempotency::PgIdempotencyRepo;
 pub use market::PgMarketDataRepo;
+pub use metrics::PgMetricsRepo;
 pub use paper::PgPaperBook;
 pub use portfolio::{PgPortfolioSnapshotRepo, PgTradeRepo};
 pub use regime::PgRegimeStore;

@@ -1,19 +1,23 @@
-//! `regime_configs`, `regime_history`, `regime_alerts`: the regime model's per-tenant state.
+//! `regime_configs`, `regime_history` and the regime change alerts (rows of `alerts` with
+//! source `regime`): the regime model's per-tenant state.
 
 use std::collections::BTreeMap;
 
 use alphapulse_domain::{
-    ports::{Actor, RegimeAlert, RegimeConfig, RegimeDay, RegimeStore},
+    ports::{
+        Actor, AlertSeverity, AlertSource, NewAlert, RegimeAlert, RegimeConfig, RegimeDay,
+        RegimeStore,
+    },
     Regime, RepoError, Symbol, TextEnum,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::{pg::PgConnection, prelude::*, upsert::excluded};
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
+use super::alerts::{self as alert_rows, AlertRow};
 use crate::{
     error::Result,
-    schema::{regime_alerts, regime_configs, regime_history},
+    schema::{alerts, regime_configs, regime_history},
     Db, Error,
 };
 
@@ -112,8 +116,10 @@ pub fn save_config(conn: &mut PgConnection, actor: &Actor, config: &RegimeConfig
 /// Idempotent, and safe to run concurrently for one tenant: history rows are upserted on
 /// `(tenant_id, day)` (a day given twice keeps its last entry), so a transaction that meets
 /// another's rows for the same days — two processes recording the same fit — updates them
-/// instead of failing with a unique violation, and the last to commit wins. Alerts are
-/// inserted with `ON CONFLICT (tenant_id, changed_on, to_regime) DO NOTHING`: one per change.
+/// instead of failing with a unique violation, and the last to commit wins. Change alerts are
+/// inserted into `alerts` (source `regime`, deduplication key `regime_change:<day>:<regime>`)
+/// with `ON CONFLICT DO NOTHING` against a unique index on that key: one alert per change,
+/// acknowledged or not.
 ///
 /// # Errors
 /// Database failures.
@@ -154,26 +160,17 @@ pub fn record(
     }
     let mut created = 0;
     for (day, from, to, confidence) in changes {
-        let message = match from {
-            Some(from) => format!("Market regime changed from {from} to {to} on {day}"),
-            None => format!("Market regime is {to} since {day}"),
-        };
-        created += diesel::insert_into(regime_alerts::table)
-            .values((
-                regime_alerts::tenant_id.eq(tenant),
-                regime_alerts::from_regime.eq(from.map(|r| r.as_str())),
-                regime_alerts::to_regime.eq(to.as_str()),
-                regime_alerts::confidence.eq(confidence.clamp(0.0, 1.0)),
-                regime_alerts::message.eq(message),
-                regime_alerts::changed_on.eq(day),
-            ))
-            .on_conflict((
-                regime_alerts::tenant_id,
-                regime_alerts::changed_on,
-                regime_alerts::to_regime,
-            ))
-            .do_nothing()
-            .execute(conn)?;
+        let alert = change_alert(*day, *from, *to);
+        let details = serde_json::to_value(ChangeDetails {
+            from_regime: from.map(|r| r.as_str().to_owned()),
+            to_regime: to.as_str().to_owned(),
+            confidence: confidence.clamp(0.0, 1.0),
+            changed_on: *day,
+        })
+        .map_err(|e| corrupt("alerts", e))?;
+        if alert_rows::insert(conn, actor, &alert, &details)?.is_some() {
+            created += 1;
+        }
     }
     Ok(created)
 }
@@ -205,55 +202,69 @@ pub fn history(conn: &mut PgConnection, actor: &Actor, days: u32) -> Result<Vec<
         .collect()
 }
 
-type AlertRow = (
-    Uuid,
-    DateTime<Utc>,
-    Option<String>,
-    String,
-    f64,
-    String,
-    bool,
-    NaiveDate,
-);
+/// The figures of a regime change alert (`alerts.details`).
+#[derive(Debug, Serialize, Deserialize)]
+struct ChangeDetails {
+    from_regime: Option<String>,
+    to_regime: String,
+    confidence: f64,
+    changed_on: NaiveDate,
+}
 
-/// The newest alerts, newest first.
+/// The alert of a change to `to` on `day`: crisis is critical, bear a warning, the rest
+/// information.
+fn change_alert(day: NaiveDate, from: Option<Regime>, to: Regime) -> NewAlert {
+    let message = match from {
+        Some(from) => format!("Market regime changed from {from} to {to} on {day}"),
+        None => format!("Market regime is {to} since {day}"),
+    };
+    NewAlert {
+        source: AlertSource::Regime,
+        severity: match to {
+            Regime::Crisis => AlertSeverity::Critical,
+            Regime::Bear => AlertSeverity::Warning,
+            _ => AlertSeverity::Info,
+        },
+        title: format!("Market regime: {to}"),
+        message,
+        tags: vec!["regime".to_owned(), to.as_str().to_owned()],
+        dedup_key: format!("regime_change:{day}:{to}"),
+    }
+}
+
+/// The newest regime change alerts, newest change first.
 ///
 /// # Errors
 /// Database failures.
 pub fn alerts(conn: &mut PgConnection, actor: &Actor, limit: u32) -> Result<Vec<RegimeAlert>> {
-    let rows: Vec<AlertRow> = regime_alerts::table
-        .filter(regime_alerts::tenant_id.eq(actor.tenant_id.as_uuid()))
+    let rows: Vec<AlertRow> = alerts::table
+        .filter(alerts::tenant_id.eq(actor.tenant_id.as_uuid()))
+        .filter(alerts::source.eq(AlertSource::Regime.as_str()))
         .order((
-            regime_alerts::changed_on.desc(),
-            regime_alerts::created_at.desc(),
+            diesel::dsl::sql::<diesel::sql_types::Text>("details ->> 'changed_on'").desc(),
+            alerts::created_at.desc(),
         ))
         .limit(i64::from(limit))
-        .select((
-            regime_alerts::id,
-            regime_alerts::created_at,
-            regime_alerts::from_regime,
-            regime_alerts::to_regime,
-            regime_alerts::confidence,
-            regime_alerts::message,
-            regime_alerts::acknowledged,
-            regime_alerts::changed_on,
-        ))
+        .select(AlertRow::as_select())
         .load(conn)?;
     rows.into_iter()
-        .map(
-            |(id, created_at, from, to, confidence, message, acknowledged, changed_on)| {
-                Ok(RegimeAlert {
-                    id,
-                    created_at,
-                    from_regime: from.map(|f| regime_of("regime_alerts", &f)).transpose()?,
-                    to_regime: regime_of("regime_alerts", &to)?,
-                    confidence,
-                    message,
-                    acknowledged,
-                    changed_on,
-                })
-            },
-        )
+        .map(|row| {
+            let details: ChangeDetails =
+                serde_json::from_value(row.details).map_err(|e| corrupt("alerts", e))?;
+            Ok(RegimeAlert {
+                id: row.id,
+                created_at: row.created_at,
+                from_regime: details
+                    .from_regime
+                    .map(|f| regime_of("alerts", &f))
+                    .transpose()?,
+                to_regime: regime_of("alerts", &details.to_regime)?,
+                confidence: details.confidence,
+                message: row.message,
+                acknowledged: row.acknowledged,
+                changed_on: details.changed_on,
+            })
+        })
         .collect()
 }
 

@@ -4,6 +4,7 @@
 // Tests fail by panicking: `unwrap`/`expect` are the idiom here, helpers included.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod alerts;
 mod common;
 mod ensembles;
 mod migrations;

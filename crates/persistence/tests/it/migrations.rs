@@ -189,7 +189,7 @@ fn schema_rs_matches_the_migrated_catalog() {
         ("market_candles", columns_of!(market_candles)),
         ("regime_configs", columns_of!(regime_configs)),
         ("regime_history", columns_of!(regime_history)),
-        ("regime_alerts", columns_of!(regime_alerts)),
+        ("alerts", columns_of!(alerts)),
         ("idempotency_keys", columns_of!(idempotency_keys)),
         ("tenant_risk_limits", columns_of!(tenant_risk_limits)),
         ("api_usage_daily", columns_of!(api_usage_daily)),

@@ -40,7 +40,7 @@ const FIXTURES: &[(&str, &str, bool)] = &[
     ("exchange_accounts", "INSERT INTO exchange_accounts (tenant_id, adapter, active) VALUES ($1, 'paper', false)", false),
     ("regime_configs", "INSERT INTO regime_configs (tenant_id, universe) SELECT $1, '[{\"symbol\":\"BTCUSDT\",\"weight\":1}]' WHERE NOT EXISTS (SELECT 1 FROM regime_configs WHERE tenant_id = $1)", false),
     ("regime_history", "INSERT INTO regime_history (tenant_id, day, regime, confidence) VALUES ($1, DATE '2020-01-01' + (random() * 3000)::int, 'bull', 0.9)", false),
-    ("regime_alerts", "INSERT INTO regime_alerts (tenant_id, to_regime, confidence, message, changed_on) VALUES ($1, 'bear', 0.8, 'x', DATE '2020-01-01' + (random() * 3000)::int)", false),
+    ("alerts", "INSERT INTO alerts (tenant_id, source, severity, title, message, dedup_key) VALUES ($1, 'risk', 'warning', 't', 'm', gen_random_uuid()::text)", false),
     ("idempotency_keys", "INSERT INTO idempotency_keys (tenant_id, scope, key, request_hash) VALUES ($1, 'hedging.execute', gen_random_uuid()::text, repeat('a', 64))", false),
     ("tenant_risk_limits", "INSERT INTO tenant_risk_limits (tenant_id, max_position_weight, max_leverage, max_drawdown, target_volatility) SELECT $1, 0.2, 1.5, 0.25, 0.15 WHERE NOT EXISTS (SELECT 1 FROM tenant_risk_limits WHERE tenant_id = $1)", false),
     ("api_usage_daily", "INSERT INTO api_usage_daily (tenant_id, day, calls) VALUES ($1, current_date, 1) ON CONFLICT DO NOTHING", false),

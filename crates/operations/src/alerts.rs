@@ -1,0 +1,316 @@
+//! Alerts: the tenant's list and acknowledgement, and the rules of this crate that raise them.
+//!
+//! Every rule raises through [`AlertRepo::raise`] with a deduplication key naming its
+//! condition; the repository inserts atomically unless an unacknowledged alert of the same
+//! source and key exists, so one condition raises one open alert however often (and however
+//! concurrently) it is evaluated. Once acknowledged, the condition may raise again.
+//!
+//! Rules elsewhere call the port directly (risk and drawdown limits, budget use, correlation
+//! spikes: source `risk`, `risk_budget`, `correlation`); the regime store raises regime
+//! changes (source `regime`) in the transaction that records them.
+
+use std::sync::Arc;
+
+use alphapulse_domain::{
+    ports::{Actor, Alert, AlertFilter, AlertRepo, AlertSeverity, AlertSource, NewAlert},
+    ExchangeError, Page, PageRequest, Principal, ValidationError,
+};
+use chrono::NaiveDate;
+use uuid::Uuid;
+
+use crate::{clamp_window, OpsResult};
+
+/// The tenant's alerts.
+#[derive(Clone)]
+pub struct AlertService {
+    repo: Arc<dyn AlertRepo>,
+}
+
+impl std::fmt::Debug for AlertService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AlertService").finish_non_exhaustive()
+    }
+}
+
+impl AlertService {
+    /// The service over the alert store.
+    pub fn new(repo: Arc<dyn AlertRepo>) -> Self {
+        Self { repo }
+    }
+
+    /// A page of the caller's tenant's alerts, newest first.
+    ///
+    /// # Errors
+    /// `start_time` after `end_time` (422); a bad cursor; storage failures.
+    pub fn list(
+        &self,
+        caller: &Principal,
+        mut filter: AlertFilter,
+        page: &PageRequest,
+    ) -> OpsResult<Page<Alert>> {
+        if let (Some(start), Some(end)) = (filter.start, filter.end) {
+            if start > end {
+                return Err(
+                    ValidationError::new("start_time", "must not be after end_time").into(),
+                );
+            }
+        }
+        filter.start = filter.start.map(clamp_window);
+        filter.end = filter.end.map(clamp_window);
+        Ok(self.repo.list(&caller.actor(), &filter, page)?)
+    }
+
+    /// Acknowledges one of the caller's tenant's alerts (audited).
+    ///
+    /// # Errors
+    /// Not found (also another tenant's id: 404), already acknowledged (409), storage.
+    pub fn acknowledge(&self, caller: &Principal, id: Uuid) -> OpsResult<Alert> {
+        let note = caller.note("alert.acknowledge", serde_json::json!({ "alert_id": id }));
+        Ok(self.repo.acknowledge(&caller.actor(), id, &note)?)
+    }
+}
+
+/// The rules this crate owns: exchange accounts failing and quotas crossed. Raising never
+/// fails its caller: a storage failure is logged and the alert skipped (the condition raises
+/// again at its next evaluation).
+#[derive(Clone)]
+pub struct AlertRules {
+    repo: Arc<dyn AlertRepo>,
+}
+
+impl std::fmt::Debug for AlertRules {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AlertRules").finish_non_exhaustive()
+    }
+}
+
+/// How far a quota is used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuotaLevel {
+    /// 80 % used: a warning.
+    Warning80,
+    /// 100 % used: requests are refused until the quota resets.
+    Exhausted100,
+}
+
+impl AlertRules {
+    /// The rules over the alert store.
+    pub fn new(repo: Arc<dyn AlertRepo>) -> Self {
+        Self { repo }
+    }
+
+    /// Raises `alert`; the stored alert, or `None` when deduplicated or storage failed.
+    pub fn raise(&self, actor: &Actor, alert: &NewAlert) -> Option<Alert> {
+        match self.repo.raise(actor, alert) {
+            Ok(raised) => {
+                if let Some(a) = &raised {
+                    tracing::info!(
+                        tenant_id = %actor.tenant_id,
+                        alert_id = %a.id,
+                        source = %a.source,
+                        severity = %a.severity,
+                        "alert raised"
+                    );
+                }
+                raised
+            }
+            Err(err) => {
+                tracing::warn!(tenant_id = %actor.tenant_id, error = %err, "alert could not be raised");
+                None
+            }
+        }
+    }
+
+    /// An exchange account failing: one open alert per account (`exchange_account:<id>`).
+    /// The message names the kind of failure, never a venue's raw answer or a secret.
+    pub fn exchange_failing(
+        &self,
+        actor: &Actor,
+        account_id: Uuid,
+        venue: &str,
+        error: &ExchangeError,
+    ) -> Option<Alert> {
+        let (severity, what) = describe(error);
+        self.raise(
+            actor,
+            &NewAlert {
+                source: AlertSource::Exchange,
+                severity,
+                title: format!("Exchange account failing: {venue}"),
+                message: format!("Calls to the {venue} account {account_id} fail: {what}."),
+                tags: vec!["exchange".to_owned(), venue.to_owned()],
+                dedup_key: format!("exchange_account:{account_id}"),
+            },
+        )
+    }
+
+    /// A daily quota crossing 80 % or 100 % on `day`: one alert per level and day
+    /// (`quota:<name>:<80|100>:<day>`), for the quota work to call when it counts.
+    pub fn quota_crossed(
+        &self,
+        actor: &Actor,
+        quota: &str,
+        level: QuotaLevel,
+        used: u64,
+        limit: u64,
+        day: NaiveDate,
+    ) -> Option<Alert> {
+        let (percent, severity) = match level {
+            QuotaLevel::Warning80 => (80, AlertSeverity::Warning),
+            QuotaLevel::Exhausted100 => (100, AlertSeverity::Critical),
+        };
+        self.raise(
+            actor,
+            &NewAlert {
+                source: AlertSource::Quota,
+                severity,
+                title: format!("Quota {quota} at {percent} %"),
+                message: format!("{used} of {limit} {quota} used on {day} (UTC)."),
+                tags: vec!["quota".to_owned(), quota.to_owned()],
+                dedup_key: format!("quota:{quota}:{percent}:{day}"),
+            },
+        )
+    }
+}
+
+/// The severity and a safe description of an exchange failure.
+pub fn describe(error: &ExchangeError) -> (AlertSeverity, String) {
+    match error {
+        ExchangeError::Auth(_) => (
+            AlertSeverity::Critical,
+            "the exchange refuses the account's credentials".to_owned(),
+        ),
+        ExchangeError::RateLimited { retry_after_secs } => (
+            AlertSeverity::Warning,
+            format!("the exchange rate-limits the account (retry in {retry_after_secs} s)"),
+        ),
+        ExchangeError::Unavailable(_) => (
+            AlertSeverity::Warning,
+            "the exchange is unreachable or failing".to_owned(),
+        ),
+        ExchangeError::NoAccount => (
+            AlertSeverity::Warning,
+            "no exchange account is configured".to_owned(),
+        ),
+        _ => (
+            AlertSeverity::Warning,
+            "the exchange call failed".to_owned(),
+        ),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use alphapulse_domain::{ports::MockAlertRepo, RepoError, Role, TenantId, UserId};
+    use chrono::{TimeZone, Utc};
+
+    use super::*;
+
+    fn principal() -> Principal {
+        Principal {
+            tenant_id: TenantId::new_random(),
+            user_id: UserId::new_random(),
+            role: Role::Trader,
+            request_id: Some("r1".into()),
+            client_request_id: None,
+        }
+    }
+
+    #[test]
+    fn a_window_that_ends_before_it_starts_is_refused_before_storage() {
+        let service = AlertService::new(Arc::new(MockAlertRepo::new()));
+        let filter = AlertFilter {
+            start: Some(Utc.with_ymd_and_hms(2025, 2, 1, 0, 0, 0).unwrap()),
+            end: Some(Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap()),
+            ..AlertFilter::default()
+        };
+        let err = service
+            .list(&principal(), filter, &PageRequest::default())
+            .unwrap_err();
+        assert!(matches!(err, crate::OpsError::Invalid(v) if v.field == "start_time"));
+    }
+
+    #[test]
+    fn acknowledging_is_audited_as_the_caller() {
+        let caller = principal();
+        let id = Uuid::new_v4();
+        let mut repo = MockAlertRepo::new();
+        let expected = caller.actor();
+        repo.expect_acknowledge()
+            .withf(move |actor, alert, note| {
+                *actor == expected
+                    && *alert == id
+                    && note.action == "alert.acknowledge"
+                    && note.request_id.as_deref() == Some("r1")
+            })
+            .returning(|_, _, _| Err(RepoError::Conflict("alert is already acknowledged".into())));
+        let service = AlertService::new(Arc::new(repo));
+        assert!(matches!(
+            service.acknowledge(&caller, id),
+            Err(crate::OpsError::Repo(RepoError::Conflict(_)))
+        ));
+    }
+
+    #[test]
+    fn exchange_failures_dedup_per_account_and_never_quote_the_venue() {
+        let account = Uuid::new_v4();
+        let mut repo = MockAlertRepo::new();
+        repo.expect_raise()
+            .withf(move |_, alert| {
+                alert.source == AlertSource::Exchange
+                    && alert.severity == AlertSeverity::Critical
+                    && alert.dedup_key == format!("exchange_account:{account}")
+                    && !alert.message.contains("secret-ish venue text")
+            })
+            .times(1)
+            .returning(|_, _| Ok(None));
+        let rules = AlertRules::new(Arc::new(repo));
+        let actor = Actor::system(TenantId::new_random());
+        let error = ExchangeError::Auth("secret-ish venue text".into());
+        assert!(rules
+            .exchange_failing(&actor, account, "binance", &error)
+            .is_none());
+    }
+
+    #[test]
+    fn quota_levels_have_their_own_keys_per_day() {
+        let mut repo = MockAlertRepo::new();
+        let day = NaiveDate::from_ymd_opt(2026, 12, 4).unwrap();
+        repo.expect_raise()
+            .withf(|_, a| {
+                a.dedup_key == "quota:api_calls:80:2026-12-04"
+                    && a.severity == AlertSeverity::Warning
+            })
+            .times(1)
+            .returning(|_, _| Ok(None));
+        repo.expect_raise()
+            .withf(|_, a| {
+                a.dedup_key == "quota:api_calls:100:2026-12-04"
+                    && a.severity == AlertSeverity::Critical
+            })
+            .times(1)
+            .returning(|_, _| Err(RepoError::Unavailable("down".into())));
+        let rules = AlertRules::new(Arc::new(repo));
+        let actor = Actor::system(TenantId::new_random());
+        rules.quota_crossed(
+            &actor,
+            "api_calls",
+            QuotaLevel::Warning80,
+            8_000,
+            10_000,
+            day,
+        );
+        // A storage failure is swallowed: the caller's request goes on.
+        assert!(rules
+            .quota_crossed(
+                &actor,
+                "api_calls",
+                QuotaLevel::Exhausted100,
+                10_000,
+                10_000,
+                day
+            )
+            .is_none());
+    }
+}

@@ -1,0 +1,9 @@
+DROP INDEX uq_exchange_accounts_credentials;
+ALTER TABLE exchange_accounts
+    DROP CONSTRAINT exchange_accounts_previous_check,
+    DROP COLUMN rotated_at,
+    DROP COLUMN previous_valid_until,
+    DROP COLUMN previous_credentials_encrypted,
+    DROP COLUMN has_passphrase,
+    DROP COLUMN api_key_prefix,
+    DROP COLUMN testnet;
