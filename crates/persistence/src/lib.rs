@@ -27,7 +27,7 @@ pub use cluster::{ClusterConfig, ClusterError, LocalCluster};
 pub use error::{Error, Result};
 pub use pool::{Db, PoolConfig};
 pub use repos::{
-    PgAuditRepo, PgEnsembleRepo, PgExchangeAccountRepo, PgIdempotencyRepo, PgMarketDataRepo,
+    PgAuditRepo, PgDecisionAuditRepo, PgDecisionRepo, PgEnsembleRepo, PgRulesRepo, PgSettingsRepo, PgExchangeAccountRepo, PgIdempotencyRepo, PgMarketDataRepo,
     PgPaperBook, PgRegimeStore, PgRiskLimitsRepo, PgTenantRepo, PgTradingLocks, PgUserRepo,
 };
 pub use scope::{PlatformScope, TenantScope, PLATFORM_ROLE, TENANT_ROLE};

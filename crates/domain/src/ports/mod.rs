@@ -10,6 +10,7 @@ mod accounts;
 mod alerts;
 mod audit;
 mod clock;
+mod console;
 mod ensemble;
 mod idempotency;
 mod market;
@@ -25,6 +26,7 @@ pub use accounts::{AdapterKind, ExchangeAccount, ExchangeAccountRepo, NewExchang
 pub use alerts::{Alert, AlertFilter, AlertRepo, AlertSeverity, AlertSource, NewAlert};
 pub use audit::AuditRepo;
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use console::*;
 #[allow(unused_imports)]
 pub use ensemble::*;
 pub use idempotency::{IdempotencyBegin, IdempotencyRepo};

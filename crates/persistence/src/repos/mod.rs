@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod console;
 mod cursor;
 pub mod ensembles;
 pub mod idempotency;
@@ -19,6 +20,7 @@ pub mod users;
 
 pub use accounts::PgExchangeAccountRepo;
 pub use audit::PgAuditRepo;
+pub use console::{PgDecisionAuditRepo, PgDecisionRepo, PgRulesRepo, PgSettingsRepo};
 pub use ensembles::PgEnsembleRepo;
 pub use idempotency::PgIdempotencyRepo;
 pub use market::PgMarketDataRepo;
