@@ -5,6 +5,10 @@ mod common;
 
 mod auth;
 mod concurrency;
+mod console_audit;
+mod console_decisions;
+mod console_rules;
+mod console_settings;
 mod ensemble;
 mod hedging;
 mod positions_regime;

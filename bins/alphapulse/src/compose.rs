@@ -7,9 +7,14 @@ use std::{sync::Arc, time::Duration};
 
 use alphapulse_admin::{Login, Principals, TenantAdmin, UserAdmin};
 use alphapulse_api::{AppState, HttpSettings, Services};
+use alphapulse_console::{
+    Access, AuditService, Console, DecisionDesk, DeskPorts, MiningThresholds, RulesService,
+    SettingsService,
+};
 use alphapulse_domain::{
     ports::{
-        AuditRepo, ExchangeAccountRepo, IdempotencyRepo, MarketDataRepo, TenantRepo, UserRepo,
+        AuditRepo, Clock, DecisionRepo, ExchangeAccountRepo, IdempotencyRepo, MarketDataRepo,
+        RulesRepo, SettingsRepo, SystemClock, TenantRepo, TradingLocks, UserRepo,
     },
     ExchangeClient,
 };
@@ -19,8 +24,9 @@ use alphapulse_exchange::{
 };
 use alphapulse_hedging::{HedgingDesk, PositionService};
 use alphapulse_persistence::{
-    Db, PgAuditRepo, PgEnsembleRepo, PgExchangeAccountRepo, PgIdempotencyRepo, PgMarketDataRepo,
-    PgPaperBook, PgRegimeStore, PgTenantRepo, PgTradingLocks, PgUserRepo,
+    Db, PgAuditRepo, PgDecisionAuditRepo, PgDecisionRepo, PgEnsembleRepo, PgExchangeAccountRepo,
+    PgIdempotencyRepo, PgMarketDataRepo, PgPaperBook, PgRegimeStore, PgRiskLimitsRepo,
+    PgRulesRepo, PgSettingsRepo, PgTenantRepo, PgTradingLocks, PgUserRepo,
 };
 use alphapulse_regime::{service::RegimeService, ModelConfig};
 use anyhow::Result;
@@ -41,6 +47,8 @@ pub struct Settings {
     pub cipher: Option<CredentialsCipher>,
     /// Where Binance is.
     pub binance: BinanceConfig,
+    /// Thresholds of the rules-mining job and the default of on-demand mining.
+    pub mining: MiningThresholds,
 }
 
 impl Settings {
@@ -51,6 +59,7 @@ impl Settings {
             principal_ttl: DEFAULT_PRINCIPAL_TTL,
             cipher: None,
             binance: BinanceConfig::default(),
+            mining: MiningThresholds::default(),
         }
     }
 }
@@ -100,6 +109,17 @@ pub fn services(db: &Db, settings: &Settings) -> Result<Services> {
         repos.users.clone(),
         settings.principal_ttl,
     ));
+    let regime = Arc::new(RegimeService::new(
+        repos.market.clone(),
+        Arc::new(PgRegimeStore::new(db.clone())),
+        ModelConfig::default(),
+    ));
+    let locks: Arc<dyn TradingLocks> = Arc::new(PgTradingLocks::new(db.clone()));
+    let ensembles = Arc::new(EnsembleService::new(
+        Arc::new(PgEnsembleRepo::new(db.clone())),
+        repos.market.clone(),
+    ));
+    let console = console(db, &repos, settings, ensembles.clone(), exchange.clone(), locks.clone(), regime.clone());
     let login = Login::new(
         repos.users.clone(),
         repos.tenants.clone(),
@@ -117,23 +137,61 @@ pub fn services(db: &Db, settings: &Settings) -> Result<Services> {
         ),
         principals,
         positions: PositionService::new(exchange.clone()),
-        regime: Arc::new(RegimeService::new(
-            repos.market.clone(),
-            Arc::new(PgRegimeStore::new(db.clone())),
-            ModelConfig::default(),
-        )),
+        regime,
         hedging: HedgingDesk::new(
             exchange,
             repos.tenants,
             repos.idempotency,
             repos.audit,
-            Arc::new(PgTradingLocks::new(db.clone())),
+            locks,
         ),
-        ensembles: Arc::new(EnsembleService::new(
-            Arc::new(PgEnsembleRepo::new(db.clone())),
-            repos.market,
-        )),
+        ensembles,
+        console,
     })
+}
+
+/// The firm console's services (settings, the decision desk, rules, the audit trail).
+fn console(
+    db: &Db,
+    repos: &Repos,
+    settings: &Settings,
+    ensembles: Arc<EnsembleService>,
+    exchange: Arc<dyn ExchangeClient>,
+    locks: Arc<dyn TradingLocks>,
+    regime: Arc<RegimeService>,
+) -> Console {
+    let access = Access::new(repos.tenants.clone());
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let settings_repo: Arc<dyn SettingsRepo> = Arc::new(PgSettingsRepo::new(db.clone()));
+    let decisions: Arc<dyn DecisionRepo> = Arc::new(PgDecisionRepo::new(db.clone()));
+    let rules: Arc<dyn RulesRepo> = Arc::new(PgRulesRepo::new(db.clone()));
+    Console {
+        settings: SettingsService::new(access.clone(), settings_repo.clone()),
+        decisions: Arc::new(DecisionDesk::new(
+            ensembles,
+            DeskPorts {
+                settings: settings_repo,
+                decisions: decisions.clone(),
+                rules: rules.clone(),
+                limits: Arc::new(PgRiskLimitsRepo::new(db.clone())),
+                market: repos.market.clone(),
+                accounts: repos.accounts.clone(),
+                exchange,
+                locks,
+                regime,
+                clock: clock.clone(),
+            },
+        )),
+        rules: RulesService::new(
+            access.clone(),
+            rules,
+            decisions,
+            repos.market.clone(),
+            clock,
+            settings.mining,
+        ),
+        audit: AuditService::new(access, Arc::new(PgDecisionAuditRepo::new(db.clone()))),
+    }
 }
 
 /// The API state over `db`: the services, the token verifier and the HTTP settings.

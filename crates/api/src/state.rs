@@ -5,6 +5,7 @@
 use std::{num::NonZeroU32, sync::Arc, time::Duration};
 
 use alphapulse_admin::{Login, Principals, TenantAdmin, UserAdmin};
+use alphapulse_console::Console;
 use alphapulse_domain::ports::Readiness;
 use alphapulse_ensemble::EnsembleService;
 use alphapulse_hedging::{HedgingDesk, PositionService};
@@ -34,6 +35,8 @@ pub struct Services {
     pub hedging: HedgingDesk,
     /// AI-agent ensembles.
     pub ensembles: Arc<EnsembleService>,
+    /// The firm console: settings, decisions, rules, the decision audit trail.
+    pub console: Console,
 }
 
 impl std::fmt::Debug for Services {

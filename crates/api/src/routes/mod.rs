@@ -1,6 +1,7 @@
 //! One module per router; [`all`] collects their declarations.
 
 pub mod auth;
+pub mod console;
 pub mod ensemble;
 pub mod hedging;
 pub mod positions;
@@ -23,6 +24,7 @@ pub fn all() -> Routes {
         regime::declare,
         hedging::declare,
         ensemble::declare,
+        console::declare,
     ] {
         declare(&mut routes);
     }
