@@ -69,6 +69,8 @@ pub struct AppState {
     pub authenticator: Authenticator,
     /// Per-client-address login limiter.
     pub login_limiter: Arc<DefaultKeyedRateLimiter<std::net::IpAddr>>,
+    /// Web console sessions ended by logout (until their token expires).
+    pub console_logouts: Arc<crate::web::session::Logouts>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -92,10 +94,12 @@ impl AppState {
         let authenticator = Authenticator::new(verifier)
             .with_principal_check(PrincipalsCheck(services.principals.clone()));
         let per_minute = NonZeroU32::new(http.login_per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
+        let logouts = Arc::new(crate::web::session::Logouts::new(services.login.token_ttl()));
         Self {
             services,
             authenticator,
             login_limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
+            console_logouts: logouts,
         }
     }
 

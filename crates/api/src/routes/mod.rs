@@ -25,6 +25,7 @@ pub fn all() -> Routes {
         hedging::declare,
         ensemble::declare,
         console::declare,
+        crate::web::declare,
     ] {
         declare(&mut routes);
     }

@@ -5,6 +5,7 @@
 //! [`alphapulse_console`]'s. The web console's HTML pages live in [`crate::web`].
 
 mod audit;
+pub use audit::stream_csv;
 mod dto;
 mod rules;
 mod settings;
