@@ -33,7 +33,12 @@ pub fn temp_dir(mode: u32) -> tempfile::TempDir {
 
 /// `alphapulse ARGS` with a clean environment for this data dir.
 pub fn command(data_dir: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::new(BIN);
+    command_of(BIN, data_dir, args)
+}
+
+/// `<bin> ARGS` with a clean environment for this data dir.
+pub fn command_of(bin: &str, data_dir: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(bin);
     cmd.args(args)
         .env_remove("ALPHAPULSE_DATABASE_URL")
         .env("ALPHAPULSE_DATA_DIR", data_dir)
@@ -63,6 +68,12 @@ pub struct Server {
 
 impl Server {
     pub fn start(data_dir: &Path, extra: &[&str]) -> Self {
+        Self::start_bin(BIN, data_dir, extra, &[])
+    }
+
+    /// `serve` of a build of the binary (e.g. a release build for benchmarks) with extra
+    /// environment variables.
+    pub fn start_bin(bin: &str, data_dir: &Path, extra: &[&str], envs: &[(&str, &str)]) -> Self {
         let port = free_port();
         let bind = format!("127.0.0.1:{port}");
         let log = data_dir.with_extension(format!("serve-{port}.log"));
@@ -70,7 +81,9 @@ impl Server {
         let mut args = vec!["serve", "--bind", &bind];
         args.extend_from_slice(extra);
         let started = Instant::now();
-        let child = command(data_dir, &args)
+        let mut cmd = command_of(bin, data_dir, &args);
+        cmd.envs(envs.iter().copied());
+        let child = cmd
             .stdout(Stdio::null())
             .stderr(log_file)
             .spawn()

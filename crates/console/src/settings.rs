@@ -129,7 +129,7 @@ impl SettingsService {
             },
         });
         let note = caller.note("tenant_settings.update", details);
-        Ok(self.repo.set(&actor, &next, &note)?)
+        Ok(self.repo.set(&actor, &next, &note, chrono::Utc::now())?)
     }
 
     /// A page of the tenants the caller may see, with their settings (owner: all; staff:
@@ -220,14 +220,14 @@ mod tests {
             })
         });
         repo.expect_set()
-            .withf(|_, s, note| {
+            .withf(|_, s, note, _| {
                 s.autopost_enabled
                     && s.llm_tenant_cap_usd == Decimal::new(25050, 2)
                     && note.action == "tenant_settings.update"
                     && note.details["previous"]["llm_tenant_cap_usd"] == "100"
             })
             .times(1)
-            .returning(|_, s, _| Ok(s.clone()));
+            .returning(|_, s, _, _| Ok(s.clone()));
         let service = SettingsService::new(Access::new(Arc::new(MockTenantRepo::new())), Arc::new(repo));
         let out = service
             .update(

@@ -185,7 +185,7 @@ fn view(session: &ConsoleSession, data: &Data, run: Option<&DryRun>, ok: Option<
                                             form.inline method="post" action="/console/rules/dryrun" {
                                                 (hidden(session, tenant))
                                                 input type="hidden" name="candidate_id" value=(c.id);
-                                                button.secondary type="submit" class="dryrun" { "Dry run" }
+                                                button.secondary.dryrun type="submit" { "Dry run" }
                                             }
                                             @if may_write {
                                                 " "
@@ -193,14 +193,14 @@ fn view(session: &ConsoleSession, data: &Data, run: Option<&DryRun>, ok: Option<
                                                     (hidden(session, tenant))
                                                     input type="hidden" name="candidate_id" value=(c.id);
                                                     input type="hidden" name="op" value="accept";
-                                                    button type="submit" class="accept" { "Accept" }
+                                                    button.accept type="submit" { "Accept" }
                                                 }
                                                 " "
                                                 form.inline method="post" action="/console/rules/review" {
                                                     (hidden(session, tenant))
                                                     input type="hidden" name="candidate_id" value=(c.id);
                                                     input type="hidden" name="op" value="reject";
-                                                    button.danger type="submit" class="reject" { "Reject" }
+                                                    button.danger.reject type="submit" { "Reject" }
                                                 }
                                             }
                                         }
@@ -253,7 +253,7 @@ fn view(session: &ConsoleSession, data: &Data, run: Option<&DryRun>, ok: Option<
                                                     form.inline method="post" action="/console/rules/rollback" {
                                                         (hidden(session, tenant))
                                                         input type="hidden" name="to_version" value=(v.version);
-                                                        button.secondary type="submit" class="rollback" { "Roll back to v" (v.version) }
+                                                        button.secondary.rollback type="submit" { "Roll back to v" (v.version) }
                                                     }
                                                 }
                                             }

@@ -85,8 +85,8 @@ pub trait SettingsRepo: Send + Sync {
         tenants: &[TenantId],
     ) -> Result<BTreeMap<TenantId, TenantSettings>, RepoError>;
 
-    /// Stores the tenant's settings (by `actor.user_id`), with an `audit_log` row and a
-    /// `decision_audit_log` row (`settings_updated`) in the same transaction.
+    /// Stores the tenant's settings (by `actor.user_id`, changed at `at`), with an `audit_log`
+    /// row and a `decision_audit_log` row (`settings_updated`) in the same transaction.
     ///
     /// # Errors
     /// [`RepoError::Invalid`] for a value out of range; storage failures.
@@ -95,6 +95,7 @@ pub trait SettingsRepo: Send + Sync {
         actor: &Actor,
         settings: &TenantSettings,
         audit: &AuditNote,
+        at: DateTime<Utc>,
     ) -> Result<TenantSettings, RepoError>;
 }
 

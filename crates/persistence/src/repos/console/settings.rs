@@ -61,6 +61,7 @@ pub fn set(
     actor: &Actor,
     new: &TenantSettings,
     note: &AuditNote,
+    at: DateTime<Utc>,
 ) -> Result<TenantSettings> {
     if let Some(first) = new.check().into_iter().next() {
         return Err(Error::Invalid(first));
@@ -71,7 +72,7 @@ pub fn set(
             ts::autopost_enabled.eq(new.autopost_enabled),
             ts::autopost_threshold.eq(new.autopost_threshold),
             ts::llm_tenant_cap_usd.eq(new.llm_tenant_cap_usd),
-            ts::updated_at.eq(Utc::now()),
+            ts::updated_at.eq(at),
             ts::updated_by.eq(actor.user_id.map(|u| u.as_uuid())),
         ))
         .on_conflict(ts::tenant_id)
@@ -148,7 +149,8 @@ impl SettingsRepo for PgSettingsRepo {
         actor: &Actor,
         settings: &TenantSettings,
         note: &AuditNote,
+        at: DateTime<Utc>,
     ) -> Result<TenantSettings, RepoError> {
-        Ok(self.db.tenant(*actor).run(|c| set(c, actor, settings, note))?)
+        Ok(self.db.tenant(*actor).run(|c| set(c, actor, settings, note, at))?)
     }
 }
