@@ -211,6 +211,10 @@ async fn mining_proposes_patterns_from_realised_outcomes() {
     assert_eq!(again.body["candidates"][0]["id"], c["id"]);
     let listed = f.app.send(get("/api/v1/rules/candidates", &f.a.admin)).await;
     assert_eq!(listed.body["items"].as_array().unwrap().len(), 1);
+    // The job mines every active tenant with its thresholds.
+    let job = alphapulse_console::MiningThresholds { min_count: 30, min_precision: 0.0, max_std_dev: 1.0, lookback_days: 90 };
+    let found = alphapulse::jobs::mine_rules_once(&alphapulse_persistence::PgTenantRepo::new(f.app.repos.db.clone()), &f.app.state.console.rules, &job).unwrap();
+    assert_eq!(found, 1, "tenant a's pattern, refreshed");
     // Thresholds out of range are 422; staff may not mine.
     let bad = f.app.send(post("/api/v1/rules/mine", &f.a.admin, json!({"min_precision": 1.5}))).await;
     assert_eq!(bad.status, 422);

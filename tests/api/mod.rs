@@ -7,6 +7,7 @@ mod auth;
 mod concurrency;
 mod console_audit;
 mod console_decisions;
+mod console_pages;
 mod console_rules;
 mod console_settings;
 mod ensemble;

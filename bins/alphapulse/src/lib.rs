@@ -11,6 +11,7 @@ pub mod database;
 pub mod demo;
 pub mod demo_console;
 pub mod demo_market;
+pub mod jobs;
 pub mod market_csv;
 pub mod telemetry;
 

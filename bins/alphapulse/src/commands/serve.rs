@@ -34,11 +34,24 @@ pub fn run(global: &GlobalArgs, database: &Database, args: &ServeArgs) -> Result
     let settings = Settings {
         cipher,
         principal_ttl: Duration::from_secs(args.principal_ttl_seconds),
+        mining: args.mining.thresholds()?,
         ..Settings::new(auth.config)
     };
     let state = compose::app_state(&db, &settings).context("building the application state")?;
+    let mining = (args.mining.rules_mining_interval_seconds > 0).then(|| {
+        (
+            std::sync::Arc::new(PgTenantRepo::new(db.clone()))
+                as std::sync::Arc<dyn alphapulse_domain::ports::TenantRepo>,
+            state.console.rules.clone(),
+            settings.mining,
+            Duration::from_secs(args.mining.rules_mining_interval_seconds),
+        )
+    });
 
     actix_web::rt::System::new().block_on(async move {
+        if let Some((tenants, rules, thresholds, every)) = mining {
+            crate::jobs::spawn_rule_mining(tenants, rules, thresholds, every);
+        }
         let server = HttpServer::new(move || alphapulse_api::app(state.clone()))
             .bind(args.bind)
             .with_context(|| format!("binding {}", args.bind))?
