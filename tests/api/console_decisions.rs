@@ -74,7 +74,11 @@ async fn desk() -> Desk {
     let (_, admin) = app.user_with_token(tenant, "admin@pilot-desk.example", Role::Admin);
     let (_, trader) = app.user_with_token(tenant, "trader@pilot-desk.example", Role::Trader);
     let created = app
-        .send(post("/api/v1/ensemble/create", &trader, json!({"name": "Core", "method": "weighted_average"})))
+        .send(post(
+            "/api/v1/ensemble/create",
+            &trader,
+            json!({"name": "Core", "method": "weighted_average"}),
+        ))
         .await;
     let ensemble = created.body["ensemble_id"].as_str().unwrap().to_owned();
     for (agent, kind) in [("tech", "technical"), ("llm", "sentiment")] {
@@ -104,7 +108,11 @@ fn signals(cost: &str) -> Value {
 
 impl Desk {
     async fn predict(&self, cost: &str, key: Option<&str>) -> JsonResponse {
-        let mut req = post(&format!("/api/v1/ensemble/{}/predict", self.ensemble), &self.trader, signals(cost));
+        let mut req = post(
+            &format!("/api/v1/ensemble/{}/predict", self.ensemble),
+            &self.trader,
+            signals(cost),
+        );
         if let Some(key) = key {
             req = req.insert_header(("idempotency-key", key));
         }
@@ -123,7 +131,10 @@ async fn predictions_become_audited_decisions_and_auto_execute_once_every_check_
     assert_eq!(decision["action"], "queued", "{decision}");
     assert_eq!(decision["not_auto_post_reason"], "autopost_disabled");
     assert_eq!(decision["reasons"], json!(["autopost_disabled", "no_rule"]));
-    assert_eq!(decision["calibrated"], false, "raw confidence until there are outcomes");
+    assert_eq!(
+        decision["calibrated"], false,
+        "raw confidence until there are outcomes"
+    );
     assert_eq!(decision["vendor_normalized"], "paper:ETHUSDT");
     assert_eq!(decision["side"], "buy");
     assert_eq!(decision["llm_cost_usd"], "0.02");
@@ -144,13 +155,24 @@ async fn predictions_become_audited_decisions_and_auto_execute_once_every_check_
     accept_rule_for(&d, &regime).await;
     let before = orders(&d.app);
     let auto = d.predict("0.02", Some("retry-key-1")).await;
-    assert_eq!(auto.body["decision"]["action"], "auto_executed", "{}", auto.body["decision"]);
+    assert_eq!(
+        auto.body["decision"]["action"], "auto_executed",
+        "{}",
+        auto.body["decision"]
+    );
     assert_eq!(auto.body["decision"]["order_status"], "filled");
     assert_eq!(orders(&d.app), before + 1);
     // The same request again (a client retry): the venue sees the same client order id.
     let retry = d.predict("0.02", Some("retry-key-1")).await;
-    assert_eq!(retry.body["decision"]["client_order_id"], auto.body["decision"]["client_order_id"]);
-    assert_eq!(orders(&d.app), before + 1, "a retried prediction traded twice");
+    assert_eq!(
+        retry.body["decision"]["client_order_id"],
+        auto.body["decision"]["client_order_id"]
+    );
+    assert_eq!(
+        orders(&d.app),
+        before + 1,
+        "a retried prediction traded twice"
+    );
 
     // The LLM cap: 0.05 this month, three predictions of 0.02 already: the next is capped.
     let cap = d
@@ -164,7 +186,10 @@ async fn predictions_become_audited_decisions_and_auto_execute_once_every_check_
     assert_eq!(cap.status, 200);
     let capped = d.predict("0.02", None).await;
     assert_eq!(capped.body["decision"]["action"], "queued");
-    assert_eq!(capped.body["decision"]["reasons"], json!(["llm_cap_reached"]));
+    assert_eq!(
+        capped.body["decision"]["reasons"],
+        json!(["llm_cap_reached"])
+    );
 
     // Every decision has its trail row with the seed's columns.
     let trail = d.app.send(get("/api/v1/audit?limit=500", &d.admin)).await;
@@ -172,10 +197,16 @@ async fn predictions_become_audited_decisions_and_auto_execute_once_every_check_
         .as_array()
         .unwrap()
         .iter()
-        .filter(|i| ["queued", "auto_executed", "rejected", "failed"].contains(&i["action"].as_str().unwrap()))
+        .filter(|i| {
+            ["queued", "auto_executed", "rejected", "failed"]
+                .contains(&i["action"].as_str().unwrap())
+        })
         .collect();
     assert_eq!(decisions.len(), 4);
-    let row = decisions.iter().find(|r| r["txn_id"] == first.body["prediction_id"]).unwrap();
+    let row = decisions
+        .iter()
+        .find(|r| r["txn_id"] == first.body["prediction_id"])
+        .unwrap();
     let keys: Vec<&String> = row.as_object().unwrap().keys().collect();
     assert_eq!(keys.len(), 9);
     assert_eq!(row["not_auto_post_reason"], "autopost_disabled");
@@ -183,14 +214,21 @@ async fn predictions_become_audited_decisions_and_auto_execute_once_every_check_
     // Bad costs are 422 and predict nothing.
     let bad = d
         .app
-        .send(post(&format!("/api/v1/ensemble/{}/predict", d.ensemble), &d.trader, signals("-1")))
+        .send(post(
+            &format!("/api/v1/ensemble/{}/predict", d.ensemble),
+            &d.trader,
+            signals("-1"),
+        ))
         .await;
     assert_eq!(bad.status, 422, "{:?}", bad.body);
 }
 
 async fn tenant_of(d: &Desk) -> String {
     let res = d.app.send(get("/api/v1/settings", &d.admin)).await;
-    res.body["items"][0]["tenant_id"].as_str().unwrap().to_owned()
+    res.body["items"][0]["tenant_id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 /// Accepts a rule for (ETHUSDT, buy, the ensemble, `regime`) through a fixture candidate.
@@ -223,7 +261,11 @@ async fn accept_rule_for(d: &Desk, regime: &Value) {
         .remove(0);
     let res = d
         .app
-        .send(post(&format!("/api/v1/rules/candidates/{}/accept", candidate.id), &d.admin, json!({})))
+        .send(post(
+            &format!("/api/v1/rules/candidates/{}/accept", candidate.id),
+            &d.admin,
+            json!({}),
+        ))
         .await;
     assert_eq!(res.status, 200, "{:?}", res.body);
 }

@@ -28,14 +28,54 @@ fn world() -> (Firm, uuid::Uuid, Vec<String>) {
     let ensemble = ensemble_fixture(&f.app, f.a.id);
     let buy = Some(Side::Buy);
     for day in 1..=6 {
-        decision_fixture(&f.app, f.a.id, ensemble, "BTCUSDT", buy, A::Queued, &[R::NoRule], days_ago(day));
+        decision_fixture(
+            &f.app,
+            f.a.id,
+            ensemble,
+            "BTCUSDT",
+            buy,
+            A::Queued,
+            &[R::NoRule],
+            days_ago(day),
+        );
     }
-    decision_fixture(&f.app, f.a.id, ensemble, "BTCUSDT", buy, A::Queued, &[R::BelowThreshold, R::NoRule], days_ago(7));
-    decision_fixture(&f.app, f.a.id, ensemble, "ETHUSDT", buy, A::Queued, &[R::NoRule], days_ago(2));
-    decision_fixture(&f.app, f.a.id, ensemble, "ETHUSDT", buy, A::AutoExecuted, &[], days_ago(3));
+    decision_fixture(
+        &f.app,
+        f.a.id,
+        ensemble,
+        "BTCUSDT",
+        buy,
+        A::Queued,
+        &[R::BelowThreshold, R::NoRule],
+        days_ago(7),
+    );
+    decision_fixture(
+        &f.app,
+        f.a.id,
+        ensemble,
+        "ETHUSDT",
+        buy,
+        A::Queued,
+        &[R::NoRule],
+        days_ago(2),
+    );
+    decision_fixture(
+        &f.app,
+        f.a.id,
+        ensemble,
+        "ETHUSDT",
+        buy,
+        A::AutoExecuted,
+        &[],
+        days_ago(3),
+    );
     let candidates = ["BTCUSDT", "ETHUSDT"]
         .iter()
-        .map(|s| candidate_fixture(&f.app, f.a.id, ensemble, s).id.to_string())
+        .map(|s| {
+            candidate_fixture(&f.app, f.a.id, ensemble, s)
+                .id
+                .to_string()
+        })
         .collect();
     (f, ensemble, candidates)
 }
@@ -46,7 +86,11 @@ async fn test_dryrun_no_mutation() {
     let before = checksums(&f.app);
     let res = f
         .app
-        .send(post("/api/v1/rules/dryrun", &f.a.admin, json!({"candidate_id": candidates[0]})))
+        .send(post(
+            "/api/v1/rules/dryrun",
+            &f.a.admin,
+            json!({"candidate_id": candidates[0]}),
+        ))
         .await;
     assert_eq!(res.status, 200, "{:?}", res.body);
     // 9 decisions, 1 automated; the BTC rule releases the 6 blocked only by no_rule.
@@ -55,7 +99,10 @@ async fn test_dryrun_no_mutation() {
     assert!((res.body["automation_rate_after"].as_f64().unwrap() - 7.0 / 9.0).abs() < 1e-9);
     assert_eq!(res.body["affected_decisions"], 6);
     assert_eq!(res.body["affected"].as_array().unwrap().len(), 6);
-    assert_eq!(res.body["reason_deltas"]["no_rule"], json!({"before": 7, "after": 1, "delta": -6}));
+    assert_eq!(
+        res.body["reason_deltas"]["no_rule"],
+        json!({"before": 7, "after": 1, "delta": -6})
+    );
     assert_eq!(res.body["reason_deltas"]["below_threshold"]["delta"], 0);
     // Staff (read only) may dry-run an assigned tenant's candidate too.
     let staff = f
@@ -71,7 +118,11 @@ async fn test_dryrun_no_mutation() {
     // Another tenant's candidate is not found (and still nothing is written).
     let other = f
         .app
-        .send(post("/api/v1/rules/dryrun", &f.b.admin, json!({"candidate_id": candidates[0]})))
+        .send(post(
+            "/api/v1/rules/dryrun",
+            &f.b.admin,
+            json!({"candidate_id": candidates[0]}),
+        ))
         .await;
     assert_eq!(other.status, 404, "{:?}", other.body);
     assert_eq!(checksums(&f.app), before);
@@ -80,18 +131,30 @@ async fn test_dryrun_no_mutation() {
 #[actix_web::test]
 async fn test_promote_persists_and_version_increments() {
     let (f, ensemble, candidates) = world();
-    let listed = f.app.send(get("/api/v1/rules/candidates", &f.a.admin)).await;
+    let listed = f
+        .app
+        .send(get("/api/v1/rules/candidates", &f.a.admin))
+        .await;
     assert_eq!(listed.status, 200, "{:?}", listed.body);
     assert_eq!(listed.body["items"].as_array().unwrap().len(), 2);
     let accept = |id: &str| format!("/api/v1/rules/candidates/{id}/accept");
-    let first = f.app.send(post(&accept(&candidates[0]), &f.a.admin, json!({}))).await;
+    let first = f
+        .app
+        .send(post(&accept(&candidates[0]), &f.a.admin, json!({})))
+        .await;
     assert_eq!(first.status, 200, "{:?}", first.body);
     assert_eq!(first.body["candidate"]["status"], "accepted");
-    assert_eq!(first.body["candidate"]["reviewed_by"], f.a.admin_id.to_string());
+    assert_eq!(
+        first.body["candidate"]["reviewed_by"],
+        f.a.admin_id.to_string()
+    );
     assert!(first.body["candidate"]["reviewed_at"].is_string());
     assert_eq!(first.body["version"]["version"], 1);
     assert_eq!(first.body["version"]["parent_version"], Value::Null);
-    let second = f.app.send(post(&accept(&candidates[1]), &f.a.admin, json!({}))).await;
+    let second = f
+        .app
+        .send(post(&accept(&candidates[1]), &f.a.admin, json!({})))
+        .await;
     assert_eq!(second.status, 200, "{:?}", second.body);
     assert_eq!(second.body["version"]["version"], 2);
     assert_eq!(second.body["version"]["parent_version"], 1);
@@ -103,8 +166,17 @@ async fn test_promote_persists_and_version_increments() {
     // Persisted: the versions list and the pending list.
     let versions = f.app.send(get("/api/v1/rules/versions", &f.a.admin)).await;
     let items = versions.body["items"].as_array().unwrap();
-    assert_eq!(items.iter().map(|v| v["version"].as_i64().unwrap()).collect::<Vec<_>>(), [2, 1]);
-    let pending = f.app.send(get("/api/v1/rules/candidates", &f.a.admin)).await;
+    assert_eq!(
+        items
+            .iter()
+            .map(|v| v["version"].as_i64().unwrap())
+            .collect::<Vec<_>>(),
+        [2, 1]
+    );
+    let pending = f
+        .app
+        .send(get("/api/v1/rules/candidates", &f.a.admin))
+        .await;
     assert_eq!(pending.body["items"], json!([]));
     let accepted = f
         .app
@@ -112,12 +184,26 @@ async fn test_promote_persists_and_version_increments() {
         .await;
     assert_eq!(accepted.body["items"].as_array().unwrap().len(), 2);
     // Accepting twice is a conflict; rejecting an accepted candidate too.
-    let again = f.app.send(post(&accept(&candidates[0]), &f.a.admin, json!({}))).await;
+    let again = f
+        .app
+        .send(post(&accept(&candidates[0]), &f.a.admin, json!({})))
+        .await;
     assert_eq!(again.status, 409, "{:?}", again.body);
     let reject = format!("/api/v1/rules/candidates/{}/reject", candidates[0]);
-    assert_eq!(f.app.send(post(&reject, &f.a.admin, json!({}))).await.status, 409);
+    assert_eq!(
+        f.app
+            .send(post(&reject, &f.a.admin, json!({})))
+            .await
+            .status,
+        409
+    );
     // Audited: one row per accept, in both logs.
-    let actions: Vec<String> = f.app.audit_entries(f.a.id).into_iter().map(|e| e.action).collect();
+    let actions: Vec<String> = f
+        .app
+        .audit_entries(f.a.id)
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
     assert_eq!(actions, ["rules.accept", "rules.accept"]);
     let trail = f
         .app
@@ -129,13 +215,29 @@ async fn test_promote_persists_and_version_increments() {
     let c3 = candidate_fixture(&f.app, f.a.id, ensemble, "SOLUSDT").id;
     assert_eq!(
         f.app
-            .send(post(&format!("{}?tenant_id={}", accept(&c3.to_string()), f.a.id), &f.staff, json!({})))
+            .send(post(
+                &format!("{}?tenant_id={}", accept(&c3.to_string()), f.a.id),
+                &f.staff,
+                json!({})
+            ))
             .await
             .status,
         403
     );
-    assert_eq!(f.app.send(post(&accept(&c3.to_string()), &other.admin, json!({}))).await.status, 404);
-    assert_eq!(f.app.send(get("/api/v1/rules/versions", &other.admin)).await.body["items"], json!([]));
+    assert_eq!(
+        f.app
+            .send(post(&accept(&c3.to_string()), &other.admin, json!({})))
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        f.app
+            .send(get("/api/v1/rules/versions", &other.admin))
+            .await
+            .body["items"],
+        json!([])
+    );
 }
 
 #[actix_web::test]
@@ -144,32 +246,58 @@ async fn test_rollback_restores_prior_version() {
     for id in &candidates {
         let res = f
             .app
-            .send(post(&format!("/api/v1/rules/candidates/{id}/accept"), &f.a.admin, json!({})))
+            .send(post(
+                &format!("/api/v1/rules/candidates/{id}/accept"),
+                &f.a.admin,
+                json!({}),
+            ))
             .await;
         assert_eq!(res.status, 200);
     }
-    let v1 = f.app.send(get("/api/v1/rules/versions", &f.a.admin)).await.body["items"][1].clone();
+    let v1 = f
+        .app
+        .send(get("/api/v1/rules/versions", &f.a.admin))
+        .await
+        .body["items"][1]
+        .clone();
     let res = f
         .app
-        .send(post("/api/v1/rules/rollback", &f.a.admin, json!({"to_version": 1})))
+        .send(post(
+            "/api/v1/rules/rollback",
+            &f.a.admin,
+            json!({"to_version": 1}),
+        ))
         .await;
     assert_eq!(res.status, 201, "{:?}", res.body);
     assert_eq!(res.body["version"], 3);
     assert_eq!(res.body["parent_version"], 2);
     assert_eq!(res.body["change"], "rollback");
     assert_eq!(res.body["rolled_back_to"], 1);
-    assert_eq!(res.body["rules"], v1["rules"], "the rules of version 1, whole");
+    assert_eq!(
+        res.body["rules"], v1["rules"],
+        "the rules of version 1, whole"
+    );
     // History kept: 3 versions.
     let versions = f.app.send(get("/api/v1/rules/versions", &f.a.admin)).await;
     assert_eq!(versions.body["items"].as_array().unwrap().len(), 3);
     // Unknown versions are 404 and write nothing.
     let before = checksums(&f.app);
     for v in [json!({"to_version": 99}), json!({"to_version": 4.0})] {
-        let res = f.app.send(post("/api/v1/rules/rollback", &f.a.admin, v)).await;
+        let res = f
+            .app
+            .send(post("/api/v1/rules/rollback", &f.a.admin, v))
+            .await;
         assert_eq!(res.status, 404, "{:?}", res.body);
     }
     assert_eq!(
-        f.app.send(post("/api/v1/rules/rollback", &f.a.admin, json!({"to_version": 0}))).await.status,
+        f.app
+            .send(post(
+                "/api/v1/rules/rollback",
+                &f.a.admin,
+                json!({"to_version": 0})
+            ))
+            .await
+            .status,
         422
     );
     assert_eq!(checksums(&f.app), before);
@@ -187,40 +315,90 @@ async fn mining_proposes_patterns_from_realised_outcomes() {
     let ensemble = ensemble_fixture(&f.app, f.a.id);
     // 30 BTC buys over the last 40 days: each has a realised next-day return.
     for day in 2..32 {
-        decision_fixture(&f.app, f.a.id, ensemble, "BTCUSDT", Some(Side::Buy), A::Queued, &[R::NoRule], days_ago(day));
+        decision_fixture(
+            &f.app,
+            f.a.id,
+            ensemble,
+            "BTCUSDT",
+            Some(Side::Buy),
+            A::Queued,
+            &[R::NoRule],
+            days_ago(day),
+        );
     }
     let strict = f
         .app
-        .send(post("/api/v1/rules/mine", &f.a.admin, json!({"min_count": 31})))
+        .send(post(
+            "/api/v1/rules/mine",
+            &f.a.admin,
+            json!({"min_count": 31}),
+        ))
         .await;
     assert_eq!(strict.status, 200, "{:?}", strict.body);
     assert_eq!(strict.body["candidates"], json!([]));
     let loose = json!({"min_count": 30, "min_precision": 0.0, "max_std_dev": 1.0});
-    let res = f.app.send(post("/api/v1/rules/mine", &f.a.admin, loose.clone())).await;
+    let res = f
+        .app
+        .send(post("/api/v1/rules/mine", &f.a.admin, loose.clone()))
+        .await;
     assert_eq!(res.status, 200, "{:?}", res.body);
     let found = res.body["candidates"].as_array().unwrap();
     assert_eq!(found.len(), 1, "{found:?}");
     let c = &found[0];
-    assert_eq!((c["symbol"].as_str(), c["side"].as_str(), c["regime"].as_str()), (Some("BTCUSDT"), Some("buy"), Some("bull")));
+    assert_eq!(
+        (
+            c["symbol"].as_str(),
+            c["side"].as_str(),
+            c["regime"].as_str()
+        ),
+        (Some("BTCUSDT"), Some("buy"), Some("bull"))
+    );
     assert_eq!(c["evidence"]["count"], 30);
     let precision = c["evidence"]["precision"].as_f64().unwrap();
     assert!((0.0..=1.0).contains(&precision));
     assert!(c["evidence"]["std_dev"].as_f64().unwrap() > 0.0);
     // Mining again refreshes the same pending candidate rather than adding one.
-    let again = f.app.send(post("/api/v1/rules/mine", &f.a.admin, loose)).await;
+    let again = f
+        .app
+        .send(post("/api/v1/rules/mine", &f.a.admin, loose))
+        .await;
     assert_eq!(again.body["candidates"][0]["id"], c["id"]);
-    let listed = f.app.send(get("/api/v1/rules/candidates", &f.a.admin)).await;
+    let listed = f
+        .app
+        .send(get("/api/v1/rules/candidates", &f.a.admin))
+        .await;
     assert_eq!(listed.body["items"].as_array().unwrap().len(), 1);
     // The job mines every active tenant with its thresholds.
-    let job = alphapulse_console::MiningThresholds { min_count: 30, min_precision: 0.0, max_std_dev: 1.0, lookback_days: 90 };
-    let found = alphapulse::jobs::mine_rules_once(&alphapulse_persistence::PgTenantRepo::new(f.app.repos.db.clone()), &f.app.state.console.rules, &job).unwrap();
+    let job = alphapulse_console::MiningThresholds {
+        min_count: 30,
+        min_precision: 0.0,
+        max_std_dev: 1.0,
+        lookback_days: 90,
+    };
+    let found = alphapulse::jobs::mine_rules_once(
+        &alphapulse_persistence::PgTenantRepo::new(f.app.repos.db.clone()),
+        &f.app.state.console.rules,
+        &job,
+    )
+    .unwrap();
     assert_eq!(found, 1, "tenant a's pattern, refreshed");
     // Thresholds out of range are 422; staff may not mine.
-    let bad = f.app.send(post("/api/v1/rules/mine", &f.a.admin, json!({"min_precision": 1.5}))).await;
+    let bad = f
+        .app
+        .send(post(
+            "/api/v1/rules/mine",
+            &f.a.admin,
+            json!({"min_precision": 1.5}),
+        ))
+        .await;
     assert_eq!(bad.status, 422);
     assert_eq!(
         f.app
-            .send(post(&format!("/api/v1/rules/mine?tenant_id={}", f.a.id), &f.staff, json!({})))
+            .send(post(
+                &format!("/api/v1/rules/mine?tenant_id={}", f.a.id),
+                &f.staff,
+                json!({})
+            ))
             .await
             .status,
         403

@@ -56,11 +56,20 @@ async fn test_threshold_validation() {
     for bad in [0.79, 0.99, -1.0, 2.0] {
         let res = f
             .app
-            .send(post(&path, &f.a.admin, json!({"autopost_threshold": bad, "autopost_enabled": true})))
+            .send(post(
+                &path,
+                &f.a.admin,
+                json!({"autopost_threshold": bad, "autopost_enabled": true}),
+            ))
             .await;
         assert_eq!(res.status, 422, "{bad}: {:?}", res.body);
     }
-    for bad in [json!({}), json!({"autopost_threshold": null}), json!({"llm_tenant_cap_usd": "-5"}), json!({"nope": 1})] {
+    for bad in [
+        json!({}),
+        json!({"autopost_threshold": null}),
+        json!({"llm_tenant_cap_usd": "-5"}),
+        json!({"nope": 1}),
+    ] {
         let res = f.app.send(post(&path, &f.a.admin, bad.clone())).await;
         assert_eq!(res.status, 422, "{bad}: {:?}", res.body);
     }
@@ -124,7 +133,10 @@ async fn test_budget_updates_write_audit_entry() {
 #[actix_web::test]
 async fn test_owner_sees_all_tenants() {
     let f = firm();
-    let res = f.app.send(get("/api/v1/settings?limit=500", &f.owner)).await;
+    let res = f
+        .app
+        .send(get("/api/v1/settings?limit=500", &f.owner))
+        .await;
     assert_eq!(res.status, 200, "{:?}", res.body);
     let slugs: Vec<&str> = res.body["items"]
         .as_array()
@@ -132,13 +144,23 @@ async fn test_owner_sees_all_tenants() {
         .iter()
         .map(|i| i["slug"].as_str().unwrap())
         .collect();
-    assert!(slugs.contains(&"pilot-acme") && slugs.contains(&"pilot-beta"), "{slugs:?}");
+    assert!(
+        slugs.contains(&"pilot-acme") && slugs.contains(&"pilot-beta"),
+        "{slugs:?}"
+    );
     // And may read and change any tenant's settings.
     for t in [&f.a, &f.b] {
-        assert_eq!(f.app.send(get(&settings_path(t), &f.owner)).await.status, 200);
+        assert_eq!(
+            f.app.send(get(&settings_path(t), &f.owner)).await.status,
+            200
+        );
         let set = f
             .app
-            .send(post(&settings_path(t), &f.owner, json!({"autopost_threshold": 0.93})))
+            .send(post(
+                &settings_path(t),
+                &f.owner,
+                json!({"autopost_threshold": 0.93}),
+            ))
             .await;
         assert_eq!(set.status, 200, "{:?}", set.body);
     }
@@ -154,17 +176,32 @@ async fn test_staff_sees_assigned_only() {
     let items = res.body["items"].as_array().unwrap();
     assert_eq!(items.len(), 1, "{items:?}");
     assert_eq!(items[0]["tenant_id"], f.a.id.to_string());
-    assert_eq!(f.app.send(get(&settings_path(&f.a), &f.staff)).await.status, 200);
-    assert_eq!(f.app.send(get(&settings_path(&f.b), &f.staff)).await.status, 404);
+    assert_eq!(
+        f.app.send(get(&settings_path(&f.a), &f.staff)).await.status,
+        200
+    );
+    assert_eq!(
+        f.app.send(get(&settings_path(&f.b), &f.staff)).await.status,
+        404
+    );
     // A tenant admin sees their own tenant only.
     let own = f.app.send(get("/api/v1/settings", &f.b.admin)).await;
     let items = own.body["items"].as_array().unwrap();
     assert_eq!(items.len(), 1);
     assert_eq!(items[0]["tenant_id"], f.b.id.to_string());
-    assert_eq!(f.app.send(get(&settings_path(&f.a), &f.b.admin)).await.status, 404);
+    assert_eq!(
+        f.app
+            .send(get(&settings_path(&f.a), &f.b.admin))
+            .await
+            .status,
+        404
+    );
     // Traders and viewers have no console.
     for token in [&f.a.trader, &f.a.viewer] {
-        assert_eq!(f.app.send(get(&settings_path(&f.a), token)).await.status, 403);
+        assert_eq!(
+            f.app.send(get(&settings_path(&f.a), token)).await.status,
+            403
+        );
     }
 }
 
@@ -173,7 +210,11 @@ async fn test_staff_cannot_update_settings() {
     let f = firm();
     let res = f
         .app
-        .send(post(&settings_path(&f.a), &f.staff, json!({"autopost_enabled": true})))
+        .send(post(
+            &settings_path(&f.a),
+            &f.staff,
+            json!({"autopost_enabled": true}),
+        ))
         .await;
     assert_eq!(res.status, 403, "{:?}", res.body);
     let read = f.app.send(get(&settings_path(&f.a), &f.a.admin)).await;
@@ -183,12 +224,20 @@ async fn test_staff_cannot_update_settings() {
     // Nor may an admin change another tenant's settings (not found), or a viewer its own.
     let other = f
         .app
-        .send(post(&settings_path(&f.b), &f.a.admin, json!({"autopost_enabled": true})))
+        .send(post(
+            &settings_path(&f.b),
+            &f.a.admin,
+            json!({"autopost_enabled": true}),
+        ))
         .await;
     assert_eq!(other.status, 404);
     let viewer = f
         .app
-        .send(post(&settings_path(&f.a), &f.a.viewer, json!({"autopost_enabled": true})))
+        .send(post(
+            &settings_path(&f.a),
+            &f.a.viewer,
+            json!({"autopost_enabled": true}),
+        ))
         .await;
     assert_eq!(viewer.status, 403);
 }
@@ -200,7 +249,9 @@ async fn test_invalid_token_rejected() {
     for auth in [Some("Bearer not.a.token"), Some("Bearer "), None] {
         for req in [
             TestRequest::get().uri(&path),
-            TestRequest::post().uri(&path).set_json(json!({"autopost_enabled": true})),
+            TestRequest::post()
+                .uri(&path)
+                .set_json(json!({"autopost_enabled": true})),
             TestRequest::get().uri("/api/v1/settings"),
         ] {
             let req = match auth {

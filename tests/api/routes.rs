@@ -279,11 +279,18 @@ async fn a_known_path_with_another_method_is_405_with_allow() {
 #[actix_web::test]
 async fn the_console_pages_stay_out_of_the_openapi_document() {
     let doc = serde_json::to_value(alphapulse_api::openapi()).unwrap();
-    let console: Vec<_> = route_table().into_iter().filter(|r| is_console(r.access)).collect();
+    let console: Vec<_> = route_table()
+        .into_iter()
+        .filter(|r| is_console(r.access))
+        .collect();
     assert!(console.len() >= 12, "{console:?}");
     for route in console {
         assert!(route.path.starts_with("/console"), "{}", route.path);
-        assert!(doc["paths"].get(&route.path).is_none(), "{} is documented", route.path);
+        assert!(
+            doc["paths"].get(&route.path).is_none(),
+            "{} is documented",
+            route.path
+        );
     }
 }
 
@@ -301,8 +308,19 @@ async fn every_console_page_without_a_session_redirects_to_login() {
         let uri = concrete(&route.path);
         if permission.is_none() {
             // The login page itself: the form, and its post refused without the CSRF pair.
-            let res = call(&svc, TestRequest::default().method(route.method.clone()).uri(&uri).to_request()).await;
-            let expected = if route.method == Method::GET { 200 } else { 403 };
+            let res = call(
+                &svc,
+                TestRequest::default()
+                    .method(route.method.clone())
+                    .uri(&uri)
+                    .to_request(),
+            )
+            .await;
+            let expected = if route.method == Method::GET {
+                200
+            } else {
+                403
+            };
             assert_eq!(res.status, expected, "{} {uri}", route.method);
             continue;
         }
@@ -351,7 +369,11 @@ async fn every_console_form_without_its_csrf_token_is_403() {
                 .insert_header(("content-type", "application/x-www-form-urlencoded"))
                 .set_payload(body);
             let res = call(&svc, req.to_request()).await;
-            assert_eq!(res.status, 403, "POST {} with {body:?}: {:?}", route.path, res.body);
+            assert_eq!(
+                res.status, 403,
+                "POST {} with {body:?}: {:?}",
+                route.path, res.body
+            );
         }
         checked += 1;
     }

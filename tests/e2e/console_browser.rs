@@ -96,12 +96,18 @@ fn capabilities(profile: &Path, downloads: &Path) -> serde_json::Map<String, Val
 /// p50 and p95 (nearest rank) of `samples`.
 fn percentiles(samples: &mut [f64]) -> (f64, f64) {
     samples.sort_by(f64::total_cmp);
-    let rank = |p: f64| samples[((p * samples.len() as f64).ceil() as usize).clamp(1, samples.len()) - 1];
+    let rank =
+        |p: f64| samples[((p * samples.len() as f64).ceil() as usize).clamp(1, samples.len()) - 1];
     (rank(0.50), rank(0.95))
 }
 
 async fn text(c: &Client, css: &str) -> String {
-    c.find(Locator::Css(css)).await.unwrap().text().await.unwrap()
+    c.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
 }
 
 async fn value(c: &Client, css: &str) -> String {
@@ -151,7 +157,13 @@ async fn load_ms(c: &Client) -> f64 {
     v.as_f64().unwrap()
 }
 
-async fn browse(driver_port: u16, base: &str, acme: &str, profile: &Path, downloads: &Path) -> BTreeMap<&'static str, (f64, f64)> {
+async fn browse(
+    driver_port: u16,
+    base: &str,
+    acme: &str,
+    profile: &Path,
+    downloads: &Path,
+) -> BTreeMap<&'static str, (f64, f64)> {
     let c = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
         .capabilities(capabilities(profile, downloads))
         .connect(&format!("http://127.0.0.1:{driver_port}"))
@@ -160,21 +172,62 @@ async fn browse(driver_port: u16, base: &str, acme: &str, profile: &Path, downlo
 
     // A console page without a session goes to the login page, and back after it.
     c.goto(&format!("{base}/console/firm")).await.unwrap();
-    assert!(path_of(&c).await.starts_with("/console/login?next="), "{}", path_of(&c).await);
-    c.find(Locator::Id("email")).await.unwrap().send_keys("owner@alphapulse.local").await.unwrap();
-    c.find(Locator::Id("password")).await.unwrap().send_keys("wrong password").await.unwrap();
-    c.find(Locator::Id("sign-in")).await.unwrap().click().await.unwrap();
+    assert!(
+        path_of(&c).await.starts_with("/console/login?next="),
+        "{}",
+        path_of(&c).await
+    );
+    c.find(Locator::Id("email"))
+        .await
+        .unwrap()
+        .send_keys("owner@alphapulse.local")
+        .await
+        .unwrap();
+    c.find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys("wrong password")
+        .await
+        .unwrap();
+    c.find(Locator::Id("sign-in"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     wait_for(&c, ".field .error").await;
-    assert_eq!(text(&c, ".field .error").await, "Unknown e-mail or wrong password.");
-    c.find(Locator::Id("password")).await.unwrap().send_keys("demo-owner").await.unwrap();
-    c.find(Locator::Id("sign-in")).await.unwrap().click().await.unwrap();
+    assert_eq!(
+        text(&c, ".field .error").await,
+        "Unknown e-mail or wrong password."
+    );
+    c.find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys("demo-owner")
+        .await
+        .unwrap();
+    c.find(Locator::Id("sign-in"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     wait_for(&c, "#tenants").await;
     assert_eq!(path_of(&c).await, "/console/firm");
     let cookie = c.get_named_cookie("ap_session").await.unwrap();
     assert_eq!(cookie.http_only(), Some(true));
     assert_eq!(format!("{:?}", cookie.same_site()), "Some(Strict)");
-    let stored = c.execute("return document.cookie + JSON.stringify(localStorage)", vec![]).await.unwrap();
-    assert!(!stored.as_str().unwrap().contains("ey"), "a token is readable by scripts: {stored}");
+    let stored = c
+        .execute(
+            "return document.cookie + JSON.stringify(localStorage)",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        !stored.as_str().unwrap().contains("ey"),
+        "a token is readable by scripts: {stored}"
+    );
 
     // The Firm page reads the database: the pilot's settings as seed-demo left them.
     let row = format!("tr[data-tenant='{acme}']");
@@ -182,7 +235,9 @@ async fn browse(driver_port: u16, base: &str, acme: &str, profile: &Path, downlo
     assert_eq!(text(&c, &format!("{row} td.cap")).await, "250");
     assert_eq!(text(&c, &format!("{row} td.autopost")).await, "off");
     // A change persists across a reload.
-    c.goto(&format!("{base}/console/firm?tenant={acme}")).await.unwrap();
+    c.goto(&format!("{base}/console/firm?tenant={acme}"))
+        .await
+        .unwrap();
     wait_for(&c, "#settings-form").await;
     let threshold = c.find(Locator::Id("autopost_threshold")).await.unwrap();
     threshold.clear().await.unwrap();
@@ -190,7 +245,12 @@ async fn browse(driver_port: u16, base: &str, acme: &str, profile: &Path, downlo
     let cap = c.find(Locator::Id("llm_tenant_cap_usd")).await.unwrap();
     cap.clear().await.unwrap();
     cap.send_keys("300.50").await.unwrap();
-    c.find(Locator::Id("save-settings")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Id("save-settings"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     wait_for(&c, ".flash.ok").await;
     assert_eq!(text(&c, ".flash.ok").await, "Settings saved");
     c.refresh().await.unwrap();
@@ -201,35 +261,79 @@ async fn browse(driver_port: u16, base: &str, acme: &str, profile: &Path, downlo
     save_screenshot(&c, "firm").await;
 
     // Rules: dry-run the first pending candidate, then accept it.
-    c.goto(&format!("{base}/console/rules?tenant={acme}")).await.unwrap();
+    c.goto(&format!("{base}/console/rules?tenant={acme}"))
+        .await
+        .unwrap();
     wait_for(&c, "#candidates").await;
     let versions_before: i64 = text(&c, "#current-version").await.parse().unwrap();
-    let candidates_before = c.find_all(Locator::Css("#candidates tbody tr")).await.unwrap().len();
-    c.find(Locator::Css("#candidates button.dryrun")).await.unwrap().click().await.unwrap();
+    let candidates_before = c
+        .find_all(Locator::Css("#candidates tbody tr"))
+        .await
+        .unwrap()
+        .len();
+    c.find(Locator::Css("#candidates button.dryrun"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     wait_for(&c, "#dryrun").await;
     let before = text(&c, "#rate-before").await;
     let after = text(&c, "#rate-after").await;
-    assert!(before.ends_with('%') && after.ends_with('%'), "{before} {after}");
+    assert!(
+        before.ends_with('%') && after.ends_with('%'),
+        "{before} {after}"
+    );
     let b: f64 = before.trim_end_matches(" %").parse().unwrap();
     let a: f64 = after.trim_end_matches(" %").parse().unwrap();
     assert!(a >= b, "a rule never lowers automation: {b} -> {a}");
     save_screenshot(&c, "rules").await;
-    c.find(Locator::Css("#candidates button.accept")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("#candidates button.accept"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     wait_for(&c, ".flash.ok").await;
     assert!(text(&c, ".flash.ok").await.starts_with("Accepted "));
     let versions_after: i64 = text(&c, "#current-version").await.parse().unwrap();
     assert_eq!(versions_after, versions_before + 1);
-    let candidates_after = c.find_all(Locator::Css("#candidates tbody tr")).await.unwrap().len();
+    let candidates_after = c
+        .find_all(Locator::Css("#candidates tbody tr"))
+        .await
+        .unwrap()
+        .len();
     assert_eq!(candidates_after, candidates_before - 1);
 
     // Audit: filter (the values stay in the form), then download the CSV of the filter.
-    c.goto(&format!("{base}/console/audit?tenant={acme}")).await.unwrap();
+    c.goto(&format!("{base}/console/audit?tenant={acme}"))
+        .await
+        .unwrap();
     wait_for(&c, "#audit").await;
-    c.find(Locator::Id("action")).await.unwrap().select_by_value("queued").await.unwrap();
-    c.find(Locator::Id("vendor")).await.unwrap().send_keys("paper:BTCUSDT").await.unwrap();
-    c.find(Locator::Id("apply-filters")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Id("action"))
+        .await
+        .unwrap()
+        .select_by_value("queued")
+        .await
+        .unwrap();
+    c.find(Locator::Id("vendor"))
+        .await
+        .unwrap()
+        .send_keys("paper:BTCUSDT")
+        .await
+        .unwrap();
+    c.find(Locator::Id("apply-filters"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     wait_for(&c, "#audit").await;
-    assert!(path_of(&c).await.contains("action=queued"), "{}", path_of(&c).await);
+    assert!(
+        path_of(&c).await.contains("action=queued"),
+        "{}",
+        path_of(&c).await
+    );
     assert_eq!(value(&c, "#vendor").await, "paper:BTCUSDT");
     assert_eq!(value(&c, "#action").await, "queued");
     let actions = c.find_all(Locator::Css("#audit td.action")).await.unwrap();
@@ -241,7 +345,12 @@ async fn browse(driver_port: u16, base: &str, acme: &str, profile: &Path, downlo
         assert_eq!(cell.text().await.unwrap(), "paper:BTCUSDT");
     }
     save_screenshot(&c, "audit").await;
-    c.find(Locator::Id("download-csv")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Id("download-csv"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     let csv = loop {
         let done: Vec<PathBuf> = std::fs::read_dir(downloads)
@@ -258,7 +367,11 @@ async fn browse(driver_port: u16, base: &str, acme: &str, profile: &Path, downlo
     let mut lines = csv.lines();
     assert_eq!(lines.next(), Some("timestamp,tenant_id,txn_id,vendor_normalized,action,not_auto_post_reason,calibrated_p,threshold_used,user_id"));
     let rows: Vec<&str> = lines.collect();
-    assert!(rows.len() >= actions.len(), "{} rows in the CSV", rows.len());
+    assert!(
+        rows.len() >= actions.len(),
+        "{} rows in the CSV",
+        rows.len()
+    );
     for r in rows {
         let f: Vec<&str> = r.split(',').collect();
         assert_eq!((f[1], f[3], f[4]), (acme, "paper:BTCUSDT", "queued"), "{r}");
@@ -280,10 +393,19 @@ async fn browse(driver_port: u16, base: &str, acme: &str, profile: &Path, downlo
     }
 
     // Logout ends the session.
-    c.find(Locator::Id("logout")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Id("logout"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     wait_for(&c, "#login-form").await;
     c.goto(&format!("{base}/console/audit")).await.unwrap();
-    assert!(path_of(&c).await.starts_with("/console/login"), "{}", path_of(&c).await);
+    assert!(
+        path_of(&c).await.starts_with("/console/login"),
+        "{}",
+        path_of(&c).await
+    );
     c.close().await.unwrap();
     out
 }
@@ -294,7 +416,11 @@ fn the_console_works_in_headless_chromium() {
     let dir = temp_dir(0o755);
     let data = dir.path().join("data");
     let seeded: Value = serde_json::from_slice(
-        &run_ok(&data, &["seed-demo", "--json", "--database-url", test_db.url()]).stdout,
+        &run_ok(
+            &data,
+            &["seed-demo", "--json", "--database-url", test_db.url()],
+        )
+        .stdout,
     )
     .unwrap();
     let acme = seeded["tenants"]
@@ -310,7 +436,10 @@ fn the_console_works_in_headless_chromium() {
         crate::e2e::support::BIN,
         &data,
         &["--database-url", test_db.url()],
-        &[("ALPHAPULSE_JWT_SECRET", crate::e2e::console_export::JWT_SECRET)],
+        &[(
+            "ALPHAPULSE_JWT_SECRET",
+            crate::e2e::console_export::JWT_SECRET,
+        )],
     );
     let driver = Driver::start();
     let (profile, downloads) = (temp_dir(0o700), temp_dir(0o755));
@@ -318,7 +447,13 @@ fn the_console_works_in_headless_chromium() {
         .enable_all()
         .build()
         .unwrap()
-        .block_on(browse(driver.port, &server.base, &acme, profile.path(), downloads.path()));
+        .block_on(browse(
+            driver.port,
+            &server.base,
+            &acme,
+            profile.path(),
+            downloads.path(),
+        ));
     drop(driver);
     for (page, (p50, p95)) in &timings {
         eprintln!("console {page}: load p50 {p50:.1} ms, p95 {p95:.1} ms (20 loads)");

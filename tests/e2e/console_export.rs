@@ -9,9 +9,9 @@ use std::{
     time::{Duration, Instant},
 };
 
+use alphapulse_domain::ports::{TenantRepo, UserRepo};
 use alphapulse_domain::{ports::Actor, Email, NewTenant, NewUser, Role, Slug, SubscriptionTier};
 use alphapulse_persistence::{testing::TestDb, Error, PgTenantRepo, PgUserRepo};
-use alphapulse_domain::ports::{TenantRepo, UserRepo};
 use diesel::{sql_query, sql_types::Uuid as SqlUuid, RunQueryDsl};
 use serde_json::json;
 
@@ -106,7 +106,10 @@ fn test_streams_large_export() {
         bin.as_deref().unwrap_or(crate::e2e::support::BIN),
         &dir.path().join("data"),
         &extra,
-        &[("ALPHAPULSE_JWT_SECRET", JWT_SECRET), ("ALPHAPULSE_LOG", "warn")],
+        &[
+            ("ALPHAPULSE_JWT_SECRET", JWT_SECRET),
+            ("ALPHAPULSE_LOG", "warn"),
+        ],
     );
     extra.clear();
     let pid = server.child.as_ref().unwrap().id();
@@ -178,5 +181,8 @@ fn test_streams_large_export() {
         peak as f64 / 1024.0,
         hwm as f64 / 1024.0,
     );
-    assert!(growth_mb < 100.0, "the server grew by {growth_mb:.1} MB while exporting");
+    assert!(
+        growth_mb < 100.0,
+        "the server grew by {growth_mb:.1} MB while exporting"
+    );
 }

@@ -83,11 +83,7 @@ impl Server {
         let started = Instant::now();
         let mut cmd = command_of(bin, data_dir, &args);
         cmd.envs(envs.iter().copied());
-        let child = cmd
-            .stdout(Stdio::null())
-            .stderr(log_file)
-            .spawn()
-            .unwrap();
+        let child = cmd.stdout(Stdio::null()).stderr(log_file).spawn().unwrap();
         let mut server = Self {
             child: Some(child),
             base: format!("http://{bind}"),

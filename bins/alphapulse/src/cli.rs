@@ -127,7 +127,11 @@ pub struct ServeArgs {
 #[derive(Debug, Args)]
 pub struct MiningArgs {
     /// Seconds between mining runs over every active tenant (0 = no job).
-    #[arg(long, env = "ALPHAPULSE_RULES_MINING_INTERVAL_SECONDS", default_value_t = 3600)]
+    #[arg(
+        long,
+        env = "ALPHAPULSE_RULES_MINING_INTERVAL_SECONDS",
+        default_value_t = 3600
+    )]
     pub rules_mining_interval_seconds: u64,
     /// Decisions with a realised outcome a pattern needs, at least.
     #[arg(long, env = "ALPHAPULSE_RULES_MIN_COUNT", default_value_t = 20,

@@ -25,8 +25,8 @@ use alphapulse_exchange::{
 use alphapulse_hedging::{HedgingDesk, PositionService};
 use alphapulse_persistence::{
     Db, PgAuditRepo, PgDecisionAuditRepo, PgDecisionRepo, PgEnsembleRepo, PgExchangeAccountRepo,
-    PgIdempotencyRepo, PgMarketDataRepo, PgPaperBook, PgRegimeStore, PgRiskLimitsRepo,
-    PgRulesRepo, PgSettingsRepo, PgTenantRepo, PgTradingLocks, PgUserRepo,
+    PgIdempotencyRepo, PgMarketDataRepo, PgPaperBook, PgRegimeStore, PgRiskLimitsRepo, PgRulesRepo,
+    PgSettingsRepo, PgTenantRepo, PgTradingLocks, PgUserRepo,
 };
 use alphapulse_regime::{service::RegimeService, ModelConfig};
 use anyhow::Result;
@@ -119,7 +119,15 @@ pub fn services(db: &Db, settings: &Settings) -> Result<Services> {
         Arc::new(PgEnsembleRepo::new(db.clone())),
         repos.market.clone(),
     ));
-    let console = console(db, &repos, settings, ensembles.clone(), exchange.clone(), locks.clone(), regime.clone());
+    let console = console(
+        db,
+        &repos,
+        settings,
+        ensembles.clone(),
+        exchange.clone(),
+        locks.clone(),
+        regime.clone(),
+    );
     let login = Login::new(
         repos.users.clone(),
         repos.tenants.clone(),

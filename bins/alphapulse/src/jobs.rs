@@ -56,8 +56,10 @@ pub fn spawn_rule_mining(
         loop {
             interval.tick().await;
             let (tenants, rules) = (tenants.clone(), rules.clone());
-            let outcome =
-                actix_web::web::block(move || mine_rules_once(tenants.as_ref(), &rules, &thresholds)).await;
+            let outcome = actix_web::web::block(move || {
+                mine_rules_once(tenants.as_ref(), &rules, &thresholds)
+            })
+            .await;
             match outcome {
                 Ok(Ok(found)) => tracing::info!(candidates = found, "rule mining done"),
                 Ok(Err(err)) => tracing::warn!(error = %err, "rule mining failed"),

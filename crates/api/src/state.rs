@@ -94,7 +94,9 @@ impl AppState {
         let authenticator = Authenticator::new(verifier)
             .with_principal_check(PrincipalsCheck(services.principals.clone()));
         let per_minute = NonZeroU32::new(http.login_per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
-        let logouts = Arc::new(crate::web::session::Logouts::new(services.login.token_ttl()));
+        let logouts = Arc::new(crate::web::session::Logouts::new(
+            services.login.token_ttl(),
+        ));
         Self {
             services,
             authenticator,

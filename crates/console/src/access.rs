@@ -100,7 +100,12 @@ impl Access {
                 }
                 Err(e) => Err(e.into()),
             },
-            Role::Staff if self.tenants.assigned_tenants(caller.user_id)?.contains(&asked) => {
+            Role::Staff
+                if self
+                    .tenants
+                    .assigned_tenants(caller.user_id)?
+                    .contains(&asked) =>
+            {
                 Ok(asked)
             }
             _ => Err(ConsoleError::NotFound("Tenant")),

@@ -112,7 +112,11 @@ pub fn filter_of(q: &AuditQuery) -> Result<AuditFilter, ConsoleError> {
 
 /// Encodes a keyset position as the list's cursor (`<micros>_<uuid>`).
 pub fn encode_cursor(key: AuditKey) -> String {
-    format!("{}_{}", key.timestamp.timestamp_micros(), key.txn_id.simple())
+    format!(
+        "{}_{}",
+        key.timestamp.timestamp_micros(),
+        key.txn_id.simple()
+    )
 }
 
 /// Decodes a cursor of [`encode_cursor`].
@@ -143,7 +147,11 @@ impl AuditService {
     }
 
     /// Whose rows the caller reads.
-    fn scope(&self, caller: &Principal, asked: Option<TenantId>) -> Result<AuditScope, ConsoleError> {
+    fn scope(
+        &self,
+        caller: &Principal,
+        asked: Option<TenantId>,
+    ) -> Result<AuditScope, ConsoleError> {
         Access::reader(caller)?;
         if asked.is_some() || !caller.role.is_platform() {
             let tenant = self.access.target(caller, asked)?;
@@ -191,7 +199,11 @@ impl AuditService {
     ///
     /// # Errors
     /// 403, 404 (tenant), invalid filters (422), storage failures.
-    pub fn export(&self, caller: &Principal, query: &AuditQuery) -> Result<AuditExport, ConsoleError> {
+    pub fn export(
+        &self,
+        caller: &Principal,
+        query: &AuditQuery,
+    ) -> Result<AuditExport, ConsoleError> {
         let filter = filter_of(query)?;
         let scope = self.scope(caller, query.tenant_id)?;
         Ok(AuditExport {
@@ -230,7 +242,9 @@ impl std::fmt::Debug for AuditExport {
 }
 
 fn number(x: Option<f64>) -> String {
-    x.filter(|v| v.is_finite()).map(|v| v.to_string()).unwrap_or_default()
+    x.filter(|v| v.is_finite())
+        .map(|v| v.to_string())
+        .unwrap_or_default()
 }
 
 /// The CSV lines of `rows` (and the header first when `header`).
@@ -246,7 +260,9 @@ pub fn csv_chunk(rows: &[DecisionAuditRow], header: bool) -> Result<Vec<u8>, csv
     }
     for r in rows {
         writer.write_record([
-            r.timestamp.to_rfc3339_opts(SecondsFormat::Micros, true).as_str(),
+            r.timestamp
+                .to_rfc3339_opts(SecondsFormat::Micros, true)
+                .as_str(),
             &r.tenant_id.to_string(),
             &r.txn_id.to_string(),
             &r.vendor_normalized,
@@ -287,8 +303,9 @@ impl AuditExport {
         }
         self.after = rows.last().map(key_of).or(self.after);
         self.rows += rows.len() as u64;
-        let chunk = csv_chunk(&rows, !self.header_sent)
-            .map_err(|e| ConsoleError::Repo(alphapulse_domain::RepoError::Internal(e.to_string())))?;
+        let chunk = csv_chunk(&rows, !self.header_sent).map_err(|e| {
+            ConsoleError::Repo(alphapulse_domain::RepoError::Internal(e.to_string()))
+        })?;
         self.header_sent = true;
         Ok(Some(chunk))
     }
@@ -332,8 +349,14 @@ mod tests {
             ..AuditQuery::default()
         })
         .unwrap();
-        assert_eq!(f.from, Some(Utc.with_ymd_and_hms(2025, 3, 2, 0, 0, 0).unwrap()));
-        assert_eq!(f.to, Some(Utc.with_ymd_and_hms(2025, 3, 3, 0, 0, 0).unwrap()));
+        assert_eq!(
+            f.from,
+            Some(Utc.with_ymd_and_hms(2025, 3, 2, 0, 0, 0).unwrap())
+        );
+        assert_eq!(
+            f.to,
+            Some(Utc.with_ymd_and_hms(2025, 3, 3, 0, 0, 0).unwrap())
+        );
         let bad = filter_of(&AuditQuery {
             date_from: day(3),
             date_to: day(2),

@@ -41,12 +41,23 @@ impl Calibration {
     /// The calibrated probability of `raw` (clamped to `[0, 1]`), and whether a fitted
     /// calibration produced it.
     pub fn apply(&self, raw: f64) -> (f64, bool) {
-        let raw = if raw.is_finite() { raw.clamp(0.0, 1.0) } else { 0.0 };
+        let raw = if raw.is_finite() {
+            raw.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
         match *self {
             Calibration::Raw { .. } => (raw, false),
             Calibration::Platt { a, b, .. } => {
                 let p = sigmoid_neg(a * raw + b);
-                (if p.is_finite() { p.clamp(0.0, 1.0) } else { raw }, true)
+                (
+                    if p.is_finite() {
+                        p.clamp(0.0, 1.0)
+                    } else {
+                        raw
+                    },
+                    true,
+                )
             }
         }
     }

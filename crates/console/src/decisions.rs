@@ -204,7 +204,11 @@ impl DecisionDesk {
     ///
     /// # Errors
     /// Storage failures.
-    pub fn calibration(&self, actor: &Actor, ensemble_id: Uuid) -> Result<Calibration, ConsoleError> {
+    pub fn calibration(
+        &self,
+        actor: &Actor,
+        ensemble_id: Uuid,
+    ) -> Result<Calibration, ConsoleError> {
         let (newest, count) = self.ports.market.version(actor)?;
         let key = (actor.tenant_id, ensemble_id, newest, count);
         self.calibrations
@@ -267,13 +271,20 @@ impl DecisionDesk {
         Ok(book)
     }
 
-    fn risk(&self, actor: &Actor, p: &StoredPrediction, side: alphapulse_domain::Side) -> RiskCheck {
+    fn risk(
+        &self,
+        actor: &Actor,
+        p: &StoredPrediction,
+        side: alphapulse_domain::Side,
+    ) -> RiskCheck {
         let limits = match self.ports.limits.get(actor) {
             Ok(limits) => limits,
             Err(e) => return RiskCheck::Fail(format!("risk limits unavailable: {e}")),
         };
         match self.book(actor) {
-            Ok(book) => policy::size_and_check(&book, &p.symbol, side, p.prediction, p.price_at, &limits),
+            Ok(book) => {
+                policy::size_and_check(&book, &p.symbol, side, p.prediction, p.price_at, &limits)
+            }
             Err(e) => RiskCheck::Fail(format!("positions unavailable: {e}")),
         }
     }
@@ -398,7 +409,9 @@ impl DecisionDesk {
         match self.ports.exchange.place_order(actor, &order) {
             Ok(ack) => {
                 decision.order_status = Some(ack.status);
-                decision.quantity = Some(ack.filled_quantity).filter(|q| *q > Decimal::ZERO).or(Some(quantity));
+                decision.quantity = Some(ack.filled_quantity)
+                    .filter(|q| *q > Decimal::ZERO)
+                    .or(Some(quantity));
                 if let Some(price) = ack.avg_price {
                     decision.detail = Some(format!(
                         "{} {} {} at {}",

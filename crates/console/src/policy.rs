@@ -175,36 +175,62 @@ mod tests {
         // 100 000 of BTC spot and a 20 000 ETH short: gross 120 000.
         Book {
             gross: dec("120000"),
-            exposure: vec![(sym("BTCUSDT"), dec("100000")), (sym("ETHUSDT"), dec("-20000"))],
+            exposure: vec![
+                (sym("BTCUSDT"), dec("100000")),
+                (sym("ETHUSDT"), dec("-20000")),
+            ],
         }
     }
 
     #[test]
     fn orders_are_sized_from_the_book_and_checked_against_the_weight_limit() {
         let limits = RiskLimits::default(); // max_position_weight 0.20
-        // ETH at 2000, prediction −0.5: notional 120 000 × 0.05 × 0.5 = 3 000 → 1.5 ETH
-        // (ETH's step 0.001). Exposure −20 000 − 3 000 = −23 000 → 23 000 / 120 000 =
-        // 19.17 % ≤ 20 %.
+                                            // ETH at 2000, prediction −0.5: notional 120 000 × 0.05 × 0.5 = 3 000 → 1.5 ETH
+                                            // (ETH's step 0.001). Exposure −20 000 − 3 000 = −23 000 → 23 000 / 120 000 =
+                                            // 19.17 % ≤ 20 %.
         let RiskCheck::Pass {
             quantity,
             weight_after,
-        } = size_and_check(&book(), &sym("ETHUSDT"), Side::Sell, -0.5, Some(dec("2000")), &limits)
+        } = size_and_check(
+            &book(),
+            &sym("ETHUSDT"),
+            Side::Sell,
+            -0.5,
+            Some(dec("2000")),
+            &limits,
+        )
         else {
             panic!("should pass")
         };
         assert_eq!(quantity, dec("1.5"));
         assert!((weight_after - 23_000.0 / 120_000.0).abs() < 1e-12);
         // BTC is 83 % of the book already: any buy breaks the 20 % limit.
-        let check =
-            size_and_check(&book(), &sym("BTCUSDT"), Side::Buy, 1.0, Some(dec("50000")), &limits);
-        assert!(matches!(check, RiskCheck::Fail(ref why) if why.contains("above the 20.0 % limit")), "{check:?}");
+        let check = size_and_check(
+            &book(),
+            &sym("BTCUSDT"),
+            Side::Buy,
+            1.0,
+            Some(dec("50000")),
+            &limits,
+        );
+        assert!(
+            matches!(check, RiskCheck::Fail(ref why) if why.contains("above the 20.0 % limit")),
+            "{check:?}"
+        );
         // No price, no book, too small: cannot be sized.
         assert!(matches!(
             size_and_check(&book(), &sym("SOLUSDT"), Side::Buy, 1.0, None, &limits),
             RiskCheck::Fail(_)
         ));
         assert!(matches!(
-            size_and_check(&Book::default(), &sym("SOLUSDT"), Side::Buy, 1.0, Some(dec("100")), &limits),
+            size_and_check(
+                &Book::default(),
+                &sym("SOLUSDT"),
+                Side::Buy,
+                1.0,
+                Some(dec("100")),
+                &limits
+            ),
             RiskCheck::Fail(_)
         ));
         assert!(matches!(
@@ -240,7 +266,10 @@ mod tests {
                 DecisionReason::RiskLimit
             ]
         );
-        assert_eq!(action(Some(Side::Buy), &reasons(&all_fail)), DecisionAction::Rejected);
+        assert_eq!(
+            action(Some(Side::Buy), &reasons(&all_fail)),
+            DecisionAction::Rejected
+        );
         let on = TenantSettings {
             autopost_enabled: true,
             ..settings.clone()
@@ -260,10 +289,20 @@ mod tests {
         };
         assert!(reasons(&ok).is_empty());
         assert_eq!(action(Some(Side::Sell), &[]), DecisionAction::AutoExecuted);
-        let no_rule = Inputs { covered: false, ..ok.clone() };
+        let no_rule = Inputs {
+            covered: false,
+            ..ok.clone()
+        };
         assert_eq!(reasons(&no_rule), vec![DecisionReason::NoRule]);
-        assert_eq!(action(Some(Side::Sell), &reasons(&no_rule)), DecisionAction::Queued);
-        let flat = Inputs { side: None, risk: None, ..ok };
+        assert_eq!(
+            action(Some(Side::Sell), &reasons(&no_rule)),
+            DecisionAction::Queued
+        );
+        let flat = Inputs {
+            side: None,
+            risk: None,
+            ..ok
+        };
         assert_eq!(reasons(&flat), vec![DecisionReason::NoRule]);
         assert_eq!(action(None, &reasons(&flat)), DecisionAction::Rejected);
     }

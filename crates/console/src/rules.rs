@@ -65,16 +65,28 @@ impl MiningThresholds {
     pub fn check(&self) -> Vec<ValidationError> {
         let mut out = Vec::new();
         if !(1..=10_000).contains(&self.min_count) {
-            out.push(ValidationError::new("min_count", "must be between 1 and 10000"));
+            out.push(ValidationError::new(
+                "min_count",
+                "must be between 1 and 10000",
+            ));
         }
         if !(self.min_precision.is_finite() && (0.0..=1.0).contains(&self.min_precision)) {
-            out.push(ValidationError::new("min_precision", "must be between 0 and 1"));
+            out.push(ValidationError::new(
+                "min_precision",
+                "must be between 0 and 1",
+            ));
         }
         if !(self.max_std_dev.is_finite() && (0.0..=1.0).contains(&self.max_std_dev)) {
-            out.push(ValidationError::new("max_std_dev", "must be between 0 and 1"));
+            out.push(ValidationError::new(
+                "max_std_dev",
+                "must be between 0 and 1",
+            ));
         }
         if !(1..=365).contains(&self.lookback_days) {
-            out.push(ValidationError::new("lookback_days", "must be between 1 and 365"));
+            out.push(ValidationError::new(
+                "lookback_days",
+                "must be between 1 and 365",
+            ));
         }
         out
     }
@@ -101,7 +113,10 @@ pub fn evidence_by_pattern(
         let (Some(pattern), Some(r)) = (pattern_of(d), outcomes::realised(d, closes)) else {
             continue;
         };
-        returns.entry(pattern).or_default().push(r.directional_return);
+        returns
+            .entry(pattern)
+            .or_default()
+            .push(r.directional_return);
     }
     returns
         .into_iter()
@@ -204,7 +219,11 @@ pub fn dry_run(candidate_id: Uuid, pattern: &RulePattern, decisions: &[Decision]
     for d in decisions {
         let matches = pattern_of(d).as_ref() == Some(pattern);
         let after_reasons: Vec<DecisionReason> = if matches {
-            d.reasons.iter().copied().filter(|r| *r != DecisionReason::NoRule).collect()
+            d.reasons
+                .iter()
+                .copied()
+                .filter(|r| *r != DecisionReason::NoRule)
+                .collect()
         } else {
             d.reasons.clone()
         };
@@ -234,13 +253,26 @@ pub fn dry_run(candidate_id: Uuid, pattern: &RulePattern, decisions: &[Decision]
         }
     }
     let n = u32::try_from(decisions.len()).unwrap_or(u32::MAX);
-    let rate = |k: u32| if n == 0 { 0.0 } else { f64::from(k) / f64::from(n) };
+    let rate = |k: u32| {
+        if n == 0 {
+            0.0
+        } else {
+            f64::from(k) / f64::from(n)
+        }
+    };
     let reason_deltas = before_counts
         .into_iter()
         .map(|(reason, before)| {
             let after = after_counts.get(&reason).copied().unwrap_or(0);
             let delta = i64::from(after) - i64::from(before);
-            (reason, ReasonDelta { before, after, delta })
+            (
+                reason,
+                ReasonDelta {
+                    before,
+                    after,
+                    delta,
+                },
+            )
         })
         .collect();
     let affected_decisions = u32::try_from(affected.len()).unwrap_or(u32::MAX);
@@ -419,7 +451,11 @@ impl RulesService {
         accept: bool,
     ) -> Result<(RuleCandidate, Option<RulesVersion>), ConsoleError> {
         let actor = self.writer(caller, tenant)?;
-        let action = if accept { "rules.accept" } else { "rules.reject" };
+        let action = if accept {
+            "rules.accept"
+        } else {
+            "rules.reject"
+        };
         let note = caller.note(action, json!({ "candidate_id": candidate_id }));
         Ok(self
             .rules

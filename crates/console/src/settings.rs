@@ -69,7 +69,11 @@ impl SettingsService {
     ///
     /// # Errors
     /// No console for the role (403), a tenant not visible (404), storage failures.
-    pub fn get(&self, caller: &Principal, tenant: TenantId) -> Result<TenantSettings, ConsoleError> {
+    pub fn get(
+        &self,
+        caller: &Principal,
+        tenant: TenantId,
+    ) -> Result<TenantSettings, ConsoleError> {
         Access::reader(caller)?;
         let tenant = self.access.target(caller, Some(tenant))?;
         Ok(self.repo.get(&caller.acting_in(tenant))?)
@@ -89,7 +93,11 @@ impl SettingsService {
         Access::writer(caller)?;
         let tenant = self.access.target(caller, Some(tenant))?;
         let mut errors = Vec::new();
-        let cap = match change.llm_tenant_cap_usd.as_deref().map(|t| parse_usd("llm_tenant_cap_usd", t)) {
+        let cap = match change
+            .llm_tenant_cap_usd
+            .as_deref()
+            .map(|t| parse_usd("llm_tenant_cap_usd", t))
+        {
             Some(Ok(cap)) => Some(cap),
             Some(Err(e)) => {
                 errors.push(e);
@@ -186,9 +194,11 @@ mod tests {
     fn a_threshold_out_of_range_writes_nothing() {
         let tenant = TenantId::new_random();
         let mut repo = MockSettingsRepo::new();
-        repo.expect_get().returning(|_| Ok(TenantSettings::default()));
+        repo.expect_get()
+            .returning(|_| Ok(TenantSettings::default()));
         repo.expect_set().never();
-        let service = SettingsService::new(Access::new(Arc::new(MockTenantRepo::new())), Arc::new(repo));
+        let service =
+            SettingsService::new(Access::new(Arc::new(MockTenantRepo::new())), Arc::new(repo));
         for bad in [0.79, 0.99] {
             let err = service
                 .update(
@@ -228,7 +238,8 @@ mod tests {
             })
             .times(1)
             .returning(|_, s, _, _| Ok(s.clone()));
-        let service = SettingsService::new(Access::new(Arc::new(MockTenantRepo::new())), Arc::new(repo));
+        let service =
+            SettingsService::new(Access::new(Arc::new(MockTenantRepo::new())), Arc::new(repo));
         let out = service
             .update(
                 &admin(tenant),

@@ -27,7 +27,8 @@ pub use cluster::{ClusterConfig, ClusterError, LocalCluster};
 pub use error::{Error, Result};
 pub use pool::{Db, PoolConfig};
 pub use repos::{
-    PgAuditRepo, PgDecisionAuditRepo, PgDecisionRepo, PgEnsembleRepo, PgRulesRepo, PgSettingsRepo, PgExchangeAccountRepo, PgIdempotencyRepo, PgMarketDataRepo,
-    PgPaperBook, PgRegimeStore, PgRiskLimitsRepo, PgTenantRepo, PgTradingLocks, PgUserRepo,
+    PgAuditRepo, PgDecisionAuditRepo, PgDecisionRepo, PgEnsembleRepo, PgExchangeAccountRepo,
+    PgIdempotencyRepo, PgMarketDataRepo, PgPaperBook, PgRegimeStore, PgRiskLimitsRepo, PgRulesRepo,
+    PgSettingsRepo, PgTenantRepo, PgTradingLocks, PgUserRepo,
 };
 pub use scope::{PlatformScope, TenantScope, PLATFORM_ROLE, TENANT_ROLE};

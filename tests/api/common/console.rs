@@ -5,8 +5,7 @@
 use alphapulse_domain::{
     ports::{
         Actor, Decision, DecisionAction, DecisionReason, DecisionRepo, EnsembleMethod,
-        EnsembleRepo, Evidence, MinedCandidate, NewEnsemble, RuleCandidate, RulePattern,
-        RulesRepo,
+        EnsembleRepo, Evidence, MinedCandidate, NewEnsemble, RuleCandidate, RulePattern, RulesRepo,
     },
     AuditOutcome, NewAuditEntry, Regime, Role, Side, Symbol, TenantId, UserId,
 };
@@ -138,7 +137,12 @@ pub fn decision_fixture(
 }
 
 /// A pending candidate of `tenant` for (symbol, buy, ensemble, bull).
-pub fn candidate_fixture(app: &TestApp, tenant: TenantId, ensemble: Uuid, symbol: &str) -> RuleCandidate {
+pub fn candidate_fixture(
+    app: &TestApp,
+    tenant: TenantId,
+    ensemble: Uuid,
+    symbol: &str,
+) -> RuleCandidate {
     PgRulesRepo::new(app.repos.db.clone())
         .upsert_candidates(
             &Actor::system(tenant),

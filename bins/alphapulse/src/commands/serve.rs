@@ -87,7 +87,12 @@ fn prepare_demo(db: &Db) -> Result<Option<DemoData>> {
         tracing::info!(summary = %market.summary(), "loaded demo market data and positions");
         let console = crate::demo_console::seed_demo_console(db, &data)
             .context("loading the firm console's pilot history")?;
-        tracing::info!(decisions = console.decisions, candidates = console.candidates, trail_rows = console.trail_rows(), "loaded the firm console's pilot history");
+        tracing::info!(
+            decisions = console.decisions,
+            candidates = console.candidates,
+            trail_rows = console.trail_rows(),
+            "loaded the firm console's pilot history"
+        );
         return Ok(Some(data));
     }
     match demo.existing()? {

@@ -178,11 +178,22 @@ impl Pilot {
             };
             let actor = Actor::system(tenant.id);
             let epoch = Utc.timestamp_opt(0, 0).single().unwrap_or_default();
-            if !self.decisions.history(&actor, epoch, 1).context("reading decisions")?.is_empty() {
+            if !self
+                .decisions
+                .history(&actor, epoch, 1)
+                .context("reading decisions")?
+                .is_empty()
+            {
                 continue;
             }
             let c = self.seed_tenant(spec, tenant)?;
-            tracing::info!(tenant = spec.slug, decisions = c.decisions, candidates = c.candidates, trail_rows = c.trail_rows(), "seeded the console's pilot history");
+            tracing::info!(
+                tenant = spec.slug,
+                decisions = c.decisions,
+                candidates = c.candidates,
+                trail_rows = c.trail_rows(),
+                "seeded the console's pilot history"
+            );
             total.tenants += 1;
             total.decisions += c.decisions;
             total.settings_changes += c.settings_changes;
@@ -205,11 +216,33 @@ impl Pilot {
             details: json!({ "source": "seed-demo" }),
         };
         self.ensembles
-            .create(actor, &NewEnsemble { id, name: name.to_owned(), method, config: json!({ "horizon": "1d" }) }, &entry("ensemble.create"))
+            .create(
+                actor,
+                &NewEnsemble {
+                    id,
+                    name: name.to_owned(),
+                    method,
+                    config: json!({ "horizon": "1d" }),
+                },
+                &entry("ensemble.create"),
+            )
             .context("creating a demo ensemble")?;
-        for (agent, kind) in [("momentum-tech", "technical"), ("news-llm", "sentiment"), ("flows-onchain", "onchain")] {
+        for (agent, kind) in [
+            ("momentum-tech", "technical"),
+            ("news-llm", "sentiment"),
+            ("flows-onchain", "onchain"),
+        ] {
             self.ensembles
-                .register_agent(actor, id, &AgentRegistration { agent_id: agent.to_owned(), agent_type: kind.to_owned() }, 1.0, &entry("ensemble.register_agent"))
+                .register_agent(
+                    actor,
+                    id,
+                    &AgentRegistration {
+                        agent_id: agent.to_owned(),
+                        agent_type: kind.to_owned(),
+                    },
+                    1.0,
+                    &entry("ensemble.register_agent"),
+                )
                 .context("registering a demo agent")?;
         }
         Ok(id)
@@ -217,21 +250,38 @@ impl Pilot {
 
     fn seed_tenant(&self, spec: &PilotSpec, tenant: &DemoTenant) -> Result<ConsoleCounts> {
         let actor = Actor::system(tenant.id);
-        let admin = tenant.users.iter().find(|u| u.role == alphapulse_domain::Role::Admin).map(|u| u.user_id);
+        let admin = tenant
+            .users
+            .iter()
+            .find(|u| u.role == alphapulse_domain::Role::Admin)
+            .map(|u| u.user_id);
         let ensembles = [
             self.ensemble(&actor, "Core momentum", EnsembleMethod::WeightedAverage)?,
-            self.ensemble(&actor, "LLM sentiment blend", EnsembleMethod::ConfidenceWeighted)?,
+            self.ensemble(
+                &actor,
+                "LLM sentiment blend",
+                EnsembleMethod::ConfidenceWeighted,
+            )?,
         ];
         let mut closes = HashMap::new();
         for s in spec.symbols {
             let symbol = Symbol::parse(s).map_err(|e| anyhow!(e))?;
-            let candles = self.market.daily_candles(&actor, &symbol, 400).context("reading candles")?;
+            let candles = self
+                .market
+                .daily_candles(&actor, &symbol, 400)
+                .context("reading candles")?;
             if candles.len() < 30 {
-                return Err(anyhow!("{} has no demo candles: seed the market first", symbol));
+                return Err(anyhow!(
+                    "{} has no demo candles: seed the market first",
+                    symbol
+                ));
             }
             closes.insert(symbol, Closes::from_candles(&candles));
         }
-        let seed = spec.slug.bytes().fold(7u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
+        let seed = spec
+            .slug
+            .bytes()
+            .fold(7u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
         let mut run = Run {
             actor,
             admin,
@@ -241,27 +291,40 @@ impl Pilot {
             settings: TenantSettings::default(),
             counts: ConsoleCounts::default(),
         };
-        let today = Utc::now().date_naive().and_hms_opt(0, 0, 0).map(|t| t.and_utc()).unwrap_or_else(Utc::now);
+        let today = Utc::now()
+            .date_naive()
+            .and_hms_opt(0, 0, 0)
+            .map(|t| t.and_utc())
+            .unwrap_or_else(Utc::now);
         // Settings changes on a spread of days, the last on the final day.
         let mut change_days: Vec<i64> = (0..spec.settings_changes)
             .map(|i| DAYS - (i as i64 * DAYS / spec.settings_changes as i64))
             .collect();
         change_days.dedup();
         for day in (1..=DAYS).rev() {
-            let morning = today - Duration::days(day) + Duration::hours(8) + Duration::minutes(run.rng.gen_range(0..50));
+            let morning = today - Duration::days(day)
+                + Duration::hours(8)
+                + Duration::minutes(run.rng.gen_range(0..50));
             if let Some(pos) = change_days.iter().position(|d| *d == day) {
                 let last = pos == change_days.len() - 1;
                 self.change_settings(&mut run, spec, morning, last)?;
             }
             if day == 40 {
-                self.mine(&mut run, spec.candidates - 3, today - Duration::days(day) + Duration::hours(7))?;
+                self.mine(
+                    &mut run,
+                    spec.candidates - 3,
+                    today - Duration::days(day) + Duration::hours(7),
+                )?;
                 self.review(&mut run, today - Duration::days(day) + Duration::hours(18))?;
             }
             if day == 20 {
                 self.rollback(&mut run, today - Duration::days(day) + Duration::hours(18))?;
             }
-            let at = today - Duration::days(day) + Duration::hours(9) + Duration::minutes(run.rng.gen_range(0..480));
-            let symbol = Symbol::parse(spec.symbols[(day as usize) % spec.symbols.len()]).map_err(|e| anyhow!(e))?;
+            let at = today - Duration::days(day)
+                + Duration::hours(9)
+                + Duration::minutes(run.rng.gen_range(0..480));
+            let symbol = Symbol::parse(spec.symbols[(day as usize) % spec.symbols.len()])
+                .map_err(|e| anyhow!(e))?;
             let ensemble = ensembles[(day as usize / 3) % 2];
             self.decide(&mut run, &symbol, ensemble, at)?;
         }
@@ -270,7 +333,13 @@ impl Pilot {
         Ok(run.counts)
     }
 
-    fn change_settings(&self, run: &mut Run, spec: &PilotSpec, at: DateTime<Utc>, last: bool) -> Result<()> {
+    fn change_settings(
+        &self,
+        run: &mut Run,
+        spec: &PilotSpec,
+        at: DateTime<Utc>,
+        last: bool,
+    ) -> Result<()> {
         let next = if last {
             TenantSettings {
                 autopost_enabled: spec.autopost,
@@ -281,21 +350,43 @@ impl Pilot {
         } else {
             let step = [-0.01, 0.0, 0.01][run.rng.gen_range(0..3)];
             let threshold = ((run.settings.autopost_threshold + step) * 100.0).round() / 100.0;
-            let cap = Decimal::from(spec.cap_usd) * Decimal::from(run.rng.gen_range(6..=12)) / Decimal::from(10);
+            let cap = Decimal::from(spec.cap_usd) * Decimal::from(run.rng.gen_range(6..=12))
+                / Decimal::from(10);
             TenantSettings {
-                autopost_enabled: if run.rng.gen_bool(0.15) { !run.settings.autopost_enabled } else { run.settings.autopost_enabled },
+                autopost_enabled: if run.rng.gen_bool(0.15) {
+                    !run.settings.autopost_enabled
+                } else {
+                    run.settings.autopost_enabled
+                },
                 autopost_threshold: threshold.clamp(0.85, 0.95),
                 llm_tenant_cap_usd: cap.round_dp(2),
                 ..run.settings.clone()
             }
         };
-        let actor = Actor { tenant_id: run.actor.tenant_id, user_id: run.admin };
-        run.settings = self.settings.set(&actor, &next, &note(run.admin, "tenant_settings.update"), at).context("changing demo settings")?;
+        let actor = Actor {
+            tenant_id: run.actor.tenant_id,
+            user_id: run.admin,
+        };
+        run.settings = self
+            .settings
+            .set(
+                &actor,
+                &next,
+                &note(run.admin, "tenant_settings.update"),
+                at,
+            )
+            .context("changing demo settings")?;
         run.counts.settings_changes += 1;
         Ok(())
     }
 
-    fn decide(&self, run: &mut Run, symbol: &Symbol, ensemble: Uuid, at: DateTime<Utc>) -> Result<()> {
+    fn decide(
+        &self,
+        run: &mut Run,
+        symbol: &Symbol,
+        ensemble: Uuid,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
         let closes = &run.closes[symbol];
         let ret = |days: i64| -> Option<f64> {
             let mut acc = 1.0;
@@ -308,9 +399,20 @@ impl Pilot {
         let trend = ret(20).unwrap_or(0.0);
         let noise: f64 = run.rng.gen_range(-0.25..0.25);
         let prediction = ((momentum * 12.0).tanh() * 0.75 + noise).clamp(-1.0, 1.0);
-        let prediction = if prediction.abs() < 0.02 { 0.05_f64.copysign(prediction + 1e-9) } else { prediction };
-        let confidence = (0.55 + 0.38 * prediction.abs() + run.rng.gen_range(0.0..0.08)).clamp(0.5, 0.99);
-        let regime = if trend > 0.04 { Some(Regime::Bull) } else if trend < -0.04 { Some(Regime::Bear) } else { Some(Regime::Sideways) };
+        let prediction = if prediction.abs() < 0.02 {
+            0.05_f64.copysign(prediction + 1e-9)
+        } else {
+            prediction
+        };
+        let confidence =
+            (0.55 + 0.38 * prediction.abs() + run.rng.gen_range(0.0..0.08)).clamp(0.5, 0.99);
+        let regime = if trend > 0.04 {
+            Some(Regime::Bull)
+        } else if trend < -0.04 {
+            Some(Regime::Bear)
+        } else {
+            Some(Regime::Sideways)
+        };
         // Calibrated on this tenant's earlier outcomes known by then.
         let samples: Vec<(f64, bool)> = run
             .history
@@ -322,21 +424,45 @@ impl Pilot {
         let side = policy::side_of(prediction);
         let current = self.rules.current(&run.actor).context("reading rules")?;
         let covered = match (side, &current) {
-            (Some(side), Some(rules)) => rules.covers(&RulePattern { symbol: symbol.clone(), side, ensemble_id: ensemble, regime }),
+            (Some(side), Some(rules)) => rules.covers(&RulePattern {
+                symbol: symbol.clone(),
+                side,
+                ensemble_id: ensemble,
+                regime,
+            }),
             _ => false,
         };
         let cost = dec(run.rng.gen_range(0.004..0.09));
         let month = alphapulse_console::decisions::month_start(at);
-        let spend: Decimal = run.history.iter().filter(|d| d.created_at >= month).map(|d| d.llm_cost_usd).sum::<Decimal>() + cost;
+        let spend: Decimal = run
+            .history
+            .iter()
+            .filter(|d| d.created_at >= month)
+            .map(|d| d.llm_cost_usd)
+            .sum::<Decimal>()
+            + cost;
         let quantity = dec(5_000.0 * prediction.abs() / 100.0);
         let risk = side.map(|_| {
             if run.rng.gen_bool(0.06) {
-                RiskCheck::Fail(format!("{symbol} would be {:.1} % of the book, above the 20.0 % limit", run.rng.gen_range(20.5..31.0)))
+                RiskCheck::Fail(format!(
+                    "{symbol} would be {:.1} % of the book, above the 20.0 % limit",
+                    run.rng.gen_range(20.5..31.0)
+                ))
             } else {
-                RiskCheck::Pass { quantity, weight_after: run.rng.gen_range(0.04..0.19) }
+                RiskCheck::Pass {
+                    quantity,
+                    weight_after: run.rng.gen_range(0.04..0.19),
+                }
             }
         });
-        let reasons = policy::reasons(&Inputs { settings: &run.settings, calibrated_p, side, covered, spend_with_this: spend, risk: risk.as_ref() });
+        let reasons = policy::reasons(&Inputs {
+            settings: &run.settings,
+            calibrated_p,
+            side,
+            covered,
+            spend_with_this: spend,
+            risk: risk.as_ref(),
+        });
         let action = policy::action(side, &reasons);
         let id = Uuid::new_v4();
         let auto = action == DecisionAction::AutoExecuted;
@@ -356,18 +482,26 @@ impl Pilot {
             reasons,
             detail: match &risk {
                 Some(RiskCheck::Fail(why)) => Some(why.clone()),
-                Some(RiskCheck::Pass { weight_after, .. }) => Some(format!("{symbol} at {:.1} % of the book after the order", weight_after * 100.0)),
+                Some(RiskCheck::Pass { weight_after, .. }) => Some(format!(
+                    "{symbol} at {:.1} % of the book after the order",
+                    weight_after * 100.0
+                )),
                 None => Some("flat prediction: nothing to trade".to_owned()),
             },
             vendor_normalized: format!("paper:{symbol}"),
             client_order_id: auto.then(|| order_id_prefix(Some(&id.to_string()), "decision")),
             order_status: auto.then(|| "filled".to_owned()),
-            quantity: matches!(risk, Some(RiskCheck::Pass { .. })).then_some(quantity).filter(|q| *q > Decimal::ZERO),
+            quantity: matches!(risk, Some(RiskCheck::Pass { .. }))
+                .then_some(quantity)
+                .filter(|q| *q > Decimal::ZERO),
             llm_cost_usd: cost,
             user_id: None,
             created_at: at,
         };
-        let stored = self.decisions.record(&run.actor, &decision).context("recording a demo decision")?;
+        let stored = self
+            .decisions
+            .record(&run.actor, &decision)
+            .context("recording a demo decision")?;
         run.history.push(stored);
         run.counts.decisions += 1;
         Ok(())
@@ -376,16 +510,29 @@ impl Pilot {
     /// Mines the history so far: the patterns with the most evidence, up to `target`
     /// candidates in all for the tenant.
     fn mine(&self, run: &mut Run, target: usize, at: DateTime<Utc>) -> Result<()> {
-        let known: Vec<&Decision> = run.history.iter().filter(|d| d.created_at + Duration::days(2) <= at).collect();
+        let known: Vec<&Decision> = run
+            .history
+            .iter()
+            .filter(|d| d.created_at + Duration::days(2) <= at)
+            .collect();
         let known: Vec<Decision> = known.into_iter().cloned().collect();
         let evidence = evidence_by_pattern(&known, &run.closes);
         let existing = self
             .rules
-            .candidates(&run.actor, None, &alphapulse_domain::PageRequest::new(Some(500), None).map_err(|e| anyhow!(e))?)
+            .candidates(
+                &run.actor,
+                None,
+                &alphapulse_domain::PageRequest::new(Some(500), None).map_err(|e| anyhow!(e))?,
+            )
             .context("reading candidates")?
             .items;
-        let mut ranked: Vec<(RulePattern, alphapulse_domain::ports::Evidence)> = evidence.into_iter().collect();
-        ranked.sort_by(|a, b| b.1.count.cmp(&a.1.count).then(b.1.precision.total_cmp(&a.1.precision)));
+        let mut ranked: Vec<(RulePattern, alphapulse_domain::ports::Evidence)> =
+            evidence.into_iter().collect();
+        ranked.sort_by(|a, b| {
+            b.1.count
+                .cmp(&a.1.count)
+                .then(b.1.precision.total_cmp(&a.1.precision))
+        });
         let mut mined: Vec<MinedCandidate> = Vec::new();
         let mut total = existing.len();
         for (pattern, evidence) in ranked {
@@ -402,7 +549,9 @@ impl Pilot {
             }
         }
         if !mined.is_empty() {
-            self.rules.upsert_candidates(&run.actor, &mined, at).context("storing demo candidates")?;
+            self.rules
+                .upsert_candidates(&run.actor, &mined, at)
+                .context("storing demo candidates")?;
         }
         run.counts.candidates = total;
         Ok(())
@@ -412,20 +561,31 @@ impl Pilot {
     fn review(&self, run: &mut Run, at: DateTime<Utc>) -> Result<()> {
         let mut pending = self
             .rules
-            .candidates(&run.actor, Some(alphapulse_domain::ports::CandidateStatus::Pending), &alphapulse_domain::PageRequest::new(Some(500), None).map_err(|e| anyhow!(e))?)
+            .candidates(
+                &run.actor,
+                Some(alphapulse_domain::ports::CandidateStatus::Pending),
+                &alphapulse_domain::PageRequest::new(Some(500), None).map_err(|e| anyhow!(e))?,
+            )
             .context("reading candidates")?
             .items;
         pending.sort_by(|a, b| b.evidence.precision.total_cmp(&a.evidence.precision));
-        let actor = Actor { tenant_id: run.actor.tenant_id, user_id: run.admin };
+        let actor = Actor {
+            tenant_id: run.actor.tenant_id,
+            user_id: run.admin,
+        };
         let (accept, reject) = REVIEWS;
         for (i, c) in pending.iter().take(accept).enumerate() {
             let when = at + Duration::minutes(i as i64 * 7);
-            self.rules.review(&actor, c.id, true, when, &note(run.admin, "rules.accept")).context("accepting a demo candidate")?;
+            self.rules
+                .review(&actor, c.id, true, when, &note(run.admin, "rules.accept"))
+                .context("accepting a demo candidate")?;
             run.counts.reviews += 1;
         }
         for (i, c) in pending.iter().rev().take(reject).enumerate() {
             let when = at + Duration::minutes(40 + i as i64 * 5);
-            self.rules.review(&actor, c.id, false, when, &note(run.admin, "rules.reject")).context("rejecting a demo candidate")?;
+            self.rules
+                .review(&actor, c.id, false, when, &note(run.admin, "rules.reject"))
+                .context("rejecting a demo candidate")?;
             run.counts.reviews += 1;
         }
         Ok(())
@@ -439,10 +599,14 @@ impl Pilot {
         let Some(parent) = current.parent_version else {
             return Ok(());
         };
-        let actor = Actor { tenant_id: run.actor.tenant_id, user_id: run.admin };
-        self.rules.rollback(&actor, parent, at, &note(run.admin, "rules.rollback")).context("rolling back demo rules")?;
+        let actor = Actor {
+            tenant_id: run.actor.tenant_id,
+            user_id: run.admin,
+        };
+        self.rules
+            .rollback(&actor, parent, at, &note(run.admin, "rules.rollback"))
+            .context("rolling back demo rules")?;
         run.counts.rollbacks += 1;
         Ok(())
     }
 }
-

@@ -73,7 +73,8 @@ impl Filters {
             match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
                 Ok(d) => Some(d),
                 Err(_) => {
-                    self.errors.push((name.to_owned(), "must be a date (YYYY-MM-DD)".to_owned()));
+                    self.errors
+                        .push((name.to_owned(), "must be a date (YYYY-MM-DD)".to_owned()));
                     None
                 }
             }
@@ -86,7 +87,8 @@ impl Filters {
             match Uuid::parse_str(&self.tenant) {
                 Ok(t) => Some(TenantId(t)),
                 Err(_) => {
-                    self.errors.push(("tenant".to_owned(), "unknown tenant".to_owned()));
+                    self.errors
+                        .push(("tenant".to_owned(), "unknown tenant".to_owned()));
                     None
                 }
             }
@@ -214,7 +216,11 @@ fn view(session: &ConsoleSession, f: &Filters, rows: &Rows) -> Markup {
 
 /// `GET /console/audit`.
 #[utoipa::path(get, path = "/console/audit", tag = "console", responses((status = 200, description = "HTML")))]
-pub async fn console_audit(session: ConsoleSession, state: web::Data<AppState>, req: HttpRequest) -> PageResult {
+pub async fn console_audit(
+    session: ConsoleSession,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> PageResult {
     let mut f = Filters::of(&req);
     let q = f.query();
     let cursor = session::field(&query(&req), "cursor").map(str::to_owned);
@@ -232,12 +238,19 @@ pub async fn console_audit(session: ConsoleSession, state: web::Data<AppState>, 
                 return Ok::<_, ApiError>((tenants, Ok(None)));
             }
             let page = PageRequest::new(Some(PAGE_SIZE), cursor)?;
-            Ok((tenants, audit.list(p, &q, &page).map(Some).map_err(ApiError::from)))
+            Ok((
+                tenants,
+                audit.list(p, &q, &page).map(Some).map_err(ApiError::from),
+            ))
         })
         .await?;
     let (tenants, listed) = result;
     let mut status = StatusCode::OK;
-    let mut rows = Rows { items: Vec::new(), next_cursor: None, tenants };
+    let mut rows = Rows {
+        items: Vec::new(),
+        next_cursor: None,
+        tenants,
+    };
     match listed {
         Ok(Some(page)) => {
             rows.items = page.items;
@@ -246,11 +259,13 @@ pub async fn console_audit(session: ConsoleSession, state: web::Data<AppState>, 
         Ok(None) => status = StatusCode::UNPROCESSABLE_ENTITY,
         Err(ApiError::Validation(errors)) => {
             status = StatusCode::UNPROCESSABLE_ENTITY;
-            f.errors.extend(errors.into_iter().map(|e| (e.field, e.message)));
+            f.errors
+                .extend(errors.into_iter().map(|e| (e.field, e.message)));
         }
         Err(ApiError::NotFound(_)) => {
             status = StatusCode::NOT_FOUND;
-            f.errors.push(("tenant".to_owned(), "not a tenant you may see".to_owned()));
+            f.errors
+                .push(("tenant".to_owned(), "not a tenant you may see".to_owned()));
         }
         Err(other) => return Err(other.into()),
     }
@@ -259,7 +274,11 @@ pub async fn console_audit(session: ConsoleSession, state: web::Data<AppState>, 
 
 /// `GET /console/audit/export.csv`: the CSV of the page's filters, streamed.
 #[utoipa::path(get, path = "/console/audit/export.csv", tag = "console", responses((status = 200, description = "CSV")))]
-pub async fn console_audit_export(session: ConsoleSession, state: web::Data<AppState>, req: HttpRequest) -> PageResult {
+pub async fn console_audit_export(
+    session: ConsoleSession,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> PageResult {
     let mut f = Filters::of(&req);
     let q = f.query();
     if let Some((field, message)) = f.errors.first() {

@@ -26,7 +26,10 @@ use crate::{
 /// Declares the Firm routes.
 pub fn declare(routes: &mut Routes) {
     routes
-        .add(route!(Access::Console(Some(Permission::ReadTenantData)), console_firm))
+        .add(route!(
+            Access::Console(Some(Permission::ReadTenantData)),
+            console_firm
+        ))
         .add(route!(
             Access::Console(Some(Permission::ManageSettings)),
             console_update_settings
@@ -44,7 +47,10 @@ struct FormState {
     other_error: Option<String>,
 }
 
-async fn tenants(session: &ConsoleSession, state: &AppState) -> Result<Vec<TenantWithSettings>, ApiError> {
+async fn tenants(
+    session: &ConsoleSession,
+    state: &AppState,
+) -> Result<Vec<TenantWithSettings>, ApiError> {
     let service = state.console.settings.clone();
     session
         .run(move |p| {
@@ -163,7 +169,13 @@ pub async fn console_firm(
     let selected = tenant_param(session::field(&q, "tenant"));
     Ok(respond(
         StatusCode::OK,
-        view(&session, &list, selected, &FormState::default(), session::field(&q, "ok")),
+        view(
+            &session,
+            &list,
+            selected,
+            &FormState::default(),
+            session::field(&q, "ok"),
+        ),
     ))
 }
 
@@ -202,7 +214,10 @@ pub async fn console_update_settings(
             llm_tenant_cap_usd: form_state.cap.clone(),
         };
         let service = state.console.settings.clone();
-        match session.run(move |p| service.update(p, tenant, change)).await {
+        match session
+            .run(move |p| service.update(p, tenant, change))
+            .await
+        {
             Ok(_) => {
                 return Ok(HttpResponse::SeeOther()
                     .insert_header((
@@ -230,4 +245,3 @@ pub async fn console_update_settings(
         view(&session, &list, Some(tenant), &form_state, None),
     ))
 }
-

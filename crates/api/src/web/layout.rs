@@ -71,7 +71,12 @@ pub enum Section {
 }
 
 /// A full page: chrome around `body`.
-pub fn page(title: &str, section: Option<Section>, session: Option<&ConsoleSession>, body: Markup) -> Markup {
+pub fn page(
+    title: &str,
+    section: Option<Section>,
+    session: Option<&ConsoleSession>,
+    body: Markup,
+) -> Markup {
     let tab = |s: Section, href: &str, text: &str| {
         html! { a class=[(section == Some(s)).then_some("on")] href=(href) { (text) } }
     };

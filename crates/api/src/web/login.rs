@@ -26,10 +26,16 @@ use crate::{
 /// Declares the login routes.
 pub fn declare(routes: &mut Routes) {
     routes
-        .add(route!(Access::Console(Some(Permission::ReadTenantData)), console_home))
+        .add(route!(
+            Access::Console(Some(Permission::ReadTenantData)),
+            console_home
+        ))
         .add(route!(Access::Console(None), console_login_page))
         .add(route!(Access::Console(None), console_login))
-        .add(route!(Access::Console(Some(Permission::ReadTenantData)), console_logout));
+        .add(route!(
+            Access::Console(Some(Permission::ReadTenantData)),
+            console_logout
+        ));
 }
 
 /// Where a login may send the user back to: a console page, nothing else.
@@ -113,7 +119,13 @@ pub async fn console_login_page(req: HttpRequest) -> HttpResponse {
         notice,
     });
     secure(HttpResponse::Ok())
-        .cookie(cookie(&req, LOGIN_CSRF_COOKIE, secret, LOGIN_PATH, Duration::from_secs(3600)))
+        .cookie(cookie(
+            &req,
+            LOGIN_CSRF_COOKIE,
+            secret,
+            LOGIN_PATH,
+            Duration::from_secs(3600),
+        ))
         .body(markup.into_string())
 }
 
@@ -137,7 +149,10 @@ pub async fn console_login(
         )
         .into());
     }
-    let (email, password) = (get("email").unwrap_or_default().to_owned(), get("password").unwrap_or_default().to_owned());
+    let (email, password) = (
+        get("email").unwrap_or_default().to_owned(),
+        get("password").unwrap_or_default().to_owned(),
+    );
     let next = safe_next(get("next"));
     let client = req
         .peer_addr()
@@ -202,8 +217,17 @@ mod tests {
 
     #[test]
     fn login_only_returns_to_console_pages() {
-        assert_eq!(safe_next(Some("/console/audit?action=queued")), "/console/audit?action=queued");
-        for bad in ["https://evil.example/", "//evil.example", "/console/login", "/api/v1/x", "/console/\\evil"] {
+        assert_eq!(
+            safe_next(Some("/console/audit?action=queued")),
+            "/console/audit?action=queued"
+        );
+        for bad in [
+            "https://evil.example/",
+            "//evil.example",
+            "/console/login",
+            "/api/v1/x",
+            "/console/\\evil",
+        ] {
             assert_eq!(safe_next(Some(bad)), "/console/firm", "{bad}");
         }
         assert_eq!(safe_next(None), "/console/firm");

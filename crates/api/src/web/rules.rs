@@ -47,13 +47,19 @@ struct Data {
 
 /// The tenant the page shows: the one asked for, else the caller's own (tenant roles) or the
 /// first visible one (platform roles).
-async fn load(session: &ConsoleSession, state: &AppState, asked: Option<TenantId>) -> Result<Data, ApiError> {
+async fn load(
+    session: &ConsoleSession,
+    state: &AppState,
+    asked: Option<TenantId>,
+) -> Result<Data, ApiError> {
     let (settings, rules) = (state.console.settings.clone(), state.console.rules.clone());
     session
         .run(move |p| {
             let visible = settings.list(p, &PageRequest::new(Some(500), None)?)?.items;
-            let tenants: Vec<(TenantId, String)> =
-                visible.iter().map(|t| (t.tenant.id, t.tenant.name.clone())).collect();
+            let tenants: Vec<(TenantId, String)> = visible
+                .iter()
+                .map(|t| (t.tenant.id, t.tenant.name.clone()))
+                .collect();
             let tenant = asked.or_else(|| {
                 if p.role.is_platform() {
                     tenants.first().map(|t| t.0)
@@ -62,12 +68,26 @@ async fn load(session: &ConsoleSession, state: &AppState, asked: Option<TenantId
                 }
             });
             let Some(t) = tenant else {
-                return Ok::<_, ApiError>(Data { tenant, tenants, candidates: Vec::new(), versions: Vec::new() });
+                return Ok::<_, ApiError>(Data {
+                    tenant,
+                    tenants,
+                    candidates: Vec::new(),
+                    versions: Vec::new(),
+                });
             };
             let page = PageRequest::new(Some(200), None)?;
-            let candidates = rules.candidates(p, Some(t), Some(CandidateStatus::Pending), &page)?.items;
-            let versions = rules.versions(p, Some(t), &PageRequest::new(Some(50), None)?)?.items;
-            Ok(Data { tenant, tenants, candidates, versions })
+            let candidates = rules
+                .candidates(p, Some(t), Some(CandidateStatus::Pending), &page)?
+                .items;
+            let versions = rules
+                .versions(p, Some(t), &PageRequest::new(Some(50), None)?)?
+                .items;
+            Ok(Data {
+                tenant,
+                tenants,
+                candidates,
+                versions,
+            })
         })
         .await
 }
@@ -128,7 +148,13 @@ fn dry_run_panel(run: &DryRun) -> Markup {
     }
 }
 
-fn view(session: &ConsoleSession, data: &Data, run: Option<&DryRun>, ok: Option<&str>, error: Option<&str>) -> Markup {
+fn view(
+    session: &ConsoleSession,
+    data: &Data,
+    run: Option<&DryRun>,
+    ok: Option<&str>,
+    error: Option<&str>,
+) -> Markup {
     let may_write = matches!(session.principal().role, Role::Owner | Role::Admin);
     let current = data.versions.first();
     page(
@@ -277,18 +303,32 @@ fn tenant_param(text: Option<&str>) -> Option<TenantId> {
 
 /// `GET /console/rules`.
 #[utoipa::path(get, path = "/console/rules", tag = "console", responses((status = 200, description = "HTML")))]
-pub async fn console_rules(session: ConsoleSession, state: web::Data<AppState>, req: HttpRequest) -> PageResult {
+pub async fn console_rules(
+    session: ConsoleSession,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> PageResult {
     let q = query(&req);
     let data = load(&session, &state, tenant_param(session::field(&q, "tenant"))).await?;
     Ok(respond(
         StatusCode::OK,
-        view(&session, &data, None, session::field(&q, "ok"), session::field(&q, "error")),
+        view(
+            &session,
+            &data,
+            None,
+            session::field(&q, "ok"),
+            session::field(&q, "error"),
+        ),
     ))
 }
 
 /// `POST /console/rules/dryrun`: the page with the candidate's dry run (writes nothing).
 #[utoipa::path(post, path = "/console/rules/dryrun", tag = "console", responses((status = 200, description = "HTML")))]
-pub async fn console_rules_dryrun(session: ConsoleSession, state: web::Data<AppState>, body: web::Bytes) -> PageResult {
+pub async fn console_rules_dryrun(
+    session: ConsoleSession,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> PageResult {
     let pairs = form(&body);
     let get = |k: &str| session::field(&pairs, k);
     session.check_csrf(get("csrf"))?;
@@ -297,20 +337,32 @@ pub async fn console_rules_dryrun(session: ConsoleSession, state: web::Data<AppS
         return Err(ApiError::NotFound("Rule candidate".to_owned()).into());
     };
     let service = state.console.rules.clone();
-    let run = session.run(move |p| service.dry_run(p, tenant, candidate)).await?;
+    let run = session
+        .run(move |p| service.dry_run(p, tenant, candidate))
+        .await?;
     let data = load(&session, &state, tenant).await?;
-    Ok(respond(StatusCode::OK, view(&session, &data, Some(&run), None, None)))
+    Ok(respond(
+        StatusCode::OK,
+        view(&session, &data, Some(&run), None, None),
+    ))
 }
 
 fn back(tenant: Option<TenantId>, key: &str, message: &str) -> HttpResponse {
     let tenant = tenant.map(|t| format!("tenant={t}&")).unwrap_or_default();
     HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, format!("/console/rules?{tenant}{key}={}", urlencode(message))))
+        .insert_header((
+            header::LOCATION,
+            format!("/console/rules?{tenant}{key}={}", urlencode(message)),
+        ))
         .finish()
 }
 
 /// Conflicts and unknown ids come back to the page as a message; other errors are pages.
-fn outcome<T>(tenant: Option<TenantId>, done: Result<T, ApiError>, ok: impl FnOnce(T) -> String) -> PageResult {
+fn outcome<T>(
+    tenant: Option<TenantId>,
+    done: Result<T, ApiError>,
+    ok: impl FnOnce(T) -> String,
+) -> PageResult {
     match done {
         Ok(value) => Ok(back(tenant, "ok", &ok(value))),
         Err(ApiError::Conflict(why)) => Ok(back(tenant, "error", &why)),
@@ -320,7 +372,11 @@ fn outcome<T>(tenant: Option<TenantId>, done: Result<T, ApiError>, ok: impl FnOn
 
 /// `POST /console/rules/review`: accept (a new version) or reject a candidate.
 #[utoipa::path(post, path = "/console/rules/review", tag = "console", responses((status = 303, description = "Reviewed")))]
-pub async fn console_rules_review(session: ConsoleSession, state: web::Data<AppState>, body: web::Bytes) -> PageResult {
+pub async fn console_rules_review(
+    session: ConsoleSession,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> PageResult {
     let pairs = form(&body);
     let get = |k: &str| session::field(&pairs, k);
     session.check_csrf(get("csrf"))?;
@@ -330,16 +386,27 @@ pub async fn console_rules_review(session: ConsoleSession, state: web::Data<AppS
         return Err(ApiError::NotFound("Rule candidate".to_owned()).into());
     };
     let service = state.console.rules.clone();
-    let done = session.run(move |p| service.review(p, tenant, candidate, accept)).await;
+    let done = session
+        .run(move |p| service.review(p, tenant, candidate, accept))
+        .await;
     outcome(tenant, done, |(c, v)| match v {
-        Some(v) => format!("Accepted {} {}: rules version {}", c.pattern.symbol, c.pattern.side.as_str(), v.version),
+        Some(v) => format!(
+            "Accepted {} {}: rules version {}",
+            c.pattern.symbol,
+            c.pattern.side.as_str(),
+            v.version
+        ),
         None => format!("Rejected {} {}", c.pattern.symbol, c.pattern.side.as_str()),
     })
 }
 
 /// `POST /console/rules/rollback`: a new version equal to an old one.
 #[utoipa::path(post, path = "/console/rules/rollback", tag = "console", responses((status = 303, description = "Rolled back")))]
-pub async fn console_rules_rollback(session: ConsoleSession, state: web::Data<AppState>, body: web::Bytes) -> PageResult {
+pub async fn console_rules_rollback(
+    session: ConsoleSession,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> PageResult {
     let pairs = form(&body);
     let get = |k: &str| session::field(&pairs, k);
     session.check_csrf(get("csrf"))?;
@@ -349,12 +416,18 @@ pub async fn console_rules_rollback(session: ConsoleSession, state: web::Data<Ap
     };
     let service = state.console.rules.clone();
     let done = session.run(move |p| service.rollback(p, tenant, to)).await;
-    outcome(tenant, done, |v| format!("Rolled back to version {to}: now version {}", v.version))
+    outcome(tenant, done, |v| {
+        format!("Rolled back to version {to}: now version {}", v.version)
+    })
 }
 
 /// `POST /console/rules/mine`: mines the tenant's history now (the job's thresholds).
 #[utoipa::path(post, path = "/console/rules/mine", tag = "console", responses((status = 303, description = "Mined")))]
-pub async fn console_rules_mine(session: ConsoleSession, state: web::Data<AppState>, body: web::Bytes) -> PageResult {
+pub async fn console_rules_mine(
+    session: ConsoleSession,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> PageResult {
     let pairs = form(&body);
     let get = |k: &str| session::field(&pairs, k);
     session.check_csrf(get("csrf"))?;
@@ -363,5 +436,7 @@ pub async fn console_rules_mine(session: ConsoleSession, state: web::Data<AppSta
     let done = session
         .run(move |p| service.mine(p, tenant, alphapulse_console::MineRequest::default()))
         .await;
-    outcome(tenant, done, |found| format!("Mining found {} pattern(s)", found.len()))
+    outcome(tenant, done, |found| {
+        format!("Mining found {} pattern(s)", found.len())
+    })
 }

@@ -10,12 +10,7 @@
 //!
 //! Logout clears the cookie and records the token as ended in [`Logouts`] until it expires.
 
-use std::{
-    future::Future,
-    pin::Pin,
-    sync::Arc,
-    time::Duration,
-};
+use std::{future::Future, pin::Pin, sync::Arc, time::Duration};
 
 use actix_web::{
     cookie::{time::Duration as CookieDuration, Cookie, SameSite},
@@ -403,7 +398,10 @@ mod tests {
         assert_ne!(a, b);
         assert!(same(&a, &csrf_of("token-a")));
         assert!(!same(&a, &b) && !same(&a, "") && !same(&a, &a[..31]));
-        assert_eq!(urlencode("/console/audit?x=1&y"), "/console/audit%3Fx%3D1%26y");
+        assert_eq!(
+            urlencode("/console/audit?x=1&y"),
+            "/console/audit%3Fx%3D1%26y"
+        );
     }
 
     #[test]

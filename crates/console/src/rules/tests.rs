@@ -21,7 +21,12 @@ fn at(day: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2025, 3, day, 12, 0, 0).unwrap()
 }
 
-fn decision(day: u32, side: Option<Side>, action: DecisionAction, reasons: &[DecisionReason]) -> Decision {
+fn decision(
+    day: u32,
+    side: Option<Side>,
+    action: DecisionAction,
+    reasons: &[DecisionReason],
+) -> Decision {
     Decision {
         id: Uuid::new_v4(),
         prediction_id: None,
@@ -53,7 +58,12 @@ fn evidence_counts_precision_and_spread_of_directional_returns() {
     let day = |d| NaiveDate::from_ymd_opt(2025, 3, d).unwrap();
     let closes: HashMap<Symbol, Closes> = HashMap::from([(
         sym("BTCUSDT"),
-        Closes::new(vec![(day(1), 100.0), (day(2), 110.0), (day(3), 99.0), (day(4), 99.0)]),
+        Closes::new(vec![
+            (day(1), 100.0),
+            (day(2), 110.0),
+            (day(3), 99.0),
+            (day(4), 99.0),
+        ]),
     )]);
     let q = DecisionAction::Queued;
     let ds = [
@@ -66,12 +76,20 @@ fn evidence_counts_precision_and_spread_of_directional_returns() {
     ];
     let evidence = evidence_by_pattern(&ds, &closes);
     assert_eq!(evidence.len(), 2);
-    let buy = evidence.iter().find(|(p, _)| p.side == Side::Buy).unwrap().1;
+    let buy = evidence
+        .iter()
+        .find(|(p, _)| p.side == Side::Buy)
+        .unwrap()
+        .1;
     assert_eq!(buy.count, 3);
     assert!((buy.precision - 1.0 / 3.0).abs() < 1e-12);
     // Returns 0.10, −0.10, 0: mean 0, sample variance (0.01 + 0.01 + 0) / 2 = 0.01 → 0.1.
     assert!((buy.std_dev.unwrap() - 0.1).abs() < 1e-12);
-    let sell = evidence.iter().find(|(p, _)| p.side == Side::Sell).unwrap().1;
+    let sell = evidence
+        .iter()
+        .find(|(p, _)| p.side == Side::Sell)
+        .unwrap()
+        .1;
     assert_eq!((sell.count, sell.precision, sell.std_dev), (1, 1.0, None));
 }
 
@@ -89,11 +107,11 @@ fn mining_keeps_patterns_over_every_threshold_and_not_yet_covered() {
         std_dev,
     };
     let evidence = BTreeMap::from([
-        (pattern("BTCUSDT"), e(25, 0.7, Some(0.02))), // passes
-        (pattern("ETHUSDT"), e(19, 0.9, Some(0.01))), // too few
+        (pattern("BTCUSDT"), e(25, 0.7, Some(0.02))),  // passes
+        (pattern("ETHUSDT"), e(19, 0.9, Some(0.01))),  // too few
         (pattern("SOLUSDT"), e(40, 0.55, Some(0.01))), // imprecise
-        (pattern("BNBUSDT"), e(40, 0.8, Some(0.09))), // too volatile
-        (pattern("XRPUSDT"), e(40, 0.8, Some(0.01))), // covered already
+        (pattern("BNBUSDT"), e(40, 0.8, Some(0.09))),  // too volatile
+        (pattern("XRPUSDT"), e(40, 0.8, Some(0.01))),  // covered already
     ]);
     let current = RulesVersion {
         id: Uuid::nil(),
@@ -125,12 +143,12 @@ fn a_dry_run_releases_the_decisions_blocked_only_by_the_missing_rule() {
     let mut other = decision(1, buy, A::Queued, &[R::NoRule]);
     other.symbol = sym("ETHUSDT");
     let ds = vec![
-        decision(1, buy, A::Queued, &[R::NoRule]),                    // released
-        decision(2, buy, A::Queued, &[R::NoRule]),                    // released
+        decision(1, buy, A::Queued, &[R::NoRule]), // released
+        decision(2, buy, A::Queued, &[R::NoRule]), // released
         decision(3, buy, A::Queued, &[R::BelowThreshold, R::NoRule]), // still below threshold
-        decision(4, buy, A::Rejected, &[R::NoRule, R::RiskLimit]),    // still rejected
-        decision(5, buy, A::AutoExecuted, &[]),                        // already automated
-        other,                                                         // another pattern
+        decision(4, buy, A::Rejected, &[R::NoRule, R::RiskLimit]), // still rejected
+        decision(5, buy, A::AutoExecuted, &[]),    // already automated
+        other,                                     // another pattern
     ];
     let pattern = pattern_of(&ds[0]).unwrap();
     let run = dry_run(Uuid::nil(), &pattern, &ds);
@@ -143,9 +161,22 @@ fn a_dry_run_releases_the_decisions_blocked_only_by_the_missing_rule() {
     // First reasons before: no_rule ×4 (1, 2, 4, other), below_threshold ×1.
     // After: no_rule ×1 (other), below_threshold ×1, risk_limit ×1 (decision 4).
     let d = &run.reason_deltas;
-    assert_eq!((d["no_rule"].before, d["no_rule"].after, d["no_rule"].delta), (4, 1, -3));
-    assert_eq!((d["below_threshold"].before, d["below_threshold"].after), (1, 1));
-    assert_eq!((d["risk_limit"].before, d["risk_limit"].after, d["risk_limit"].delta), (0, 1, 1));
+    assert_eq!(
+        (d["no_rule"].before, d["no_rule"].after, d["no_rule"].delta),
+        (4, 1, -3)
+    );
+    assert_eq!(
+        (d["below_threshold"].before, d["below_threshold"].after),
+        (1, 1)
+    );
+    assert_eq!(
+        (
+            d["risk_limit"].before,
+            d["risk_limit"].after,
+            d["risk_limit"].delta
+        ),
+        (0, 1, 1)
+    );
 }
 
 #[test]
@@ -171,5 +202,8 @@ fn a_dry_run_of_another_tenants_candidate_is_not_found_and_writes_nothing() {
         request_id: None,
     };
     let err = service.dry_run(&admin, None, Uuid::new_v4()).unwrap_err();
-    assert!(matches!(err, ConsoleError::Repo(alphapulse_domain::RepoError::NotFound(_))));
+    assert!(matches!(
+        err,
+        ConsoleError::Repo(alphapulse_domain::RepoError::NotFound(_))
+    ));
 }

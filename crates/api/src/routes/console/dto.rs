@@ -4,8 +4,8 @@
 use alphapulse_console::TenantWithSettings;
 use alphapulse_domain::{
     ports::{
-        AuditAction, CandidateStatus, DecisionAuditRow, Evidence, Rule, RuleCandidate,
-        RulesChange, RulesVersion, TenantSettings,
+        AuditAction, CandidateStatus, DecisionAuditRow, Evidence, Rule, RuleCandidate, RulesChange,
+        RulesVersion, TenantSettings,
     },
     Regime, Side, TenantId,
 };
@@ -87,7 +87,11 @@ pub struct UpdateSettingsRequest {
     #[serde(default, deserialize_with = "crate::extract::present")]
     pub autopost_threshold: Option<f64>,
     /// Monthly LLM cap in USD, a decimal string `0..=1000000000` with at most 2 decimals.
-    #[schema(pattern = r"^(1000000000(\.0{1,2})?|[0-9]{1,9}(\.[0-9]{1,2})?)$", nullable = false, example = "250.00")]
+    #[schema(
+        pattern = r"^(1000000000(\.0{1,2})?|[0-9]{1,9}(\.[0-9]{1,2})?)$",
+        nullable = false,
+        example = "250.00"
+    )]
     #[serde(default, deserialize_with = "crate::extract::present")]
     pub llm_tenant_cap_usd: Option<String>,
 }

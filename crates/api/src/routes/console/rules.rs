@@ -8,8 +8,8 @@ use tenant_auth::Permission;
 use uuid::Uuid;
 
 use super::dto::{
-    CandidateFilter, CandidateResponse, DryRunRequest, MineRequest, MinedResponse,
-    ReviewResponse, RollbackRequest, RulesVersionResponse, TenantParam,
+    CandidateFilter, CandidateResponse, DryRunRequest, MineRequest, MinedResponse, ReviewResponse,
+    RollbackRequest, RulesVersionResponse, TenantParam,
 };
 use crate::{
     caller::Caller,
@@ -41,7 +41,10 @@ fn tenant(param: web::Query<TenantParam>) -> Option<TenantId> {
 /// The tenant's rule candidates (pending unless `status` says otherwise), newest first.
 #[utoipa::path(get, path = "/api/v1/rules/candidates", tag = "rules",
     params(TenantParam, CandidateFilter, PageQuery),
-    responses((status = 200, body = PageOf<CandidateResponse>)))]
+    responses(
+        (status = 200, body = PageOf<CandidateResponse>),
+        (status = 404, description = "A `tenant_id` the caller may not see", body = crate::error::ErrorBody)
+    ))]
 pub async fn list_rule_candidates(
     caller: Caller,
     state: web::Data<AppState>,
@@ -70,7 +73,10 @@ pub async fn list_rule_candidates(
 /// with the thresholds sent (the server's defaults for the others).
 #[utoipa::path(post, path = "/api/v1/rules/mine", tag = "rules", params(TenantParam),
     request_body(content = Option<MineRequest>, description = "Optional; empty means the defaults"),
-    responses((status = 200, body = MinedResponse)))]
+    responses(
+        (status = 200, body = MinedResponse),
+        (status = 404, description = "A `tenant_id` the caller may not see", body = crate::error::ErrorBody)
+    ))]
 pub async fn mine_rule_candidates(
     caller: Caller,
     state: web::Data<AppState>,
@@ -85,7 +91,9 @@ pub async fn mine_rule_candidates(
         lookback_days: body.lookback_days,
     };
     let (service, tenant) = (state.console.rules.clone(), tenant(param));
-    let mined = caller.run(move |p| service.mine(p, tenant, request)).await?;
+    let mined = caller
+        .run(move |p| service.mine(p, tenant, request))
+        .await?;
     Ok(web::Json(MinedResponse {
         candidates: mined.into_iter().map(Into::into).collect(),
     }))
@@ -167,14 +175,21 @@ async fn review(
 /// The tenant's rules versions, newest first (each with its rules, whole).
 #[utoipa::path(get, path = "/api/v1/rules/versions", tag = "rules",
     params(TenantParam, PageQuery),
-    responses((status = 200, body = PageOf<RulesVersionResponse>)))]
+    responses(
+        (status = 200, body = PageOf<RulesVersionResponse>),
+        (status = 404, description = "A `tenant_id` the caller may not see", body = crate::error::ErrorBody)
+    ))]
 pub async fn list_rules_versions(
     caller: Caller,
     state: web::Data<AppState>,
     param: web::Query<TenantParam>,
     page: web::Query<PageQuery>,
 ) -> ApiResult<web::Json<PageOf<RulesVersionResponse>>> {
-    let (service, tenant, page) = (state.console.rules.clone(), tenant(param), page.into_inner());
+    let (service, tenant, page) = (
+        state.console.rules.clone(),
+        tenant(param),
+        page.into_inner(),
+    );
     let page = caller
         .run(move |p| {
             let page = page.request()?;
@@ -199,7 +214,12 @@ pub async fn rollback_rules(
 ) -> ApiResult<actix_web::HttpResponse> {
     let to_version = match body.into_inner().to_version {
         Some(v) if v >= 1 => v,
-        _ => return Err(ApiError::invalid("to_version", "must be a version number (>= 1)")),
+        _ => {
+            return Err(ApiError::invalid(
+                "to_version",
+                "must be a version number (>= 1)",
+            ))
+        }
     };
     let (service, tenant) = (state.console.rules.clone(), tenant(param));
     let version = caller

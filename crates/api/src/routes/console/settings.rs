@@ -40,9 +40,7 @@ pub async fn list_tenant_settings(
     let page = caller
         .run(move |p| {
             let page = page.request()?;
-            service
-                .list(p, &page)
-                .map_err(crate::error::ApiError::from)
+            service.list(p, &page).map_err(crate::error::ApiError::from)
         })
         .await?;
     Ok(web::Json(PageOf::of(page)))
@@ -81,6 +79,8 @@ pub async fn update_tenant_settings(
         llm_tenant_cap_usd: body.llm_tenant_cap_usd,
     };
     let (service, tenant) = (state.console.settings.clone(), TenantId(id.into_inner()));
-    let settings = caller.run(move |p| service.update(p, tenant, change)).await?;
+    let settings = caller
+        .run(move |p| service.update(p, tenant, change))
+        .await?;
     Ok(web::Json(SettingsResponse::of(tenant, settings)))
 }

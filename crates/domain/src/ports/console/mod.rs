@@ -9,7 +9,9 @@ mod decisions;
 mod rules;
 mod settings;
 
-pub use decision_audit::{AuditAction, AuditFilter, AuditKey, AuditScope, DecisionAuditRepo, DecisionAuditRow};
+pub use decision_audit::{
+    AuditAction, AuditFilter, AuditKey, AuditScope, DecisionAuditRepo, DecisionAuditRow,
+};
 pub use decisions::{Decision, DecisionAction, DecisionReason, DecisionRepo};
 pub use rules::{
     CandidateStatus, Evidence, MinedCandidate, Rule, RuleCandidate, RulePattern, RulesChange,

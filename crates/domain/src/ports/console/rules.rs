@@ -219,8 +219,7 @@ pub trait RulesRepo: Send + Sync {
     ///
     /// # Errors
     /// A bad cursor (invalid); storage failures.
-    fn versions(&self, actor: &Actor, page: &PageRequest)
-        -> Result<Page<RulesVersion>, RepoError>;
+    fn versions(&self, actor: &Actor, page: &PageRequest) -> Result<Page<RulesVersion>, RepoError>;
 
     /// Accepts (a new version: the current rules plus the candidate's) or rejects a pending
     /// candidate, by `actor.user_id` at `at`, under the tenant's rules lock.

@@ -56,7 +56,10 @@ impl TenantSettings {
             ));
         }
         let cap = self.llm_tenant_cap_usd;
-        if cap < Decimal::ZERO || cap > Decimal::from(MAX_LLM_CAP_USD) || cap.normalize().scale() > 2 {
+        if cap < Decimal::ZERO
+            || cap > Decimal::from(MAX_LLM_CAP_USD)
+            || cap.normalize().scale() > 2
+        {
             errors.push(ValidationError::new(
                 "llm_tenant_cap_usd",
                 format!("must be between 0 and {MAX_LLM_CAP_USD} with at most 2 decimals"),

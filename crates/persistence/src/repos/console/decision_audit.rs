@@ -149,19 +149,23 @@ impl DecisionAuditRepo for PgDecisionAuditRepo {
         match scope {
             AuditScope::Tenant(actor) => {
                 let tenant = [actor.tenant_id.as_uuid()];
-                Ok(self.db.tenant(*actor).run(|c| {
-                    batch(c, Some(&tenant), filter, after, limit, newest_first)
-                })?)
+                Ok(self
+                    .db
+                    .tenant(*actor)
+                    .run(|c| batch(c, Some(&tenant), filter, after, limit, newest_first))?)
             }
             AuditScope::Platform { user, tenants } => {
-                let ids: Option<Vec<Uuid>> =
-                    tenants.as_ref().map(|t| t.iter().map(TenantId::as_uuid).collect());
+                let ids: Option<Vec<Uuid>> = tenants
+                    .as_ref()
+                    .map(|t| t.iter().map(TenantId::as_uuid).collect());
                 if ids.as_ref().is_some_and(Vec::is_empty) {
                     return Ok(Vec::new());
                 }
-                Ok(self.db.platform().as_user(user.as_uuid()).run(|c| {
-                    batch(c, ids.as_deref(), filter, after, limit, newest_first)
-                })?)
+                Ok(self
+                    .db
+                    .platform()
+                    .as_user(user.as_uuid())
+                    .run(|c| batch(c, ids.as_deref(), filter, after, limit, newest_first))?)
             }
         }
     }

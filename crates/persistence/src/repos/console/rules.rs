@@ -112,10 +112,7 @@ fn tenant(actor: &Actor) -> Uuid {
     actor.tenant_id.as_uuid()
 }
 
-fn pattern_filter<'a>(
-    actor: &Actor,
-    p: &'a RulePattern,
-) -> rc::BoxedQuery<'a, diesel::pg::Pg> {
+fn pattern_filter<'a>(actor: &Actor, p: &'a RulePattern) -> rc::BoxedQuery<'a, diesel::pg::Pg> {
     rc::table
         .filter(rc::tenant_id.eq(tenant(actor)))
         .filter(rc::symbol.eq(p.symbol.as_str()))
@@ -398,7 +395,15 @@ pub fn review(
     let vendor = format!("rules:{}", candidate.pattern.symbol);
     let target = format!("rule_candidate:{id}");
     if !accept {
-        audit_change(conn, actor, note, target, AuditAction::RuleRejected, vendor, at)?;
+        audit_change(
+            conn,
+            actor,
+            note,
+            target,
+            AuditAction::RuleRejected,
+            vendor,
+            at,
+        )?;
         return Ok((candidate, None));
     }
     let parent = current(conn, actor)?;
@@ -428,7 +433,15 @@ pub fn review(
         details: merge(&note.details, json!({ "version": version.version })),
         ..note.clone()
     };
-    audit_change(conn, actor, &note, target, AuditAction::RuleAccepted, vendor, at)?;
+    audit_change(
+        conn,
+        actor,
+        &note,
+        target,
+        AuditAction::RuleAccepted,
+        vendor,
+        at,
+    )?;
     Ok((candidate, Some(version)))
 }
 
@@ -474,7 +487,15 @@ pub fn rollback(
     };
     let vendor = format!("rules:v{}", version.version);
     let target = format!("rules_version:{}", version.id);
-    audit_change(conn, actor, &note, target, AuditAction::RulesRolledBack, vendor, at)?;
+    audit_change(
+        conn,
+        actor,
+        &note,
+        target,
+        AuditAction::RulesRolledBack,
+        vendor,
+        at,
+    )?;
     Ok(version)
 }
 
@@ -535,11 +556,7 @@ impl RulesRepo for PgRulesRepo {
         Ok(self.db.tenant(*actor).run(|c| current(c, actor))?)
     }
 
-    fn versions(
-        &self,
-        actor: &Actor,
-        page: &PageRequest,
-    ) -> Result<Page<RulesVersion>, RepoError> {
+    fn versions(&self, actor: &Actor, page: &PageRequest) -> Result<Page<RulesVersion>, RepoError> {
         Ok(self.db.tenant(*actor).run(|c| versions(c, actor, page))?)
     }
 
@@ -570,4 +587,3 @@ impl RulesRepo for PgRulesRepo {
             .run(|c| rollback(c, actor, to_version, at, note))?)
     }
 }
-

@@ -151,6 +151,9 @@ impl SettingsRepo for PgSettingsRepo {
         note: &AuditNote,
         at: DateTime<Utc>,
     ) -> Result<TenantSettings, RepoError> {
-        Ok(self.db.tenant(*actor).run(|c| set(c, actor, settings, note, at))?)
+        Ok(self
+            .db
+            .tenant(*actor)
+            .run(|c| set(c, actor, settings, note, at))?)
     }
 }
