@@ -276,7 +276,7 @@ pub fn dry_run(candidate_id: Uuid, pattern: &RulePattern, decisions: &[Decision]
         })
         .collect();
     let affected_decisions = u32::try_from(affected.len()).unwrap_or(u32::MAX);
-    affected.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+    affected.sort_by_key(|a| std::cmp::Reverse(a.created_at));
     affected.truncate(AFFECTED_LISTED);
     DryRun {
         candidate_id,

@@ -1,6 +1,8 @@
 //! A tenant's risk limits: defaults until set, stored with their audit row, invisible to
 //! other tenants, ranges enforced.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use alphapulse_domain::{
     ports::{Actor, AuditRepo, RiskLimits, RiskLimitsRepo},
     PageRequest, RepoError, TenantId,
