@@ -30,7 +30,7 @@ if [ "$profile" = release ]; then
 else
   cargo build -q -p alphapulse
 fi
-bin="$root/target/$profile/alphapulse"
+bin="${CARGO_TARGET_DIR:-$root/target}/$profile/alphapulse"
 
 work=$(mktemp -d /tmp/alphapulse-contract.XXXXXX)
 chmod 755 "$work"

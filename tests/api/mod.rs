@@ -5,6 +5,11 @@ mod common;
 
 mod auth;
 mod concurrency;
+mod console_audit;
+mod console_decisions;
+mod console_pages;
+mod console_rules;
+mod console_settings;
 mod ensemble;
 mod hedging;
 mod limits;

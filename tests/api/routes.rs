@@ -37,6 +37,11 @@ fn concrete(path: &str) -> String {
     out
 }
 
+/// Pages of the web console: cookie sessions, HTML, not in the OpenAPI document.
+fn is_console(access: Access) -> bool {
+    matches!(access, Access::Console(_))
+}
+
 fn is_public(method: &Method, path: &str) -> bool {
     PUBLIC_ROUTES
         .iter()
@@ -82,7 +87,10 @@ async fn every_non_public_route_needs_a_token() {
         );
     }
     let mut checked = 0;
-    for route in table.iter().filter(|r| !is_public(&r.method, &r.path)) {
+    for route in table
+        .iter()
+        .filter(|r| !is_public(&r.method, &r.path) && !is_console(r.access))
+    {
         let uri = concrete(&route.path);
         for auth in [None, Some("Bearer not.a.token"), Some("Basic dXNlcjpwYXNz")] {
             let mut req = TestRequest::default()
@@ -149,7 +157,7 @@ async fn the_openapi_document_describes_every_route() {
         .collect();
     let registered: BTreeSet<(String, String)> = route_table()
         .into_iter()
-        .filter(|r| r.path != "/openapi.json")
+        .filter(|r| r.path != "/openapi.json" && !is_console(r.access))
         .map(|r| (r.method.as_str().to_owned(), r.path))
         .collect();
     let missing: Vec<_> = registered.difference(&documented).collect();
@@ -271,4 +279,108 @@ async fn a_known_path_with_another_method_is_405_with_allow() {
             assert!(res.body["detail"].is_string());
         }
     }
+}
+
+#[actix_web::test]
+async fn the_console_pages_stay_out_of_the_openapi_document() {
+    let doc = serde_json::to_value(alphapulse_api::openapi()).unwrap();
+    let console: Vec<_> = route_table()
+        .into_iter()
+        .filter(|r| is_console(r.access))
+        .collect();
+    assert!(console.len() >= 12, "{console:?}");
+    for route in console {
+        assert!(route.path.starts_with("/console"), "{}", route.path);
+        assert!(
+            doc["paths"].get(&route.path).is_none(),
+            "{} is documented",
+            route.path
+        );
+    }
+}
+
+#[actix_web::test]
+async fn every_console_page_without_a_session_redirects_to_login() {
+    let app = TestApp::new();
+    let acme = app.create_tenant("acme-capital", 50);
+    let (_, bearer_token) = app.user_with_token(acme, "admin@acme.example", Role::Admin);
+    let svc = test_service!(app);
+    let mut checked = 0;
+    for route in route_table() {
+        let Access::Console(permission) = route.access else {
+            continue;
+        };
+        let uri = concrete(&route.path);
+        if permission.is_none() {
+            // The login page itself: the form, and its post refused without the CSRF pair.
+            let res = call(
+                &svc,
+                TestRequest::default()
+                    .method(route.method.clone())
+                    .uri(&uri)
+                    .to_request(),
+            )
+            .await;
+            let expected = if route.method == Method::GET {
+                200
+            } else {
+                403
+            };
+            assert_eq!(res.status, expected, "{} {uri}", route.method);
+            continue;
+        }
+        // No cookie (a bearer token does not open a console page), an unknown cookie.
+        for (auth, cookie) in [
+            (None, None),
+            (Some(bearer(&bearer_token)), None),
+            (None, Some("ap_session=not.a.token")),
+        ] {
+            let mut req = TestRequest::default()
+                .method(route.method.clone())
+                .uri(&uri)
+                .insert_header(("content-type", "application/x-www-form-urlencoded"))
+                .set_payload("csrf=x");
+            if let Some(a) = auth {
+                req = req.insert_header(a);
+            }
+            if let Some(c) = cookie {
+                req = req.insert_header(("cookie", c));
+            }
+            let res = call(&svc, req.to_request()).await;
+            assert_eq!(res.status, 303, "{} {uri}: {:?}", route.method, res.body);
+            let location = res.header("location").unwrap_or_default();
+            assert!(location.starts_with("/console/login?next="), "{location}");
+        }
+        checked += 1;
+    }
+    assert!(checked >= 10, "{checked}");
+}
+
+#[actix_web::test]
+async fn every_console_form_without_its_csrf_token_is_403() {
+    let app = TestApp::new();
+    let acme = app.create_tenant("acme-capital", 50);
+    let (_, session) = app.user_with_token(acme, "admin@acme.example", Role::Admin);
+    let svc = test_service!(app);
+    let mut checked = 0;
+    for route in route_table() {
+        if !matches!(route.access, Access::Console(Some(_))) || route.method != Method::POST {
+            continue;
+        }
+        for body in ["", "csrf=0123456789abcdef0123456789abcdef&tenant_id=x"] {
+            let req = TestRequest::post()
+                .uri(&route.path)
+                .insert_header(("cookie", format!("ap_session={session}")))
+                .insert_header(("content-type", "application/x-www-form-urlencoded"))
+                .set_payload(body);
+            let res = call(&svc, req.to_request()).await;
+            assert_eq!(
+                res.status, 403,
+                "POST {} with {body:?}: {:?}",
+                route.path, res.body
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked >= 6, "{checked}");
 }

@@ -37,7 +37,13 @@ const PASSED_THROUGH: &str = "ALPHAPULSE_PG_BIN_DIR";
 /// URL, a bind address ... would otherwise change what the binary does, and let a check be
 /// skipped), then the data dir and the log level are set.
 pub fn command(data_dir: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::new(BIN);
+    command_of(BIN, data_dir, args)
+}
+
+/// `<bin> ARGS` (e.g. a release build for benchmarks) with the clean environment of
+/// [`command`].
+pub fn command_of(bin: &str, data_dir: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(bin);
     cmd.args(args);
     for (name, _) in std::env::vars_os() {
         let text = name.to_string_lossy();
@@ -155,6 +161,13 @@ impl Server {
     /// `serve EXTRA` with more environment variables (set after the defaults, so they win).
     /// Standard output and standard error both go to the log.
     pub fn start_with_env(data_dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Self {
+        Self::start_bin(BIN, data_dir, extra, env)
+    }
+
+    /// `serve EXTRA` of a build of the binary (e.g. a release build for benchmarks) with
+    /// more environment variables (set after the defaults, so they win; the log level must
+    /// stay at `info` or below: the bound address is read from the log).
+    pub fn start_bin(bin: &str, data_dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Self {
         static STARTS: AtomicUsize = AtomicUsize::new(0);
         let n = STARTS.fetch_add(1, Ordering::Relaxed);
         let log = data_dir.with_extension(format!("serve-{n}.log"));
@@ -162,7 +175,7 @@ impl Server {
         let mut args = vec!["serve", "--bind", "127.0.0.1:0"];
         args.extend_from_slice(extra);
         let started = Instant::now();
-        let mut cmd = command(data_dir, &args);
+        let mut cmd = command_of(bin, data_dir, &args);
         cmd.env(
             "ALPHAPULSE_PRINCIPAL_TTL_SECONDS",
             PRINCIPAL_TTL_SECONDS.to_string(),

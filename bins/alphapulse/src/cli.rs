@@ -166,6 +166,55 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub credentials: CredentialsArgs,
+
+    #[command(flatten)]
+    pub mining: MiningArgs,
+}
+
+/// The firm console's rule-mining job and its thresholds (also the defaults of on-demand
+/// mining, `POST /api/v1/rules/mine`).
+#[derive(Debug, Args)]
+pub struct MiningArgs {
+    /// Seconds between mining runs over every active tenant (0 = no job).
+    #[arg(
+        long,
+        env = "ALPHAPULSE_RULES_MINING_INTERVAL_SECONDS",
+        default_value_t = 3600
+    )]
+    pub rules_mining_interval_seconds: u64,
+    /// Decisions with a realised outcome a pattern needs, at least.
+    #[arg(long, env = "ALPHAPULSE_RULES_MIN_COUNT", default_value_t = 20,
+          value_parser = clap::value_parser!(u32).range(1..=10000))]
+    pub rules_min_count: u32,
+    /// Precision (share of right directions) a pattern needs, at least (0..=1).
+    #[arg(long, env = "ALPHAPULSE_RULES_MIN_PRECISION", default_value_t = 0.6)]
+    pub rules_min_precision: f64,
+    /// Standard deviation of a pattern's directional returns, at most (0..=1).
+    #[arg(long, env = "ALPHAPULSE_RULES_MAX_STD_DEV", default_value_t = 0.05)]
+    pub rules_max_std_dev: f64,
+    /// Days of decision history mined.
+    #[arg(long, env = "ALPHAPULSE_RULES_LOOKBACK_DAYS", default_value_t = 90,
+          value_parser = clap::value_parser!(u32).range(1..=365))]
+    pub rules_lookback_days: u32,
+}
+
+impl MiningArgs {
+    /// The thresholds.
+    ///
+    /// # Errors
+    /// A precision or deviation outside 0..=1.
+    pub fn thresholds(&self) -> anyhow::Result<alphapulse_console::MiningThresholds> {
+        let t = alphapulse_console::MiningThresholds {
+            min_count: self.rules_min_count,
+            min_precision: self.rules_min_precision,
+            max_std_dev: self.rules_max_std_dev,
+            lookback_days: self.rules_lookback_days,
+        };
+        match t.check().first() {
+            Some(e) => Err(anyhow::anyhow!("rules mining: {e}")),
+            None => Ok(t),
+        }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -9,10 +9,15 @@ use alphapulse_admin::{
     BurstLimits, Login, LoginLimits, Principals, Quotas, TenantAdmin, UserAdmin,
 };
 use alphapulse_api::{AppState, HttpSettings, Services};
+use alphapulse_console::{
+    Access, AuditService, Console, DecisionDesk, DeskPorts, MiningThresholds, RulesService,
+    SettingsService,
+};
 use alphapulse_domain::{
     ports::{
-        AlertRepo, AuditRepo, CacheStatsSource, Clock, ExchangeAccountRepo, IdempotencyRepo,
-        MarketDataRepo, SystemClock, TenantRepo, UserRepo,
+        AlertRepo, AuditRepo, CacheStatsSource, Clock, DecisionRepo, ExchangeAccountRepo,
+        IdempotencyRepo, MarketDataRepo, RulesRepo, SettingsRepo, SystemClock, TenantRepo,
+        TradingLocks, UserRepo,
     },
     ExchangeClient,
 };
@@ -26,9 +31,10 @@ use alphapulse_operations::{
     MetricsService, SystemService, DEFAULT_GRACE,
 };
 use alphapulse_persistence::{
-    Db, PgAlertRepo, PgAuditRepo, PgEnsembleRepo, PgExchangeAccountRepo, PgExchangeCredentialsRepo,
-    PgIdempotencyRepo, PgMarketDataRepo, PgMetricsRepo, PgPaperBook, PgPortfolioSnapshotRepo,
-    PgRegimeStore, PgRiskBudgetRepo, PgRiskLimitsRepo, PgTenantRepo, PgTradeRepo, PgTradingLocks,
+    Db, PgAlertRepo, PgAuditRepo, PgDecisionAuditRepo, PgDecisionRepo, PgEnsembleRepo,
+    PgExchangeAccountRepo, PgExchangeCredentialsRepo, PgIdempotencyRepo, PgMarketDataRepo,
+    PgMetricsRepo, PgPaperBook, PgPortfolioSnapshotRepo, PgRegimeStore, PgRiskBudgetRepo,
+    PgRiskLimitsRepo, PgRulesRepo, PgSettingsRepo, PgTenantRepo, PgTradeRepo, PgTradingLocks,
     PgUsageRepo, PgUserRepo,
 };
 use alphapulse_regime::{service::RegimeService, ModelConfig};
@@ -72,6 +78,8 @@ pub struct Settings {
     pub credentials_grace: Duration,
     /// The clock of grace periods, series windows and exchange back-off (tests move it).
     pub clock: Arc<dyn Clock>,
+    /// Thresholds of the rules-mining job and the default of on-demand mining.
+    pub mining: MiningThresholds,
 }
 
 impl Settings {
@@ -89,6 +97,7 @@ impl Settings {
             snapshot_interval: DEFAULT_SNAPSHOT_INTERVAL,
             credentials_grace: DEFAULT_GRACE,
             clock: Arc::new(SystemClock),
+            mining: MiningThresholds::default(),
         }
     }
 }
@@ -192,6 +201,20 @@ pub fn components(db: &Db, settings: &Settings) -> Result<(Services, SnapshotJob
     };
     let caches: Vec<Arc<dyn CacheStatsSource>> =
         vec![principals.clone(), regime.clone(), router.clone()];
+    let locks: Arc<dyn TradingLocks> = Arc::new(PgTradingLocks::new(db.clone()));
+    let ensembles = Arc::new(EnsembleService::new(
+        Arc::new(PgEnsembleRepo::new(db.clone())),
+        repos.market.clone(),
+    ));
+    let console = console(
+        db,
+        &repos,
+        settings,
+        ensembles.clone(),
+        exchange.clone(),
+        locks.clone(),
+        regime.clone(),
+    );
     let login = Login::new(
         repos.users.clone(),
         repos.tenants.clone(),
@@ -245,19 +268,61 @@ pub fn components(db: &Db, settings: &Settings) -> Result<(Services, SnapshotJob
             repos.tenants,
             repos.idempotency,
             repos.audit,
-            Arc::new(PgTradingLocks::new(db.clone())),
+            locks,
         )
         .with_stale_after(settings.idempotency_stale_after),
-        ensembles: Arc::new(EnsembleService::new(
-            Arc::new(PgEnsembleRepo::new(db.clone())),
-            repos.market,
-        )),
+        ensembles,
+        console,
         portfolio: PortfolioService::new(risk_core.clone()),
         risk: RiskService::new(risk_core.clone()),
         risk_budget: BudgetService::new(risk_core.clone()),
         correlation: CorrelationService::new(risk_core),
     };
     Ok((services, job))
+}
+
+/// The firm console's services (settings, the decision desk, rules, the audit trail).
+fn console(
+    db: &Db,
+    repos: &Repos,
+    settings: &Settings,
+    ensembles: Arc<EnsembleService>,
+    exchange: Arc<dyn ExchangeClient>,
+    locks: Arc<dyn TradingLocks>,
+    regime: Arc<RegimeService>,
+) -> Console {
+    let access = Access::new(repos.tenants.clone());
+    let clock = settings.clock.clone();
+    let settings_repo: Arc<dyn SettingsRepo> = Arc::new(PgSettingsRepo::new(db.clone()));
+    let decisions: Arc<dyn DecisionRepo> = Arc::new(PgDecisionRepo::new(db.clone()));
+    let rules: Arc<dyn RulesRepo> = Arc::new(PgRulesRepo::new(db.clone()));
+    Console {
+        settings: SettingsService::new(access.clone(), settings_repo.clone()),
+        decisions: Arc::new(DecisionDesk::new(
+            ensembles,
+            DeskPorts {
+                settings: settings_repo,
+                decisions: decisions.clone(),
+                rules: rules.clone(),
+                limits: Arc::new(PgRiskLimitsRepo::new(db.clone())),
+                market: repos.market.clone(),
+                accounts: repos.accounts.clone(),
+                exchange,
+                locks,
+                regime,
+                clock: clock.clone(),
+            },
+        )),
+        rules: RulesService::new(
+            access.clone(),
+            rules,
+            decisions,
+            repos.market.clone(),
+            clock,
+            settings.mining,
+        ),
+        audit: AuditService::new(access, Arc::new(PgDecisionAuditRepo::new(db.clone()))),
+    }
 }
 
 /// The API state over `db`: the services, the token verifier and the default HTTP settings

@@ -9,6 +9,7 @@ pub mod compose;
 pub mod credentials;
 pub mod database;
 pub mod demo;
+pub mod demo_console;
 pub mod demo_market;
 pub mod jobs;
 pub mod market_csv;

@@ -7,6 +7,7 @@ use actix_web::{
     HttpResponse, ResponseError,
 };
 use alphapulse_admin::{AdminError, LoginError};
+use alphapulse_console::ConsoleError;
 use alphapulse_domain::{ExchangeError, RepoError, ValidationError};
 use alphapulse_ensemble::EnsembleError;
 use alphapulse_hedging::{idempotency::KeyError, DeskError};
@@ -270,6 +271,20 @@ impl From<EnsembleError> for ApiError {
                     .collect(),
             ),
             EnsembleError::Conflict(message) => ApiError::Conflict(message),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<ConsoleError> for ApiError {
+    fn from(err: ConsoleError) -> Self {
+        match err {
+            ConsoleError::Repo(repo) => repo.into(),
+            ConsoleError::Ensemble(e) => e.into(),
+            ConsoleError::Invalid(errors) => errors.into(),
+            ConsoleError::Forbidden(why) => ApiError::Forbidden(why),
+            ConsoleError::NotFound(what) => ApiError::NotFound(what.to_owned()),
+            ConsoleError::Conflict(why) => ApiError::Conflict(why),
             other => ApiError::Internal(other.to_string()),
         }
     }

@@ -7,7 +7,10 @@
 //!   [`routing::Access`]); the router, the OpenAPI document and the route table come from it;
 //! - [`caller::Caller`]: the authenticated, authorised caller (a handler that takes it cannot
 //!   run unauthenticated or without the route's permission);
-//! - [`error::ApiError`]: every service error mapped to a status in one place.
+//! - [`error::ApiError`]: every service error mapped to a status in one place;
+//! - [`web`]: the server-rendered web console (`/console`), over the same services and
+//!   permissions, with cookie sessions; declared in the same route table, kept out of the
+//!   OpenAPI document.
 
 pub mod caller;
 pub mod client;
@@ -21,6 +24,7 @@ pub mod request_id;
 pub mod routes;
 pub mod routing;
 pub mod state;
+pub mod web;
 
 pub use error::{ApiError, ApiResult};
 pub use routing::{Access, RouteInfo};
@@ -30,11 +34,11 @@ use actix_web::{
     body::MessageBody,
     dev::{ServiceFactory, ServiceRequest, ServiceResponse},
     middleware::from_fn,
-    web, App, HttpResponse,
+    App, HttpResponse,
 };
 
 /// Registers every route of the API and the extractor settings.
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
     extract::configure(cfg);
     routes::all().register(cfg);
 }
@@ -62,10 +66,10 @@ pub fn app(
     >,
 > {
     App::new()
-        .app_data(web::Data::new(state.authenticator.clone()))
-        .app_data(web::Data::new(state))
+        .app_data(actix_web::web::Data::new(state.authenticator.clone()))
+        .app_data(actix_web::web::Data::new(state))
         .configure(configure)
-        .default_service(web::to(|| async {
+        .default_service(actix_web::web::to(|| async {
             Err::<HttpResponse, _>(ApiError::NotFound("Route".to_owned()))
         }))
         .wrap(from_fn(oplog::log_outcome))

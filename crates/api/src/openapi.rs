@@ -69,7 +69,7 @@ fn decorate(op: &mut Operation, info: &RouteInfo) {
         add("404", "Unknown resource, or another tenant's");
     }
     match info.access {
-        Access::Public => {
+        Access::Public | Access::Console(_) => {
             op.security = Some(vec![SecurityRequirement::default()]);
         }
         Access::Requires(permission) => {
@@ -113,6 +113,7 @@ const AT_LEAST_ONE_FIELD: &[&str] = &[
     "UpdateTenantRequest",
     "UpdateUserRequest",
     "UpdateRiskLimitsRequest",
+    "UpdateSettingsRequest",
 ];
 
 fn require_a_field(schema: &mut RefOr<Schema>) {
@@ -130,6 +131,10 @@ pub fn document(routes: &Routes) -> OpenApi {
         (FieldError::name().into_owned(), FieldError::schema()),
     ];
     for spec in routes.specs() {
+        if matches!(spec.info().access, Access::Console(_)) {
+            // HTML pages of the web console, with cookie sessions: not part of the JSON API.
+            continue;
+        }
         let mut op = spec.operation().clone();
         decorate(&mut op, spec.info());
         paths.add_path_operation(&spec.info().path, vec![http_method(spec.info())], op);

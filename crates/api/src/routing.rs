@@ -32,6 +32,11 @@ pub enum Access {
     Public,
     /// A valid token whose role grants the permission.
     Requires(Permission),
+    /// A page of the web console (`/console`): a session cookie instead of a bearer token,
+    /// checked by the console's session extractor (no session: a redirect to the login page;
+    /// `None`: no session needed, the login page itself). HTML, so not in the OpenAPI
+    /// document; in the route table like every route.
+    Console(Option<Permission>),
 }
 
 impl Access {

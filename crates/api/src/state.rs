@@ -5,6 +5,7 @@
 use std::{num::NonZeroU32, sync::Arc, time::Duration};
 
 use alphapulse_admin::{Login, Principals, Quotas, TenantAdmin, UserAdmin};
+use alphapulse_console::Console;
 use alphapulse_domain::ports::Readiness;
 use alphapulse_ensemble::EnsembleService;
 use alphapulse_hedging::{HedgingDesk, PositionService};
@@ -58,6 +59,8 @@ pub struct Services {
     pub liquidity: LiquidityService,
     /// The tenant's exchange credentials.
     pub credentials: CredentialsService,
+    /// The firm console: settings, decisions, rules, the decision audit trail.
+    pub console: Console,
 }
 
 impl std::fmt::Debug for Services {
@@ -100,6 +103,8 @@ pub struct AppState {
     pub trusted_proxies: Arc<[ipnet::IpNet]>,
     /// Bounded tenant labels of the metrics.
     pub tenant_labels: Arc<crate::metrics::TenantLabels>,
+    /// Web console sessions ended by logout (until their token expires).
+    pub console_logouts: Arc<crate::web::session::Logouts>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -123,6 +128,9 @@ impl AppState {
         let authenticator = Authenticator::new(verifier)
             .with_principal_check(PrincipalsCheck(services.principals.clone()));
         let per_minute = NonZeroU32::new(http.login_per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
+        let logouts = Arc::new(crate::web::session::Logouts::new(
+            services.login.token_ttl(),
+        ));
         Self {
             services,
             authenticator,
@@ -131,6 +139,7 @@ impl AppState {
             tenant_labels: Arc::new(crate::metrics::TenantLabels::new(
                 http.metrics_tenant_labels,
             )),
+            console_logouts: logouts,
         }
     }
 

@@ -27,9 +27,10 @@ pub use cluster::{ClusterConfig, ClusterError, LocalCluster};
 pub use error::{Error, Result};
 pub use pool::{Db, PoolConfig};
 pub use repos::{
-    PgAlertRepo, PgAuditRepo, PgEnsembleRepo, PgExchangeAccountRepo, PgExchangeCredentialsRepo,
-    PgIdempotencyRepo, PgMarketDataRepo, PgMetricsRepo, PgPaperBook, PgRegimeStore,
-    PgRiskLimitsRepo, PgTenantRepo, PgTradingLocks, PgUsageRepo, PgUserRepo,
+    PgAlertRepo, PgAuditRepo, PgDecisionAuditRepo, PgDecisionRepo, PgEnsembleRepo,
+    PgExchangeAccountRepo, PgExchangeCredentialsRepo, PgIdempotencyRepo, PgMarketDataRepo,
+    PgMetricsRepo, PgPaperBook, PgRegimeStore, PgRiskLimitsRepo, PgRulesRepo, PgSettingsRepo,
+    PgTenantRepo, PgTradingLocks, PgUsageRepo, PgUserRepo,
 };
 pub use repos::{PgPortfolioSnapshotRepo, PgRiskBudgetRepo, PgTradeRepo};
 pub use scope::{PlatformScope, TenantScope, PLATFORM_ROLE, TENANT_ROLE};

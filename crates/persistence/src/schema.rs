@@ -316,6 +316,92 @@ diesel::table! {
 }
 
 diesel::joinable!(users -> tenants (tenant_id));
+diesel::table! {
+    tenant_settings (tenant_id) {
+        tenant_id -> Uuid,
+        autopost_enabled -> Bool,
+        autopost_threshold -> Float8,
+        llm_tenant_cap_usd -> Numeric,
+        updated_at -> Timestamptz,
+        updated_by -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
+    decisions (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        prediction_id -> Nullable<Uuid>,
+        ensemble_id -> Uuid,
+        symbol -> Varchar,
+        side -> Nullable<Varchar>,
+        regime -> Varchar,
+        prediction -> Float8,
+        raw_confidence -> Float8,
+        calibrated_p -> Float8,
+        calibrated -> Bool,
+        threshold_used -> Float8,
+        action -> Varchar,
+        reasons -> Array<Text>,
+        detail -> Nullable<Varchar>,
+        vendor_normalized -> Varchar,
+        client_order_id -> Nullable<Varchar>,
+        order_status -> Nullable<Varchar>,
+        quantity -> Nullable<Numeric>,
+        llm_cost_usd -> Numeric,
+        user_id -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    decision_audit_log (tenant_id, txn_id) {
+        timestamp -> Timestamptz,
+        tenant_id -> Uuid,
+        txn_id -> Uuid,
+        vendor_normalized -> Varchar,
+        action -> Varchar,
+        not_auto_post_reason -> Nullable<Varchar>,
+        calibrated_p -> Nullable<Float8>,
+        threshold_used -> Nullable<Float8>,
+        user_id -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
+    rule_candidates (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        symbol -> Varchar,
+        side -> Varchar,
+        ensemble_id -> Uuid,
+        regime -> Varchar,
+        evidence_count -> Int4,
+        evidence_precision -> Float8,
+        evidence_std_dev -> Nullable<Float8>,
+        status -> Varchar,
+        mined_at -> Timestamptz,
+        reviewed_by -> Nullable<Uuid>,
+        reviewed_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    rules_versions (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        version -> Int4,
+        parent_version -> Nullable<Int4>,
+        rules -> Jsonb,
+        change -> Varchar,
+        candidate_id -> Nullable<Uuid>,
+        rolled_back_to -> Nullable<Int4>,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(user_tenants -> users (user_id));
 
 diesel::table! {
@@ -373,6 +459,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     ensemble_weight_history,
     risk_budgets,
     risk_budget_allocations,
+    tenant_settings,
+    decisions,
+    decision_audit_log,
+    rule_candidates,
+    rules_versions,
 );
 
 /// Views (not tables: the drift test covers tables; the view's columns are checked by the

@@ -6,6 +6,7 @@
 //! Use it from a test module with `use super::common::*;`.
 #![allow(dead_code, unused_macros, unused_imports)]
 
+pub mod console;
 pub mod trading;
 
 use std::{

@@ -13,6 +13,8 @@ pub fn run(database: &Database, args: &SeedDemoArgs) -> Result<()> {
     let (data, counts) = Demo::new(&tenants, &users).seed()?;
     let market = crate::demo_market::seed_demo_market(&db, &data)
         .context("seeding the demo market data, accounts and positions")?;
+    let console = crate::demo_console::seed_demo_console(&db, &data)
+        .context("seeding the firm console's pilot history")?;
     tracing::info!(
         tenants_created = counts.tenants_created,
         users_created = counts.users_created,
@@ -35,6 +37,15 @@ pub fn run(database: &Database, args: &SeedDemoArgs) -> Result<()> {
         }
         if !market.is_noop() {
             println!("{}", market.summary());
+        }
+        if !console.is_noop() {
+            println!(
+                "Firm console: {} pilot tenant(s), {} decisions, {} rule candidates, {} audit trail entries.",
+                console.tenants,
+                console.decisions,
+                console.candidates,
+                console.trail_rows()
+            );
         }
         println!("Demo credentials (demo only):");
         print!("{}", crate::demo::credentials_table(&data));

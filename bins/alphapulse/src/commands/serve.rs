@@ -113,6 +113,7 @@ pub fn run(global: &GlobalArgs, database: &Database, args: &ServeArgs) -> Result
         idempotency_stale_after: Duration::from_secs(args.idempotency_stale_seconds),
         snapshot_interval: Duration::from_secs(args.snapshot_interval_seconds),
         credentials_grace: Duration::from_secs(args.credentials_grace_seconds),
+        mining: args.mining.thresholds()?,
         ..Settings::new(auth.config)
     };
     if let Some(n) = std::num::NonZeroU32::new(args.login_per_account_per_minute) {
@@ -129,12 +130,24 @@ pub fn run(global: &GlobalArgs, database: &Database, args: &ServeArgs) -> Result
         Some(bind) => Some((bind, metrics::install()?)),
         None => None,
     };
+    let mining = (args.mining.rules_mining_interval_seconds > 0).then(|| {
+        (
+            std::sync::Arc::new(PgTenantRepo::new(db.clone()))
+                as std::sync::Arc<dyn alphapulse_domain::ports::TenantRepo>,
+            state.console.rules.clone(),
+            settings.mining,
+            Duration::from_secs(args.mining.rules_mining_interval_seconds),
+        )
+    });
 
     let quotas = state.services.quotas.clone();
     actix_web::rt::System::new().block_on(async move {
         jobs::spawn_quota_jobs(quotas.clone());
         jobs::spawn_login_pruning(state.clone());
         actix_web::rt::spawn(jobs::run_snapshot_job(std::sync::Arc::new(snapshot_job)));
+        if let Some((tenants, rules, thresholds, every)) = mining {
+            jobs::spawn_rule_mining(tenants, rules, thresholds, every);
+        }
         let mut listeners = Vec::new();
         if let Some((bind, handle)) = metrics {
             jobs::spawn_metrics_upkeep(handle.clone());
@@ -186,6 +199,14 @@ fn prepare_demo(db: &Db) -> Result<Option<DemoData>> {
         );
         let market = seed_demo_market(db, &data).context("loading the demo market data")?;
         tracing::info!(summary = %market.summary(), "loaded demo market data and positions");
+        let console = crate::demo_console::seed_demo_console(db, &data)
+            .context("loading the firm console's pilot history")?;
+        tracing::info!(
+            decisions = console.decisions,
+            candidates = console.candidates,
+            trail_rows = console.trail_rows(),
+            "loaded the firm console's pilot history"
+        );
         return Ok(Some(data));
     }
     match demo.existing()? {

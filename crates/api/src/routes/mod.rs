@@ -2,6 +2,7 @@
 
 pub mod alerts;
 pub mod auth;
+pub mod console;
 pub mod correlation;
 pub mod credentials;
 pub mod ensemble;
@@ -41,6 +42,8 @@ pub fn all() -> Routes {
         system::declare,
         liquidity::declare,
         credentials::declare,
+        console::declare,
+        crate::web::declare,
     ] {
         declare(&mut routes);
     }

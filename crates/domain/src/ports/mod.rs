@@ -10,6 +10,7 @@ mod accounts;
 mod alerts;
 mod audit;
 mod clock;
+mod console;
 mod credentials;
 mod ensemble;
 mod idempotency;
@@ -31,6 +32,7 @@ pub use accounts::{AdapterKind, ExchangeAccount, ExchangeAccountRepo, NewExchang
 pub use alerts::{Alert, AlertFilter, AlertRepo, AlertSeverity, AlertSource, NewAlert};
 pub use audit::AuditRepo;
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use console::*;
 pub use credentials::{
     mask_key, CredentialsInfo, ExchangeAdmin, ExchangeCredentialsRepo, SealedCredentials,
     VenueSecrets,

@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod alerts;
 pub mod audit;
+pub mod console;
 pub mod credentials;
 mod cursor;
 pub mod ensembles;
@@ -26,6 +27,7 @@ pub mod users;
 pub use accounts::PgExchangeAccountRepo;
 pub use alerts::PgAlertRepo;
 pub use audit::PgAuditRepo;
+pub use console::{PgDecisionAuditRepo, PgDecisionRepo, PgRulesRepo, PgSettingsRepo};
 pub use credentials::PgExchangeCredentialsRepo;
 pub use ensembles::PgEnsembleRepo;
 pub use idempotency::PgIdempotencyRepo;

@@ -205,6 +205,11 @@ fn schema_rs_matches_the_migrated_catalog() {
             "risk_budget_allocations",
             columns_of!(risk_budget_allocations),
         ),
+        ("tenant_settings", columns_of!(tenant_settings)),
+        ("decisions", columns_of!(decisions)),
+        ("decision_audit_log", columns_of!(decision_audit_log)),
+        ("rule_candidates", columns_of!(rule_candidates)),
+        ("rules_versions", columns_of!(rules_versions)),
     ];
     let mut declared_tables: Vec<&str> = declared.iter().map(|(t, _)| *t).collect();
     declared_tables.sort();

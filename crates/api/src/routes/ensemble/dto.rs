@@ -3,7 +3,13 @@
 
 use std::collections::BTreeMap;
 
-use alphapulse_domain::ports::{Contribution, Ensemble, EnsembleMethod, StoredPrediction};
+use alphapulse_domain::{
+    ports::{
+        Contribution, Decision, DecisionAction, DecisionReason, Ensemble, EnsembleMethod,
+        StoredPrediction,
+    },
+    Regime, Side,
+};
 use alphapulse_ensemble::{
     service::{AgentRanking, EnsemblePerformance},
     OptimizeMethod,
@@ -130,6 +136,10 @@ pub struct SignalRequest {
     /// Confidence.
     #[schema(minimum = 0.0, maximum = 1.0)]
     pub confidence: f64,
+    /// What producing the signal cost (LLM agents), USD as a decimal string `>= 0`; the
+    /// month's sum per tenant is checked against the tenant's `llm_tenant_cap_usd`.
+    #[schema(pattern = r"^[0-9]{1,6}(\.[0-9]{1,6})?$", example = "0.0125")]
+    pub cost_usd: Option<String>,
 }
 
 /// Body of `POST /api/v1/ensemble/{id}/predict`.
@@ -194,10 +204,75 @@ pub struct PredictionResponse {
     pub price_at: Option<String>,
     /// When it was made.
     pub created_at: DateTime<Utc>,
+    /// What the tenant's decision policy made of it.
+    pub decision: DecisionResponse,
 }
 
-impl From<StoredPrediction> for PredictionResponse {
-    fn from(p: StoredPrediction) -> Self {
+/// A decision: the prediction auto-executed (an order through the tenant's exchange),
+/// queued for a person, rejected, or failed at the venue.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DecisionResponse {
+    /// The decision's id (the audit trail's `txn_id`; the prediction's id).
+    pub decision_id: Uuid,
+    /// What became of the prediction.
+    pub action: DecisionAction,
+    /// The first reason it was not auto-executed (`null` when it was).
+    pub not_auto_post_reason: Option<DecisionReason>,
+    /// Every check that did not pass, first reason first.
+    pub reasons: Vec<DecisionReason>,
+    /// The confidence mapped through the ensemble's calibration.
+    pub calibrated_p: f64,
+    /// Whether a fitted calibration produced `calibrated_p` (else: the raw confidence, too
+    /// few realised outcomes yet).
+    pub calibrated: bool,
+    /// The tenant's threshold when decided.
+    pub threshold_used: f64,
+    /// Buy, sell, or `null` for a flat prediction.
+    pub side: Option<Side>,
+    /// The market regime when decided (`null`: unknown).
+    pub regime: Option<Regime>,
+    /// Venue and symbol, e.g. `paper:BTCUSDT`.
+    pub vendor_normalized: String,
+    /// The order's client id (auto-executed and failed decisions).
+    pub client_order_id: Option<String>,
+    /// The venue's order status.
+    pub order_status: Option<String>,
+    /// The order's base quantity (decimal string).
+    pub quantity: Option<String>,
+    /// The LLM spend of the prediction's signals (decimal string).
+    pub llm_cost_usd: String,
+    /// The risk check or the order, in a sentence.
+    pub detail: Option<String>,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<Decision> for DecisionResponse {
+    fn from(d: Decision) -> Self {
+        Self {
+            decision_id: d.id,
+            action: d.action,
+            not_auto_post_reason: d.primary_reason(),
+            reasons: d.reasons,
+            calibrated_p: d.calibrated_p,
+            calibrated: d.calibrated,
+            threshold_used: d.threshold_used,
+            side: d.side,
+            regime: d.regime,
+            vendor_normalized: d.vendor_normalized,
+            client_order_id: d.client_order_id,
+            order_status: d.order_status,
+            quantity: d.quantity.map(|q| q.normalize().to_string()),
+            llm_cost_usd: d.llm_cost_usd.normalize().to_string(),
+            detail: d.detail,
+            created_at: d.created_at,
+        }
+    }
+}
+
+impl PredictionResponse {
+    /// The answer of a prediction and its decision.
+    pub fn of(p: StoredPrediction, decision: Decision) -> Self {
         Self {
             prediction_id: p.id,
             ensemble_id: p.ensemble_id,
@@ -208,6 +283,7 @@ impl From<StoredPrediction> for PredictionResponse {
             weights_version: p.weights_version,
             price_at: p.price_at.map(|d| d.normalize().to_string()),
             created_at: p.created_at,
+            decision: decision.into(),
         }
     }
 }

@@ -9,6 +9,7 @@
 mod dto;
 
 use actix_web::{web, HttpResponse};
+use alphapulse_console::PredictAndDecide;
 use alphapulse_ensemble::{CreateEnsemble, OptimizeWeights, Predict, RegisterAgent, SignalIn};
 use uuid::Uuid;
 
@@ -119,18 +120,32 @@ pub async fn register_ensemble_agent(
 }
 
 /// Combines the agents' signals by the ensemble's method; the prediction, its inputs and the
-/// symbol's latest close are stored (audited) for later scoring.
+/// symbol's latest close are stored (audited) for later scoring. The tenant's decision policy
+/// then turns it into a decision (`decision`): auto-executed through the tenant's exchange
+/// when autopost is on, the calibrated probability reaches the threshold, an accepted rule
+/// covers it, the month's LLM spend is within the cap and the risk limits allow the order;
+/// otherwise queued or rejected with its reasons. Every decision writes a
+/// `decision_audit_log` row.
 #[utoipa::path(post, path = "/api/v1/ensemble/{id}/predict", tag = "ensemble",
-    params(("id" = Uuid, Path, description = ID)),
+    params(("id" = Uuid, Path, description = ID),
+        ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 200,
+        pattern = "^[!-~]+$",
+        description = "Retry key: an auto-executed order's client id derives from it, so a retried request never trades twice")),
     request_body = PredictRequest,
-    responses((status = 200, body = PredictionResponse)))]
+    responses(
+        (status = 200, body = PredictionResponse),
+        (status = 409, description = "Another trading action of the tenant is in progress", body = crate::error::ErrorBody)
+    ))]
 pub async fn predict_with_ensemble(
     caller: Caller,
     state: web::Data<AppState>,
+    req: actix_web::HttpRequest,
     id: web::Path<Uuid>,
     body: web::Json<PredictRequest>,
 ) -> ApiResult<web::Json<PredictionResponse>> {
+    let key = crate::extract::idempotency_key(&req)?.map(|k| k.as_str().to_owned());
     let (id, body) = (id.into_inner(), body.into_inner());
+    let costs: Vec<Option<String>> = body.signals.iter().map(|s| s.cost_usd.clone()).collect();
     let input = Predict {
         symbol: body.symbol,
         signals: body
@@ -143,11 +158,16 @@ pub async fn predict_with_ensemble(
             })
             .collect(),
     };
-    let service = state.ensembles.clone();
-    let stored = caller
-        .run(move |p| service.predict(&p.actor(), p.request_id.as_deref(), id, input))
+    let input = PredictAndDecide {
+        predict: input,
+        costs,
+        idempotency_key: key,
+    };
+    let desk = state.console.decisions.clone();
+    let (stored, decision) = caller
+        .run(move |p| desk.predict_and_decide(p, id, input))
         .await?;
-    Ok(web::Json(stored.into()))
+    Ok(web::Json(PredictionResponse::of(stored, decision)))
 }
 
 /// Hit rate, accuracy and directional returns of the ensemble and each agent against the
