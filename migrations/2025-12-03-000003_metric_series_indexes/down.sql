@@ -1,2 +1,1 @@
 DROP INDEX idx_risk_metrics_tenant_metric_calculated;
-DROP INDEX idx_portfolio_snapshots_tenant_taken;
