@@ -150,7 +150,7 @@ pub fn run(global: &GlobalArgs, database: &Database, args: &ServeArgs) -> Result
         }
         let mut listeners = Vec::new();
         if let Some((bind, handle)) = metrics {
-            jobs::spawn_metrics_upkeep(handle.clone());
+            jobs::spawn_metrics_upkeep(handle.clone(), db.clone());
             let (listener, addr) = metrics::serve(bind, handle)?;
             tracing::info!(%addr, "metrics listening");
             listeners.push(listener.handle());
