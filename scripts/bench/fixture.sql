@@ -25,8 +25,10 @@ GRANT SELECT ON bench_tenants TO alphapulse_platform;
 BEGIN;
 SELECT set_config('role', 'alphapulse_platform', true);
 
-INSERT INTO tenants (id, name, slug, subscription_tier, max_users)
-SELECT id, 'Bench tenant ' || n, 'bench-' || n, 'pro', 10 FROM bench_tenants;
+-- Enterprise plans (burst 500/s each) and the largest daily quota: the load stays under every
+-- limit, so no answer is a (cheaper) 429.
+INSERT INTO tenants (id, name, slug, subscription_tier, max_users, max_api_calls_per_day)
+SELECT id, 'Bench tenant ' || n, 'bench-' || n, 'enterprise', 10, 2147483647 FROM bench_tenants;
 
 INSERT INTO users (id, tenant_id, email, password_hash, role)
 SELECT user_id, id, 'admin@bench-' || n || '.bench', 'bench-fixture-no-login', 'admin'

@@ -186,11 +186,9 @@ mod tests {
     /// (`| METHOD[/METHOD...] | /path[?query] | ...`), and every row is a route.
     #[test]
     fn the_route_table_of_docs_api_md_lists_every_route() {
-        let text = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../docs/api.md"
-        ))
-        .unwrap();
+        let text =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/api.md"))
+                .unwrap();
         let mut documented = std::collections::BTreeSet::new();
         for line in text.lines().filter(|l| l.starts_with("| ")) {
             let cells: Vec<&str> = line.split('|').map(str::trim).collect();
@@ -213,8 +211,14 @@ mod tests {
             .collect();
         let missing: Vec<_> = served.difference(&documented).collect();
         let extra: Vec<_> = documented.difference(&served).collect();
-        assert!(missing.is_empty(), "routes without a row in docs/api.md: {missing:#?}");
-        assert!(extra.is_empty(), "rows of docs/api.md that are no route: {extra:#?}");
+        assert!(
+            missing.is_empty(),
+            "routes without a row in docs/api.md: {missing:#?}"
+        );
+        assert!(
+            extra.is_empty(),
+            "rows of docs/api.md that are no route: {extra:#?}"
+        );
     }
 
     #[test]

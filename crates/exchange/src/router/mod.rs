@@ -601,7 +601,15 @@ mod venue_metrics_tests {
                 }
             })
             .collect();
-        assert_eq!(counts.get("venue=binance,result=ok"), Some(&2), "{counts:?}");
-        assert_eq!(counts.get("venue=binance,result=auth"), Some(&1), "{counts:?}");
+        assert_eq!(
+            counts.get("venue=binance,result=ok"),
+            Some(&2),
+            "{counts:?}"
+        );
+        assert_eq!(
+            counts.get("venue=binance,result=auth"),
+            Some(&1),
+            "{counts:?}"
+        );
     }
 }
