@@ -9,7 +9,9 @@ so that every flood request comes from an address of its own (10.x.y.z, each use
 per-address limit applies) for an unknown account (no per-account limit applies either: the
 server must still hash, to answer like for a wrong password). The legitimate client logs in
 as EMAIL from 192.0.2.1, one login every 0.5 s, first without the flood (baseline), then
-during it. Prints p50/p95/max and the status counts of both phases and of the flood.
+during it (with --token, also a GET /api/v1/positions/spot before each login: the rest of
+the API must not starve). Prints p50/p95/max and the status counts of both phases and of the
+flood.
 Standard library only.
 """
 
@@ -41,11 +43,26 @@ def login(host, port, email, password, address, timeout=30.0):
     return status, (time.perf_counter() - started) * 1000.0
 
 
-def legit_phase(host, port, email, password, count, stop=None):
+def api_read(host, port, token):
+    conn = http.client.HTTPConnection(host, port, timeout=30.0)
+    started = time.perf_counter()
+    try:
+        conn.request("GET", "/api/v1/positions/spot", headers={"Authorization": f"Bearer {token}"})
+        status = conn.getresponse().status
+    except OSError:
+        status = 0
+    finally:
+        conn.close()
+    return status, (time.perf_counter() - started) * 1000.0
+
+
+def legit_phase(host, port, email, password, count, stop=None, token=None, reads=None):
     out = []
     for i in range(count):
         if stop is not None and stop.is_set():
             break
+        if token is not None:
+            reads.append(api_read(host, port, token))
         out.append(login(host, port, email, password, "192.0.2.1"))
         # The legitimate user is well under the per-account limit: space the logins out.
         time.sleep(0.5)
@@ -104,15 +121,19 @@ def main():
     p.add_argument("--rate", type=float, default=200.0)
     p.add_argument("--seconds", type=float, default=25.0)
     p.add_argument("--logins", type=int, default=30)
+    p.add_argument("--token", help="also time GET /api/v1/positions/spot with this token")
     a = p.parse_args()
     u = urllib.parse.urlparse(a.base)
     host, port = u.hostname, u.port or 80
 
-    baseline = legit_phase(host, port, a.email, a.password, a.logins)
+    reads_before, reads_during = [], []
+    baseline = legit_phase(host, port, a.email, a.password, a.logins, None, a.token, reads_before)
     results, stop = {}, threading.Event()
     during = []
     legit = threading.Thread(
-        target=lambda: during.extend(legit_phase(host, port, a.email, a.password, a.logins, stop)),
+        target=lambda: during.extend(
+            legit_phase(host, port, a.email, a.password, a.logins, stop, a.token, reads_during)
+        ),
         daemon=True,
     )
     time.sleep(0.5)
@@ -128,6 +149,9 @@ def main():
     print("|---|---|---|---|---|---|")
     summary("without the flood", baseline)
     summary(f"during the flood ({rate:.0f} bad logins/s offered)", during)
+    if a.token:
+        summary("GET /positions/spot without the flood", reads_before)
+        summary("GET /positions/spot during the flood", reads_during)
     print(f"\nflood answers: {dict(sorted(results.items()))}")
 
 

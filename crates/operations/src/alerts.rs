@@ -15,7 +15,6 @@ use alphapulse_domain::{
     ports::{Actor, Alert, AlertFilter, AlertRepo, AlertSeverity, AlertSource, NewAlert},
     ExchangeError, Page, PageRequest, Principal, ValidationError,
 };
-use chrono::NaiveDate;
 use uuid::Uuid;
 
 use crate::{clamp_window, OpsResult};
@@ -70,7 +69,8 @@ impl AlertService {
     }
 }
 
-/// The rules this crate owns: exchange accounts failing and quotas crossed. Raising never
+/// The rule this crate owns: exchange accounts failing (the quota alerts are raised by
+/// `alphapulse_admin::Quotas`). Raising never
 /// fails its caller: a storage failure is logged and the alert skipped (the condition raises
 /// again at its next evaluation).
 #[derive(Clone)]
@@ -82,15 +82,6 @@ impl std::fmt::Debug for AlertRules {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AlertRules").finish_non_exhaustive()
     }
-}
-
-/// How far a quota is used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum QuotaLevel {
-    /// 80 % used: a warning.
-    Warning80,
-    /// 100 % used: requests are refused until the quota resets.
-    Exhausted100,
 }
 
 impl AlertRules {
@@ -140,34 +131,6 @@ impl AlertRules {
                 message: format!("Calls to the {venue} account {account_id} fail: {what}."),
                 tags: vec!["exchange".to_owned(), venue.to_owned()],
                 dedup_key: format!("exchange_account:{account_id}"),
-            },
-        )
-    }
-
-    /// A daily quota crossing 80 % or 100 % on `day`: one alert per level and day
-    /// (`quota:<name>:<80|100>:<day>`), for the quota work to call when it counts.
-    pub fn quota_crossed(
-        &self,
-        actor: &Actor,
-        quota: &str,
-        level: QuotaLevel,
-        used: u64,
-        limit: u64,
-        day: NaiveDate,
-    ) -> Option<Alert> {
-        let (percent, severity) = match level {
-            QuotaLevel::Warning80 => (80, AlertSeverity::Warning),
-            QuotaLevel::Exhausted100 => (100, AlertSeverity::Critical),
-        };
-        self.raise(
-            actor,
-            &NewAlert {
-                source: AlertSource::Quota,
-                severity,
-                title: format!("Quota {quota} at {percent} %"),
-                message: format!("{used} of {limit} {quota} used on {day} (UTC)."),
-                tags: vec!["quota".to_owned(), quota.to_owned()],
-                dedup_key: format!("quota:{quota}:{percent}:{day}"),
             },
         )
     }
@@ -270,47 +233,6 @@ mod tests {
         let error = ExchangeError::Auth("secret-ish venue text".into());
         assert!(rules
             .exchange_failing(&actor, account, "binance", &error)
-            .is_none());
-    }
-
-    #[test]
-    fn quota_levels_have_their_own_keys_per_day() {
-        let mut repo = MockAlertRepo::new();
-        let day = NaiveDate::from_ymd_opt(2026, 12, 4).unwrap();
-        repo.expect_raise()
-            .withf(|_, a| {
-                a.dedup_key == "quota:api_calls:80:2026-12-04"
-                    && a.severity == AlertSeverity::Warning
-            })
-            .times(1)
-            .returning(|_, _| Ok(None));
-        repo.expect_raise()
-            .withf(|_, a| {
-                a.dedup_key == "quota:api_calls:100:2026-12-04"
-                    && a.severity == AlertSeverity::Critical
-            })
-            .times(1)
-            .returning(|_, _| Err(RepoError::Unavailable("down".into())));
-        let rules = AlertRules::new(Arc::new(repo));
-        let actor = Actor::system(TenantId::new_random());
-        rules.quota_crossed(
-            &actor,
-            "api_calls",
-            QuotaLevel::Warning80,
-            8_000,
-            10_000,
-            day,
-        );
-        // A storage failure is swallowed: the caller's request goes on.
-        assert!(rules
-            .quota_crossed(
-                &actor,
-                "api_calls",
-                QuotaLevel::Exhausted100,
-                10_000,
-                10_000,
-                day
-            )
             .is_none());
     }
 }

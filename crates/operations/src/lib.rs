@@ -24,7 +24,7 @@ pub mod system;
 
 use chrono::{DateTime, Utc};
 
-pub use alerts::{AlertRules, AlertService, QuotaLevel};
+pub use alerts::{AlertRules, AlertService};
 pub use credentials::{CredentialsService, DEFAULT_GRACE};
 pub use error::{OpsError, OpsResult};
 pub use exchange_watch::AlertingExchange;
