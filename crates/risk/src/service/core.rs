@@ -211,7 +211,7 @@ impl RiskCore {
         }
     }
 
-    /// The market data version, read at most every [`VERSION_FRESH_FOR`] (single flight).
+    /// The market data version, read at most every `VERSION_FRESH_FOR` (2 s) (single flight).
     ///
     /// # Errors
     /// Storage failures.
@@ -223,7 +223,7 @@ impl RiskCore {
             .map_err(unshare)
     }
 
-    /// The tenant's snapshot version, read at most every [`VERSION_FRESH_FOR`].
+    /// The tenant's snapshot version, read at most every `VERSION_FRESH_FOR` (2 s).
     ///
     /// # Errors
     /// Storage failures.
