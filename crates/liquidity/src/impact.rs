@@ -135,7 +135,6 @@ impl ImpactParams {
 /// Side of an order; impact is symmetric, the side only signs the price move.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Side {
     /// A buy pushes the price up.
     Buy,

@@ -5,7 +5,7 @@
 use actix_web::web;
 use alphapulse_domain::Symbol;
 use alphapulse_liquidity::{
-    Assessment, BpsInterval, ExecutionPlan, LiquidityMetrics, ScenarioKind, Side, Urgency,
+    Assessment, BpsInterval, ExecutionPlan, LiquidityMetrics, ScenarioKind, Urgency,
 };
 use alphapulse_operations::liquidity::{BookReport, StressReport};
 use chrono::{DateTime, Utc};
@@ -111,8 +111,8 @@ pub struct ImpactRequest {
     /// Order size in base units (> 0).
     #[schema(exclusive_minimum = 0.0, maximum = 1e15)]
     pub order_size: f64,
-    /// Buy or sell (signs the move).
-    pub side: Side,
+    /// Buy or sell (signs the move): the order side of the rest of the API.
+    pub side: alphapulse_domain::Side,
 }
 
 /// Square-root impact of an order.
@@ -123,7 +123,7 @@ pub struct ImpactResponse {
     /// The order size.
     pub order_size: f64,
     /// The side.
-    pub side: Side,
+    pub side: alphapulse_domain::Side,
     /// Order size / ADV.
     pub participation: f64,
     /// Part that reverts after the order, bps.
@@ -166,7 +166,7 @@ pub async fn estimate_impact(
         temporary_bps: impact.temporary_bps,
         permanent_bps: impact.permanent_bps,
         total_bps: impact.total_bps,
-        signed_move_bps: impact.signed_move_bps(body.side),
+        signed_move_bps: impact.signed_move_bps(impact_side(body.side)),
         confidence_interval: impact.confidence_interval,
         beyond_calibrated_range: impact.beyond_calibrated_range,
     }))
@@ -371,4 +371,12 @@ pub async fn run_liquidity_stress_test(
     Ok(web::Json(
         caller.run(move |p| service.stress(p, scenario)).await?,
     ))
+}
+
+/// The liquidity models' own side (a pure crate without the domain's types).
+fn impact_side(side: alphapulse_domain::Side) -> alphapulse_liquidity::Side {
+    match side {
+        alphapulse_domain::Side::Buy => alphapulse_liquidity::Side::Buy,
+        alphapulse_domain::Side::Sell => alphapulse_liquidity::Side::Sell,
+    }
 }
