@@ -116,6 +116,15 @@ pub struct ServeArgs {
     #[arg(long, env = "ALPHAPULSE_METRICS_TENANT_LABELS", default_value_t = 100)]
     pub metrics_tenant_labels: usize,
 
+    /// HTTP worker threads (each with its own event loop); default: one per CPU.
+    #[arg(long, env = "ALPHAPULSE_HTTP_WORKERS")]
+    pub http_workers: Option<std::num::NonZeroUsize>,
+
+    /// Most threads of each HTTP worker's blocking pool (service calls: database, argon2,
+    /// exchange HTTP); default: actix's (512 / workers).
+    #[arg(long, env = "ALPHAPULSE_BLOCKING_THREADS")]
+    pub blocking_threads: Option<std::num::NonZeroUsize>,
+
     /// Load demo data when the database has no tenants besides the platform tenant, and
     /// print how to log in.
     #[arg(long)]

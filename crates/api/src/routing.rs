@@ -189,7 +189,14 @@ impl Routes {
                 .or_default()
                 .push(spec);
         }
-        for (path, specs) in by_path {
+        // actix tries resources in registration order, and a path with parameters is matched
+        // by a regex: static paths go first, so a request for one runs no regex. No outcome
+        // changes: a parameterised path that also matches a static path sorts after it in the
+        // BTreeMap already ('{' sorts after every character of a path literal), so the static
+        // path won before as well.
+        let (fixed, parameterised): (Vec<_>, Vec<_>) =
+            by_path.into_iter().partition(|(path, _)| !path.contains('{'));
+        for (path, specs) in fixed.into_iter().chain(parameterised) {
             cfg.service(resource(&path, specs));
         }
     }
