@@ -116,12 +116,18 @@ pub struct ServeArgs {
     #[arg(long, env = "ALPHAPULSE_METRICS_TENANT_LABELS", default_value_t = 100)]
     pub metrics_tenant_labels: usize,
 
+    /// Multiplies every plan's burst limit (requests per second and bucket size), e.g. for
+    /// load tests; the daily quotas are per tenant, in the database.
+    #[arg(long, env = "ALPHAPULSE_BURST_SCALE", default_value = "1")]
+    pub burst_scale: std::num::NonZeroU32,
+
     /// HTTP worker threads (each with its own event loop); default: one per CPU.
     #[arg(long, env = "ALPHAPULSE_HTTP_WORKERS")]
     pub http_workers: Option<std::num::NonZeroUsize>,
 
     /// Most threads of each HTTP worker's blocking pool (service calls: database, argon2,
-    /// exchange HTTP); default: actix's (512 / workers).
+    /// exchange HTTP); default: the database pool's size shared out over the workers
+    /// (rounded up). Raise it when many calls wait on slow venues.
     #[arg(long, env = "ALPHAPULSE_BLOCKING_THREADS")]
     pub blocking_threads: Option<std::num::NonZeroUsize>,
 

@@ -194,8 +194,9 @@ impl Routes {
         // changes: a parameterised path that also matches a static path sorts after it in the
         // BTreeMap already ('{' sorts after every character of a path literal), so the static
         // path won before as well.
-        let (fixed, parameterised): (Vec<_>, Vec<_>) =
-            by_path.into_iter().partition(|(path, _)| !path.contains('{'));
+        let (fixed, parameterised): (Vec<_>, Vec<_>) = by_path
+            .into_iter()
+            .partition(|(path, _)| !path.contains('{'));
         for (path, specs) in fixed.into_iter().chain(parameterised) {
             cfg.service(resource(&path, specs));
         }
