@@ -16,7 +16,13 @@
 #
 # Environment: BENCH_SECONDS (15) per measurement, BENCH_RUNS (1), BENCH_CONNECTIONS (32),
 # BENCH_THREADS (2: wrk threads and pgbench -j), BENCH_PREPARED (1: also pgbench -M prepared),
-# BENCH_SKIP_BUILD (0), ALPHAPULSE_DB_POOL_SIZE (the server's default when unset).
+# BENCH_SKIP_BUILD (0), ALPHAPULSE_DB_POOL_SIZE (the server's default when unset),
+# BENCH_DATASET (fixture; demo = `serve --demo` with the tokens of every demo user and one
+# pgbench script per user, burst limit scaled by ALPHAPULSE_BURST_SCALE=1000), BENCH_SIMPLE
+# (1: pgbench -M simple), BENCH_RLS_COMPARE (1: the no-RLS rows), BENCH_PERF (a file: perf
+# record -g of the server during one extra closed loop, summary written there), BENCH_BIN
+# (the binary; default $CARGO_TARGET_DIR/release/alphapulse). Server settings such as
+# ALPHAPULSE_BLOCKING_THREADS are passed through.
 # Loopback only; every tool runs for a bounded time; the server is stopped by its PID.
 set -euo pipefail
 

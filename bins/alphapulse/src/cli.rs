@@ -126,8 +126,8 @@ pub struct ServeArgs {
     pub http_workers: Option<std::num::NonZeroUsize>,
 
     /// Most threads of each HTTP worker's blocking pool (service calls: database, argon2,
-    /// exchange HTTP); default: the database pool's size shared out over the workers
-    /// (rounded up). Raise it when many calls wait on slow venues.
+    /// exchange HTTP, CSV exports for their whole download); default: actix's (512 / workers).
+    /// Capping it at the database pool's share measured no better (docs/benchmarks.md).
     #[arg(long, env = "ALPHAPULSE_BLOCKING_THREADS")]
     pub blocking_threads: Option<std::num::NonZeroUsize>,
 

@@ -157,15 +157,14 @@ pub fn run(global: &GlobalArgs, database: &Database, args: &ServeArgs) -> Result
             listeners.push(listener.handle());
             actix_web::rt::spawn(listener);
         }
-        let threads = ServerThreads::of(args, db.max_size());
-        tracing::info!(
-            http_workers = threads.workers,
-            blocking_threads_per_worker = threads.blocking,
-            "server threads"
-        );
-        let server = HttpServer::new(move || alphapulse_api::app(state.clone()))
-            .workers(threads.workers)
-            .worker_max_blocking_threads(threads.blocking)
+        let mut server = HttpServer::new(move || alphapulse_api::app(state.clone()));
+        if let Some(n) = args.http_workers {
+            server = server.workers(n.get());
+        }
+        if let Some(n) = args.blocking_threads {
+            server = server.worker_max_blocking_threads(n.get());
+        }
+        let server = server
             .bind(args.bind)
             .with_context(|| format!("binding {}", args.bind))?
             .shutdown_timeout(SHUTDOWN_TIMEOUT.as_secs())
@@ -192,32 +191,6 @@ pub fn run(global: &GlobalArgs, database: &Database, args: &ServeArgs) -> Result
     })?;
     tracing::info!("server stopped");
     Ok(())
-}
-
-/// HTTP workers and the most blocking threads each (see `docs/architecture.md`, "Threads").
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct ServerThreads {
-    workers: usize,
-    blocking: usize,
-}
-
-impl ServerThreads {
-    /// One worker per CPU unless configured. Service calls run on the blocking pool and most
-    /// of them hold a pooled connection, so by default the workers' blocking pools together
-    /// hold as many threads as the database pool has connections: a request beyond that
-    /// waits in the pool's queue (a finishing thread takes it without sleeping) instead of
-    /// parking one more thread on the connection pool's condition variable.
-    fn of(args: &ServeArgs, pool_size: u32) -> Self {
-        let workers = args.http_workers.map_or_else(
-            || std::thread::available_parallelism().map_or(1, usize::from),
-            usize::from,
-        );
-        let blocking = args.blocking_threads.map_or_else(
-            || (pool_size as usize).div_ceil(workers).max(1),
-            usize::from,
-        );
-        Self { workers, blocking }
-    }
 }
 
 /// `--demo`: loads the demo data into a database without tenants; on a database that already

@@ -73,17 +73,13 @@ pub async fn export_audit_csv(
     Ok(stream_csv(export))
 }
 
-/// Streams an export: a thread of its own reads batch after batch into a bounded channel (it
-/// waits while the client is slow, and stops when the client goes away). Not the blocking
-/// pool: that pool is sized for short service calls, and a slow download would hold one of
-/// its threads for as long as it lasts.
+/// Streams an export: a blocking task reads batch after batch into a bounded channel (it
+/// waits while the client is slow, and stops when the client goes away).
 pub fn stream_csv(mut export: alphapulse_console::AuditExport) -> HttpResponse {
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<web::Bytes, io::Error>>(CHANNEL_BATCHES);
     let span = tracing::Span::current();
-    let spawned = std::thread::Builder::new()
-        .name("csv-export".into())
-        .spawn(move || {
-            span.in_scope(|| {
+    actix_web::rt::task::spawn_blocking(move || {
+        span.in_scope(|| {
             loop {
                 match export.next_chunk() {
                     Ok(Some(chunk)) => {
@@ -102,11 +98,7 @@ pub fn stream_csv(mut export: alphapulse_console::AuditExport) -> HttpResponse {
             }
             tracing::info!(rows = export.rows(), "audit export finished");
         });
-        });
-    if let Err(err) = spawned {
-        use actix_web::ResponseError;
-        return ApiError::Internal(format!("starting the export thread: {err}")).error_response();
-    }
+    });
     let body = stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|item| (item, rx))
     });
