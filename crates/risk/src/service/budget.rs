@@ -581,6 +581,9 @@ fn to_f64(d: Decimal) -> f64 {
 /// How long an unfinished rebalance's `Idempotency-Key` holds before a retry takes it over.
 pub const REBALANCE_STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(300);
 
+/// A covariance matrix of each view's entities.
+type CovariancesByView = BTreeMap<BudgetEntityType, Vec<Vec<f64>>>;
+
 impl BudgetService {
     /// The service over the shared core.
     pub fn new(core: Arc<RiskCore>) -> Self {
@@ -1258,7 +1261,7 @@ impl BudgetService {
         entities: &[(String, BudgetEntityType, EntityScope)],
         method: AllocationMethod,
         notes: &mut Vec<String>,
-    ) -> Result<Option<BTreeMap<BudgetEntityType, Vec<Vec<f64>>>>, ServiceError> {
+    ) -> Result<Option<CovariancesByView>, ServiceError> {
         if book.positions.is_empty() {
             return Ok(None);
         }
