@@ -3,10 +3,9 @@
 //! document lists when 16 requests arrive at once (so a new route is covered by
 //! construction).
 
-use std::{collections::BTreeSet, num::NonZeroU32};
+use std::collections::BTreeSet;
 
 use actix_web::test::TestRequest;
-use alphapulse_admin::{Bucket, BurstLimits};
 use alphapulse_api::route_table;
 use alphapulse_domain::{PositionSide, Role, TenantId};
 use futures_util::future::join_all;
@@ -18,17 +17,7 @@ use super::common::{trading::*, *};
 /// burst limits are out of the way: these tests are about simultaneous requests, not about
 /// plans (tests/api/quotas.rs is), and a 429 would hide what they look for.
 fn world() -> (TestApp, Vec<(TenantId, String)>) {
-    let roomy = Bucket {
-        per_second: NonZeroU32::new(100_000).unwrap(),
-        burst: NonZeroU32::new(100_000).unwrap(),
-    };
-    let mut settings = settings();
-    settings.burst = BurstLimits {
-        starter: roomy,
-        pro: roomy,
-        enterprise: roomy,
-    };
-    let mut app = TestApp::with_settings(&settings);
+    let mut app = TestApp::with_settings(&roomy_settings());
     seed_market(&mut app);
     let specs: [(&str, &str, &str); 3] = [
         ("acme-capital", "BTCUSDT", "2"),

@@ -110,7 +110,10 @@ async fn test_budget_updates_write_audit_entry() {
     let e = &entries[0];
     assert_eq!(e.action, "tenant_settings.update");
     assert_eq!(e.user_id, Some(f.a.admin_id));
-    assert_eq!(e.request_id.as_deref(), Some("req-budget-1"));
+    // The server's own request id, the client's kept beside it.
+    let server_id = e.request_id.as_deref().unwrap();
+    assert!(uuid::Uuid::parse_str(server_id).is_ok(), "{server_id}");
+    assert_eq!(e.details["client_request_id"], "req-budget-1");
     assert_eq!(e.details["llm_tenant_cap_usd"], "250.5");
     assert_eq!(e.details["previous"]["llm_tenant_cap_usd"], "100");
     // The decision trail has the change too, its txn_id being the audit row's id.

@@ -7,11 +7,9 @@ use alphapulse_domain::{NewTenant, Role, Slug, SubscriptionTier};
 
 use super::common::*;
 
-#[actix_web::test]
-async fn past_the_daily_quota_requests_get_429_with_retry_after_and_headers() {
-    let app = TestApp::new();
-    let tight = app
-        .repos
+/// A tenant whose plan allows 3 calls a day.
+fn tight_tenant(app: &TestApp) -> alphapulse_domain::TenantId {
+    app.repos
         .tenants
         .create(
             NewTenant {
@@ -25,7 +23,35 @@ async fn past_the_daily_quota_requests_get_429_with_retry_after_and_headers() {
             &fixture_note(),
         )
         .unwrap()
-        .id;
+        .id
+}
+
+#[actix_web::test]
+async fn with_quotas_off_nothing_is_counted_or_refused() {
+    let mut settings = settings();
+    settings.enforce_quotas = false;
+    let app = TestApp::with_settings(&settings);
+    let tight = tight_tenant(&app);
+    let (_, token) = app.user_with_token(tight, "viewer@tight.example", Role::Viewer);
+    let svc = test_service!(app);
+    for _ in 0..5 {
+        let res = call(
+            &svc,
+            TestRequest::get()
+                .uri("/api/v1/ensemble")
+                .insert_header(bearer(&token))
+                .to_request(),
+        )
+        .await;
+        assert_eq!(res.status, 200, "{:?}", res.body);
+        assert_eq!(res.header("x-ratelimit-limit"), None);
+    }
+}
+
+#[actix_web::test]
+async fn past_the_daily_quota_requests_get_429_with_retry_after_and_headers() {
+    let app = TestApp::new();
+    let tight = tight_tenant(&app);
     let other = app.create_tenant("roomy-fund", 5);
     let (_, token) = app.user_with_token(tight, "viewer@tight.example", Role::Viewer);
     let (_, other_token) = app.user_with_token(other, "viewer@roomy.example", Role::Viewer);

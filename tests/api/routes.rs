@@ -74,7 +74,7 @@ fn every_path_is_declared_once_per_method() {
 
 #[actix_web::test]
 async fn every_non_public_route_needs_a_token() {
-    let app = TestApp::new();
+    let app = TestApp::with_settings(&roomy_settings());
     let svc = test_service!(app);
     let table = route_table();
     assert!(table.len() >= PUBLIC_ROUTES.len() + 8, "{table:?}");
@@ -131,7 +131,7 @@ async fn every_non_public_route_needs_a_token() {
 
 #[actix_web::test]
 async fn public_routes_answer_without_a_token() {
-    let app = TestApp::new();
+    let app = TestApp::with_settings(&roomy_settings());
     for path in ["/health", "/ready", "/openapi.json"] {
         let res = app.send(TestRequest::get().uri(path)).await;
         assert_eq!(res.status, 200, "{path}");
@@ -140,7 +140,7 @@ async fn public_routes_answer_without_a_token() {
 
 #[actix_web::test]
 async fn the_openapi_document_describes_every_route() {
-    let app = TestApp::new();
+    let app = TestApp::with_settings(&roomy_settings());
     let res = app.send(TestRequest::get().uri("/openapi.json")).await;
     assert_eq!(res.status, 200);
     assert!(res.body["openapi"].as_str().unwrap().starts_with("3.1"));
@@ -170,7 +170,7 @@ async fn the_openapi_document_describes_every_route() {
 
 #[actix_web::test]
 async fn request_ids_are_echoed_or_generated_and_unknown_routes_are_json_404() {
-    let app = TestApp::new();
+    let app = TestApp::with_settings(&roomy_settings());
     let echoed = app
         .send(
             TestRequest::get()
@@ -202,7 +202,8 @@ async fn request_ids_are_echoed_or_generated_and_unknown_routes_are_json_404() {
 
 #[actix_web::test]
 async fn a_role_without_the_permission_gets_403_on_every_route() {
-    let app = TestApp::new();
+    // Every route once per role that lacks its permission: more than a plan's burst.
+    let app = TestApp::with_settings(&roomy_settings());
     let acme = app.create_tenant("acme-capital", 50);
     // A user of every role: platform roles in the platform tenant, tenant roles in acme.
     let tokens: Vec<(Role, String)> = Role::ALL
@@ -245,7 +246,7 @@ async fn a_role_without_the_permission_gets_403_on_every_route() {
 
 #[actix_web::test]
 async fn a_known_path_with_another_method_is_405_with_allow() {
-    let app = TestApp::new();
+    let app = TestApp::with_settings(&roomy_settings());
     let svc = test_service!(app);
     let table = route_table();
     let paths: BTreeSet<String> = table.iter().map(|r| r.path.clone()).collect();
@@ -301,7 +302,7 @@ async fn the_console_pages_stay_out_of_the_openapi_document() {
 
 #[actix_web::test]
 async fn every_console_page_without_a_session_redirects_to_login() {
-    let app = TestApp::new();
+    let app = TestApp::with_settings(&roomy_settings());
     let acme = app.create_tenant("acme-capital", 50);
     let (_, bearer_token) = app.user_with_token(acme, "admin@acme.example", Role::Admin);
     let svc = test_service!(app);
@@ -358,7 +359,7 @@ async fn every_console_page_without_a_session_redirects_to_login() {
 
 #[actix_web::test]
 async fn every_console_form_without_its_csrf_token_is_403() {
-    let app = TestApp::new();
+    let app = TestApp::with_settings(&roomy_settings());
     let acme = app.create_tenant("acme-capital", 50);
     let (_, session) = app.user_with_token(acme, "admin@acme.example", Role::Admin);
     let svc = test_service!(app);

@@ -84,6 +84,10 @@ fn metrics_are_served_on_their_own_listener_in_the_prometheus_text_format() {
             })
             .sum()
     };
+    // The pool, sampled at start-up: its size, and the checkouts of the start-up itself.
+    assert!(value("db_pool_max_size", &[]) >= 1.0, "{text}");
+    assert!(value("db_pool_checkouts_total", &[]) >= 1.0, "{text}");
+    assert_eq!(value("db_unreachable", &[]), 0.0, "{text}");
     assert_eq!(
         value(
             "http_requests_total",

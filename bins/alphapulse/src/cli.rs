@@ -170,6 +170,12 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(u64).range(1..=31_536_000))]
     pub snapshot_interval_seconds: u64,
 
+    /// Enforce each tenant's daily API quota and burst limit (`false` when a gateway in front
+    /// enforces them, or to measure their cost).
+    #[arg(long, env = "ALPHAPULSE_QUOTAS", default_value_t = true, action = clap::ArgAction::Set,
+          value_name = "BOOL")]
+    pub quotas: bool,
+
     /// After a rotation of exchange credentials, how long the replaced key pair still signs
     /// (when the venue refuses the new one), in seconds (0..=86400).
     #[arg(long, env = "ALPHAPULSE_CREDENTIALS_GRACE_SECONDS", default_value_t = 300,

@@ -74,6 +74,8 @@ pub struct Settings {
     pub idempotency_stale_after: Duration,
     /// Interval of the portfolio snapshot job.
     pub snapshot_interval: Duration,
+    /// Whether the daily quota and the burst limit are enforced.
+    pub enforce_quotas: bool,
     /// How long a rotated-out exchange key pair still signs.
     pub credentials_grace: Duration,
     /// The clock of grace periods, series windows and exchange back-off (tests move it).
@@ -95,6 +97,7 @@ impl Settings {
             trusted_proxies: Vec::new(),
             idempotency_stale_after: alphapulse_hedging::desk::DEFAULT_STALE_AFTER,
             snapshot_interval: DEFAULT_SNAPSHOT_INTERVAL,
+            enforce_quotas: true,
             credentials_grace: DEFAULT_GRACE,
             clock: Arc::new(SystemClock),
             mining: MiningThresholds::default(),
@@ -342,6 +345,7 @@ pub fn app_state_and_job(db: &Db, settings: &Settings) -> Result<(AppState, Snap
     let http = HttpSettings {
         login_per_minute: settings.auth.login_per_minute,
         trusted_proxies: settings.trusted_proxies.clone(),
+        enforce_quotas: settings.enforce_quotas,
         ..HttpSettings::default()
     };
     app_state_with(db, settings, &http)

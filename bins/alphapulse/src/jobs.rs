@@ -75,16 +75,38 @@ pub fn spawn_login_pruning(state: alphapulse_api::AppState) {
 }
 
 /// Lets the Prometheus recorder drain its histograms every few seconds (its documented upkeep
-/// when it runs without its own HTTP listener).
-pub fn spawn_metrics_upkeep(handle: metrics_exporter_prometheus::PrometheusHandle) {
+/// when it runs without its own HTTP listener), and samples the database pool into gauges at
+/// the same pace (at start-up first).
+pub fn spawn_metrics_upkeep(
+    handle: metrics_exporter_prometheus::PrometheusHandle,
+    db: alphapulse_persistence::Db,
+) {
     actix_web::rt::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(5));
         tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
         loop {
             tick.tick().await;
+            record_pool(&db);
             handle.run_upkeep();
         }
     });
+}
+
+/// The pool's state as gauges and its checkout counters as counters (r2d2's own numbers; no
+/// database round trip).
+fn record_pool(db: &alphapulse_persistence::Db) {
+    let stats = db.stats();
+    #[allow(clippy::cast_precision_loss)] // pool sizes and counts far below 2^52
+    {
+        metrics::gauge!("db_pool_max_size").set(f64::from(stats.max_size));
+        metrics::gauge!("db_pool_connections").set(f64::from(stats.connections));
+        metrics::gauge!("db_pool_idle_connections").set(f64::from(stats.idle));
+        metrics::gauge!("db_unreachable").set(if db.is_unreachable() { 1.0 } else { 0.0 });
+    }
+    metrics::counter!("db_pool_checkouts_total").absolute(stats.checkouts);
+    metrics::counter!("db_pool_waits_total").absolute(stats.waits);
+    metrics::counter!("db_pool_wait_milliseconds_total").absolute(stats.wait_ms_total);
+    metrics::counter!("db_pool_timeouts_total").absolute(stats.timeouts);
 }
 
 /// Runs `job` on its interval until the runtime stops.

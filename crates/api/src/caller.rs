@@ -128,6 +128,9 @@ async fn admit(req: &ServiceRequest, tenant: TenantId) -> Result<Option<QuotaHea
     let Some(state) = req.app_data::<web::Data<AppState>>() else {
         return Ok(None);
     };
+    if !state.enforce_quotas {
+        return Ok(None);
+    }
     let (quotas, labels) = (state.quotas.clone(), state.tenant_labels.clone());
     let admission = match quotas.admit(tenant) {
         Some(admission) => admission,

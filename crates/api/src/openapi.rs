@@ -182,6 +182,45 @@ mod tests {
         serde_json::to_value(document(&crate::routes::all())).unwrap_or_default()
     }
 
+    /// docs/api.md is the reader's route table: every route of the JSON API has its row
+    /// (`| METHOD[/METHOD...] | /path[?query] | ...`), and every row is a route.
+    #[test]
+    fn the_route_table_of_docs_api_md_lists_every_route() {
+        let text =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/api.md"))
+                .unwrap();
+        let mut documented = std::collections::BTreeSet::new();
+        for line in text.lines().filter(|l| l.starts_with("| ")) {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            let (methods, path) = (cells[1], cells[2]);
+            // The web console's pages share one summary row (docs/console.md lists them).
+            if !path.starts_with('/') || path.contains(", ") {
+                continue;
+            }
+            let path = path.split('?').next().unwrap();
+            for method in methods.split('/') {
+                documented.insert(format!("{method} {path}"));
+            }
+        }
+        let routes = crate::routes::all();
+        let served: std::collections::BTreeSet<String> = routes
+            .specs()
+            .iter()
+            .filter(|s| !matches!(s.info().access, Access::Console(_)))
+            .map(|s| format!("{} {}", s.info().method, s.info().path))
+            .collect();
+        let missing: Vec<_> = served.difference(&documented).collect();
+        let extra: Vec<_> = documented.difference(&served).collect();
+        assert!(
+            missing.is_empty(),
+            "routes without a row in docs/api.md: {missing:#?}"
+        );
+        assert!(
+            extra.is_empty(),
+            "rows of docs/api.md that are no route: {extra:#?}"
+        );
+    }
+
     #[test]
     fn partial_updates_need_at_least_one_field() {
         let doc = doc();

@@ -78,6 +78,9 @@ pub struct HttpSettings {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Tenants with a metrics label of their own (`ALPHAPULSE_METRICS_TENANT_LABELS`).
     pub metrics_tenant_labels: usize,
+    /// Whether the daily quota and the burst limit are enforced (`ALPHAPULSE_QUOTAS`; off for
+    /// a deployment whose gateway enforces them, or to measure their cost).
+    pub enforce_quotas: bool,
 }
 
 impl Default for HttpSettings {
@@ -86,6 +89,7 @@ impl Default for HttpSettings {
             login_per_minute: 20,
             trusted_proxies: Vec::new(),
             metrics_tenant_labels: crate::metrics::DEFAULT_TENANT_LABELS,
+            enforce_quotas: true,
         }
     }
 }
@@ -101,6 +105,8 @@ pub struct AppState {
     pub login_limiter: Arc<DefaultKeyedRateLimiter<std::net::IpAddr>>,
     /// Peers whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Arc<[ipnet::IpNet]>,
+    /// Whether requests are counted against the quota and burst limit.
+    pub enforce_quotas: bool,
     /// Bounded tenant labels of the metrics.
     pub tenant_labels: Arc<crate::metrics::TenantLabels>,
     /// Web console sessions ended by logout (until their token expires).
@@ -136,6 +142,7 @@ impl AppState {
             authenticator,
             login_limiter: Arc::new(RateLimiter::keyed(Quota::per_minute(per_minute))),
             trusted_proxies: http.trusted_proxies.clone().into(),
+            enforce_quotas: http.enforce_quotas,
             tenant_labels: Arc::new(crate::metrics::TenantLabels::new(
                 http.metrics_tenant_labels,
             )),

@@ -79,6 +79,22 @@ pub fn settings() -> Settings {
     Settings::new(auth_config())
 }
 
+/// [`settings`] with the burst limits out of the way, for tests about something else that send
+/// many requests of one tenant in a short time (tests/api/quotas.rs tests the limits).
+pub fn roomy_settings() -> Settings {
+    let roomy = alphapulse_admin::Bucket {
+        per_second: std::num::NonZeroU32::new(100_000).expect("non-zero"),
+        burst: std::num::NonZeroU32::new(100_000).expect("non-zero"),
+    };
+    let mut settings = settings();
+    settings.burst = alphapulse_admin::BurstLimits {
+        starter: roomy,
+        pro: roomy,
+        enterprise: roomy,
+    };
+    settings
+}
+
 /// Repositories over the test database, for fixtures and for reading what the API wrote.
 #[derive(Debug)]
 pub struct Repos {

@@ -112,6 +112,7 @@ pub fn run(global: &GlobalArgs, database: &Database, args: &ServeArgs) -> Result
         trusted_proxies: args.trusted_proxies.clone(),
         idempotency_stale_after: Duration::from_secs(args.idempotency_stale_seconds),
         snapshot_interval: Duration::from_secs(args.snapshot_interval_seconds),
+        enforce_quotas: args.quotas,
         credentials_grace: Duration::from_secs(args.credentials_grace_seconds),
         mining: args.mining.thresholds()?,
         ..Settings::new(auth.config)
@@ -124,6 +125,7 @@ pub fn run(global: &GlobalArgs, database: &Database, args: &ServeArgs) -> Result
         login_per_minute: settings.auth.login_per_minute,
         trusted_proxies: settings.trusted_proxies.clone(),
         metrics_tenant_labels: args.metrics_tenant_labels,
+        enforce_quotas: settings.enforce_quotas,
     };
     let (state, snapshot_job) =
         compose::app_state_with(&db, &settings, &http).context("building the application state")?;
@@ -151,7 +153,7 @@ pub fn run(global: &GlobalArgs, database: &Database, args: &ServeArgs) -> Result
         }
         let mut listeners = Vec::new();
         if let Some((bind, handle)) = metrics {
-            jobs::spawn_metrics_upkeep(handle.clone());
+            jobs::spawn_metrics_upkeep(handle.clone(), db.clone());
             let (listener, addr) = metrics::serve(bind, handle)?;
             tracing::info!(%addr, "metrics listening");
             listeners.push(listener.handle());
