@@ -116,6 +116,21 @@ pub struct ServeArgs {
     #[arg(long, env = "ALPHAPULSE_METRICS_TENANT_LABELS", default_value_t = 100)]
     pub metrics_tenant_labels: usize,
 
+    /// Multiplies every plan's burst limit (requests per second and bucket size), e.g. for
+    /// load tests; the daily quotas are per tenant, in the database.
+    #[arg(long, env = "ALPHAPULSE_BURST_SCALE", default_value = "1")]
+    pub burst_scale: std::num::NonZeroU32,
+
+    /// HTTP worker threads (each with its own event loop); default: one per CPU.
+    #[arg(long, env = "ALPHAPULSE_HTTP_WORKERS")]
+    pub http_workers: Option<std::num::NonZeroUsize>,
+
+    /// Most threads of each HTTP worker's blocking pool (service calls: database, argon2,
+    /// exchange HTTP, CSV exports for their whole download); default: actix's (512 / workers).
+    /// Capping it at the database pool's share measured no better (docs/benchmarks.md).
+    #[arg(long, env = "ALPHAPULSE_BLOCKING_THREADS")]
+    pub blocking_threads: Option<std::num::NonZeroUsize>,
+
     /// Load demo data when the database has no tenants besides the platform tenant, and
     /// print how to log in.
     #[arg(long)]

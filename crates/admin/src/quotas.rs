@@ -55,6 +55,13 @@ impl Bucket {
     fn quota(self) -> Quota {
         Quota::per_second(self.per_second).allow_burst(self.burst)
     }
+
+    fn scaled(self, factor: NonZeroU32) -> Self {
+        Self {
+            per_second: self.per_second.saturating_mul(factor),
+            burst: self.burst.saturating_mul(factor),
+        }
+    }
 }
 
 /// The burst limit of each plan.
@@ -75,6 +82,18 @@ impl Default for BurstLimits {
             starter: Bucket::new(20, 40),
             pro: Bucket::new(100, 200),
             enterprise: Bucket::new(500, 1000),
+        }
+    }
+}
+
+impl BurstLimits {
+    /// Every plan's rate and burst multiplied by `factor` (load tests, large deployments).
+    #[must_use]
+    pub fn scaled(self, factor: NonZeroU32) -> Self {
+        Self {
+            starter: self.starter.scaled(factor),
+            pro: self.pro.scaled(factor),
+            enterprise: self.enterprise.scaled(factor),
         }
     }
 }

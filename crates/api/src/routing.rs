@@ -189,7 +189,15 @@ impl Routes {
                 .or_default()
                 .push(spec);
         }
-        for (path, specs) in by_path {
+        // actix tries resources in registration order, and a path with parameters is matched
+        // by a regex: static paths go first, so a request for one runs no regex. No outcome
+        // changes: a parameterised path that also matches a static path sorts after it in the
+        // BTreeMap already ('{' sorts after every character of a path literal), so the static
+        // path won before as well.
+        let (fixed, parameterised): (Vec<_>, Vec<_>) = by_path
+            .into_iter()
+            .partition(|(path, _)| !path.contains('{'));
+        for (path, specs) in fixed.into_iter().chain(parameterised) {
             cfg.service(resource(&path, specs));
         }
     }
@@ -230,4 +238,33 @@ fn resource(path: &str, specs: Vec<RouteSpec>) -> impl HttpServiceFactory {
         let allow = allow.clone();
         async move { Err::<actix_web::HttpResponse, _>(crate::error::method_not_allowed(&allow)) }
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::dev::ResourceDef;
+
+    /// `Routes::register` puts static paths first; that changes no outcome only if, for every
+    /// static path a parameterised pattern also matches, the static path came first before
+    /// as well (in the BTreeMap's string order).
+    #[test]
+    fn static_paths_first_changes_no_match() {
+        let table = crate::routes::all().table();
+        let (fixed, parameterised): (Vec<_>, Vec<_>) =
+            table.iter().partition(|r| !r.path.contains('{'));
+        assert!(!fixed.is_empty() && !parameterised.is_empty());
+        for p in &parameterised {
+            let def = ResourceDef::new(p.path.as_str());
+            for s in &fixed {
+                if def.is_match(&s.path) {
+                    assert!(
+                        s.path < p.path,
+                        "{} matches {} and sorted before it",
+                        p.path,
+                        s.path
+                    );
+                }
+            }
+        }
+    }
 }

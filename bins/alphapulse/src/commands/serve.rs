@@ -117,6 +117,7 @@ pub fn run(global: &GlobalArgs, database: &Database, args: &ServeArgs) -> Result
         mining: args.mining.thresholds()?,
         ..Settings::new(auth.config)
     };
+    settings.burst = settings.burst.scaled(args.burst_scale);
     if let Some(n) = std::num::NonZeroU32::new(args.login_per_account_per_minute) {
         settings.login.per_account_per_minute = n;
     }
@@ -158,7 +159,14 @@ pub fn run(global: &GlobalArgs, database: &Database, args: &ServeArgs) -> Result
             listeners.push(listener.handle());
             actix_web::rt::spawn(listener);
         }
-        let server = HttpServer::new(move || alphapulse_api::app(state.clone()))
+        let mut server = HttpServer::new(move || alphapulse_api::app(state.clone()));
+        if let Some(n) = args.http_workers {
+            server = server.workers(n.get());
+        }
+        if let Some(n) = args.blocking_threads {
+            server = server.worker_max_blocking_threads(n.get());
+        }
+        let server = server
             .bind(args.bind)
             .with_context(|| format!("binding {}", args.bind))?
             .shutdown_timeout(SHUTDOWN_TIMEOUT.as_secs())
