@@ -23,7 +23,7 @@ pub mod scope;
 #[cfg(feature = "test-support")]
 pub mod testing;
 
-pub use cluster::{ClusterConfig, ClusterError, LocalCluster};
+pub use cluster::{CitusCluster, CitusConfig, ClusterConfig, ClusterError, LocalCluster};
 pub use error::{Error, Result};
 pub use pool::{Db, PoolConfig};
 pub use repos::{
