@@ -1,2 +1,2 @@
 DROP INDEX idx_risk_metrics_tenant_metric_calculated;
-DROP INDEX idx_portfolio_snapshots_tenant_taken;
+-- Kept: 2025-12-02-000001 created it too and drops it when reverted.
