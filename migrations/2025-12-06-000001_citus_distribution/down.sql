@@ -12,6 +12,7 @@ BEGIN
                 PERFORM undistribute_table(tbl, cascade_via_foreign_keys => true);
             END IF;
         END LOOP;
+        ALTER ROLE alphapulse_tenant RESET citus.skip_advisory_lock_permission_checks;
         ALTER ROLE alphapulse_tenant NOLOGIN;
         ALTER ROLE alphapulse_platform NOLOGIN;
     END IF;

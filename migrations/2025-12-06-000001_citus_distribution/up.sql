@@ -100,6 +100,20 @@ BEGIN
     IF NOT (SELECT rolcanlogin FROM pg_roles WHERE rolname = 'alphapulse_platform') THEN
         ALTER ROLE alphapulse_platform LOGIN;
     END IF;
+    -- A write to a reference table (users) that references another reference table (tenants)
+    -- makes Citus lock the referenced table's shard on the first worker through
+    -- lock_shard_resources(), which demands a write privilege on the *referenced* table; the
+    -- tenant role may only read tenants. Rather than granting writes on tenants, the role skips
+    -- that check, which only guards that internal advisory lock (a denial-of-service concern),
+    -- not any row: privileges and RLS on every table stay as they are. Needs a superuser.
+    -- (Roles are cluster-wide: left alone when another database's migration set it already.)
+    IF NOT EXISTS (
+        SELECT 1 FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole
+         WHERE r.rolname = 'alphapulse_tenant' AND s.setdatabase = 0
+           AND 'citus.skip_advisory_lock_permission_checks=on' = ANY (s.setconfig)
+    ) THEN
+        ALTER ROLE alphapulse_tenant SET citus.skip_advisory_lock_permission_checks = on;
+    END IF;
 
     -- A table with a foreign key to a reference table becomes a "Citus local table", and a
     -- Citus local table cannot reference a distributed one nor be referenced by one: take the

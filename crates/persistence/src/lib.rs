@@ -25,7 +25,7 @@ pub mod testing;
 
 pub use cluster::{CitusCluster, CitusConfig, ClusterConfig, ClusterError, LocalCluster};
 pub use error::{Error, Result};
-pub use pool::{Db, PoolConfig};
+pub use pool::{Db, Engine, PoolConfig};
 pub use repos::{
     PgAlertRepo, PgAuditRepo, PgDecisionAuditRepo, PgDecisionRepo, PgEnsembleRepo,
     PgExchangeAccountRepo, PgExchangeCredentialsRepo, PgIdempotencyRepo, PgMarketDataRepo,

@@ -113,7 +113,13 @@ impl CitusCluster {
         let mut nodes = Vec::new();
         for name in node_names(config.workers.max(1)) {
             let node_config = node_config(config, &data_dir, &name, &password, &role_password)?;
-            nodes.push(LocalCluster::start(&node_config)?);
+            let node = LocalCluster::start(&node_config)?;
+            // The coordinator's metadata names the workers by port: keep each node's port
+            // across restarts when it is free.
+            let port_file = data_dir.join(&name).join("port");
+            fs::write(&port_file, node.port().to_string())
+                .map_err(io_err("writing", &port_file))?;
+            nodes.push(node);
         }
         drop(lock);
         let coordinator = nodes.remove(0);
@@ -235,12 +241,6 @@ impl CitusCluster {
                 .map_err(&err)?;
         }
         let mut conn = self.connect(&self.coordinator, database)?;
-        diesel::sql_query(format!(
-            "SELECT citus_set_coordinator_host('127.0.0.1', {})",
-            self.coordinator.port()
-        ))
-        .execute(&mut conn)
-        .map_err(&err)?;
         let registered: Vec<Node> = diesel::sql_query(
             "SELECT nodeid, nodeport FROM pg_dist_node WHERE groupid <> 0 ORDER BY nodeid",
         )
@@ -258,6 +258,12 @@ impl CitusCluster {
             };
             diesel::sql_query(sql).execute(&mut conn).map_err(&err)?;
         }
+        diesel::sql_query(format!(
+            "SELECT citus_set_coordinator_host('127.0.0.1', {})",
+            self.coordinator.port()
+        ))
+        .execute(&mut conn)
+        .map_err(&err)?;
         Ok(())
     }
 
@@ -288,6 +294,13 @@ impl CitusCluster {
                 .execute(&mut conn)
                 .map_err(&err)?;
             }
+            // What the Citus migration sets too (see its comment), set here on every node
+            // once, so that migrations of several databases at a time need not change roles.
+            diesel::sql_query(format!(
+                "ALTER ROLE {TENANT_ROLE} SET citus.skip_advisory_lock_permission_checks = on"
+            ))
+            .execute(&mut conn)
+            .map_err(&err)?;
         }
         Ok(())
     }
@@ -341,6 +354,14 @@ impl CitusCluster {
         self.coordinator.stop()
     }
 
+    /// Keeps the handle (to create and drop databases) but leaves stopping the nodes to
+    /// someone else (a watchdog): dropping the handle then stops nothing.
+    pub fn disown(&mut self) {
+        for node in std::iter::once(&mut self.coordinator).chain(self.workers.iter_mut()) {
+            node.disown();
+        }
+    }
+
     /// Leaves the nodes running after this handle is dropped.
     pub fn detach(self) {
         let Self {
@@ -379,7 +400,11 @@ fn node_config(
     if current.trim() != password {
         super::password::write_private(&node_password, password, None)?;
     }
+    let port = fs::read_to_string(dir.join("port"))
+        .ok()
+        .and_then(|p| p.trim().parse().ok());
     let mut node = ClusterConfig::new(dir);
+    node.port = port;
     node.database = "postgres".to_owned();
     node.bin_dir.clone_from(&config.bin_dir);
     node.ephemeral = config.ephemeral;

@@ -20,6 +20,8 @@ pub struct ClusterConfig {
     /// connections to the other nodes): written mode 600 into the cluster root and passed to
     /// the postmaster as `PGPASSFILE`. `None` = none.
     pub pgpass: Option<String>,
+    /// The port to start on when it is free (else any free port).
+    pub port: Option<u16>,
 }
 
 impl ClusterConfig {
@@ -32,6 +34,7 @@ impl ClusterConfig {
             ephemeral: false,
             settings: Vec::new(),
             pgpass: None,
+            port: None,
         }
     }
 }

@@ -14,7 +14,7 @@ use super::{
     password::load_or_create_password,
     root::cluster_root,
     run_as::{pg_command, run_checked, RunAs},
-    server::free_port,
+    server::{free_port, port_is_free},
     SUPERUSER,
 };
 
@@ -74,7 +74,10 @@ impl LocalCluster {
                 cluster.port = port;
             }
             None => {
-                cluster.port = free_port()?;
+                cluster.port = match config.port {
+                    Some(port) if port_is_free(port) => port,
+                    _ => free_port()?,
+                };
                 cluster.pg_start(config.ephemeral)?;
                 cluster.started_here = true;
                 tracing::info!(port = cluster.port, root = %cluster.root.display(), "started local PostgreSQL");
@@ -184,6 +187,11 @@ impl LocalCluster {
         self.started_here = true;
         tracing::info!(port = self.port, root = %self.root.display(), "restarted local PostgreSQL");
         Ok(())
+    }
+
+    /// This handle will not stop the cluster (the caller arranges its stop).
+    pub fn disown(&mut self) {
+        self.started_here = false;
     }
 
     /// Leaves the cluster running after this handle is dropped (the caller arranges its stop).

@@ -116,3 +116,8 @@ pub(super) fn free_port() -> Result<u16> {
         .port();
     Ok(port)
 }
+
+/// Whether `port` can be bound on 127.0.0.1 right now.
+pub(super) fn port_is_free(port: u16) -> bool {
+    TcpListener::bind(("127.0.0.1", port)).is_ok()
+}
