@@ -15,7 +15,10 @@ pub fn run(global: &GlobalArgs, action: &ClusterAction) -> Result<()> {
         CitusAction::Up { workers } => {
             config.workers = usize::from(*workers);
             let cluster = CitusCluster::start(&config).with_context(|| {
-                format!("starting the Citus cluster in {}", config.data_dir.display())
+                format!(
+                    "starting the Citus cluster in {}",
+                    config.data_dir.display()
+                )
             })?;
             println!("coordinator 127.0.0.1:{}", cluster.coordinator().port());
             for (i, worker) in cluster.workers().iter().enumerate() {
@@ -30,7 +33,8 @@ pub fn run(global: &GlobalArgs, action: &ClusterAction) -> Result<()> {
                 println!("no Citus cluster in {}", config.data_dir.display());
                 return Ok(());
             }
-            let stopped = CitusCluster::stop_running(&config).context("stopping the Citus cluster")?;
+            let stopped =
+                CitusCluster::stop_running(&config).context("stopping the Citus cluster")?;
             if stopped.is_empty() {
                 println!("no node was running");
             }

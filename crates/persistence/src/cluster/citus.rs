@@ -208,10 +208,12 @@ impl CitusCluster {
     pub fn drop_database(&self, database: &str) -> Result<()> {
         let ident = database.replace('"', "\"\"");
         for node in self.nodes() {
-            let mut conn = PgConnection::establish(&node.database_url("postgres"))
-                .map_err(|e| ClusterError::Database {
-                    database: database.to_owned(),
-                    message: e.to_string(),
+            let mut conn =
+                PgConnection::establish(&node.database_url("postgres")).map_err(|e| {
+                    ClusterError::Database {
+                        database: database.to_owned(),
+                        message: e.to_string(),
+                    }
                 })?;
             diesel::sql_query(format!("DROP DATABASE IF EXISTS \"{ident}\" WITH (FORCE)"))
                 .execute(&mut conn)
@@ -306,11 +308,9 @@ impl CitusCluster {
     }
 
     fn connect(&self, node: &LocalCluster, database: &str) -> Result<PgConnection> {
-        PgConnection::establish(&node.database_url(database)).map_err(|e| {
-            ClusterError::Database {
-                database: database.to_owned(),
-                message: e.to_string(),
-            }
+        PgConnection::establish(&node.database_url(database)).map_err(|e| ClusterError::Database {
+            database: database.to_owned(),
+            message: e.to_string(),
         })
     }
 

@@ -512,12 +512,11 @@ fn on_citus_every_tenant_table_is_distributed_by_tenant_id_with_its_policies_on_
         #[diesel(sql_type = Bool)]
         present: bool,
     }
-    let present = sql_query(
-        "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') AS present",
-    )
-    .get_result::<Present>(&mut w.owner)
-    .unwrap()
-    .present;
+    let present =
+        sql_query("SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') AS present")
+            .get_result::<Present>(&mut w.owner)
+            .unwrap()
+            .present;
     assert_eq!(present, citus, "citus extension present={present}");
     if !citus {
         return;
