@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Plain PostgreSQL vs a local Citus cluster (coordinator + 2 workers on loopback) for the same
-# request: GET /api/v1/positions/spot as the demo trader, wrk closed loop (BENCH_CONNECTIONS,
+# request: GET /api/v1/positions/spot over the issue-7 fixture (50 tenants x 1000 positions,
+# tokens of all 50 in rotation), wrk closed loop (BENCH_CONNECTIONS,
 # BENCH_SECONDS), BENCH_RUNS runs each, medians of req/s, p50 and p99. Same binary, same
-# --demo data, same pool size; only the database differs. One machine shows the per-request
+# fixture (no demo data), same pool size; only the database differs. One machine shows the per-request
 # cost of the distributed path, not scale-out (docs/scale-out.md).
 # Run from the workspace root after `cargo build --release -p alphapulse` (BIN to override).
 # Needs Citus installed (bash ../shared/vendor/citus/build.sh) and wrk.
@@ -26,19 +27,26 @@ export ALPHAPULSE_JWT_SECRET=bench-only-secret-0123456789abcdef0123456789abcdef
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 B=http://127.0.0.1:$PORT
 
-measure() { # $1 = label; the server is up on $B
-  local token h
-  token=$(curl -sf -X POST "$B/api/v1/auth/token" -H 'Content-Type: application/json' \
-    -d '{"email":"trader@acme-capital.demo","password":"demo-trader-acme-capital"}' |
-    sed 's/.*"access_token":"\([^"]*\)".*/\1/')
-  h="Authorization: Bearer $token"
-  curl -sf -o /dev/null "$B/api/v1/positions/spot" -H "$h"
-  echo "positions in the answer: $(curl -sf "$B/api/v1/positions/spot" -H "$h" | grep -o '"symbol"' | wc -l)" >&2
-  wrk -t2 -c"$CONNS" -d2s -H "$h" "$B/api/v1/positions/spot" >/dev/null # warm-up
+measure() { # $1 = label, $2 = owner URL; the server is up on $B and its env is exported
+  local tokens=$DATA/tokens-$1.txt
+  # The issue-7 fixture: 50 tenants x 1000 positions (20 spot with candles). Enterprise plan
+  # and no daily quota, so the per-tenant burst buckets (500/s) and quotas do not answer 429.
+  psql -qX "$2" -f "$ROOT/scripts/bench/fixture.sql" >/dev/null
+  psql -qX "$2" -c "UPDATE tenants SET subscription_tier = 'enterprise',
+      max_api_calls_per_day = 2147483647 WHERE slug LIKE 'bench-%'" >/dev/null
+  psql -qXAt "$2" -c "SELECT user_id FROM bench_tenants ORDER BY n" |
+    xargs -P 2 -I{} "$BIN" token --user {} --ttl 3600 2>/dev/null >"$tokens"
+  [[ $(grep -c . "$tokens") -eq 50 ]] || { echo "expected 50 tokens" >&2; exit 1; }
+  echo "$1: spot positions in one answer: $(curl -sf "$B/api/v1/positions/spot" \
+    -H "Authorization: Bearer $(head -1 "$tokens")" | grep -o '"symbol"' | wc -l)" >&2
+  export BENCH_TOKENS_FILE=$tokens
+  wrk -t2 -c"$CONNS" -d2s -s "$ROOT/scripts/bench/wrk_tokens.lua" "$B/api/v1/positions/spot" >/dev/null
   for _ in $(seq "$RUNS"); do
-    wrk -t2 -c"$CONNS" -d"${DUR}s" --latency -H "$h" "$B/api/v1/positions/spot" |
-      awk -v l="$1" '/Requests\/sec/ {r=$2} /^ +50%/ {p50=$2} /^ +99%/ {p99=$2}
-                     /Non-2xx/ {bad=$NF} END {print l, r, p50, p99, (bad ? bad : 0)}'
+    wrk -t2 -c"$CONNS" -d"${DUR}s" -s "$ROOT/scripts/bench/wrk_tokens.lua" "$B/api/v1/positions/spot" |
+      sed -n 's/^WRKRESULT //p' |
+      awk -v l="$1" '{for (i = 1; i <= NF; i++) {split($i, kv, "="); v[kv[1]] = kv[2]}
+        printf "%s %.1f %.3f %.3f %d\n", l, v["requests"] / (v["duration_us"] / 1e6),
+               v["p50_us"] / 1000, v["p99_us"] / 1000, v["status"] + v["timeout"]}'
   done
 }
 
@@ -51,22 +59,25 @@ wait_ready() {
   echo "server not ready" >&2; exit 1
 }
 
-echo "label req/s p50 p99 non2xx" > "$DATA/results"
+echo "label req/s p50_ms p99_ms non2xx+timeouts" > "$DATA/results"
 # Plain PostgreSQL: the binary's own local cluster.
-ALPHAPULSE_DATA_DIR=$DATA/plain-data "$BIN" serve --demo --bind "127.0.0.1:$PORT" \
+export ALPHAPULSE_DATA_DIR=$DATA/plain-data
+"$BIN" serve --bind "127.0.0.1:$PORT" \
   >"$DATA/serve.out" 2>"$DATA/serve.err" &
 PID=$!
 wait_ready
-measure postgres >>"$DATA/results"
+measure postgres "$("$BIN" db url 2>/dev/null)" >>"$DATA/results"
 kill -INT "$PID"; wait "$PID" || true; PID=
+unset ALPHAPULSE_DATA_DIR
 
-# Citus: coordinator + 2 workers; the server migrates (distributes) and seeds the demo data.
+# Citus: coordinator + 2 workers; the server migrates (distributes the tables).
 URL=$("$BIN" --data-dir "$DATA/citus-data" cluster citus up 2>/dev/null | sed -n 's/^ALPHAPULSE_DATABASE_URL=//p')
-ALPHAPULSE_DATABASE_URL=$URL "$BIN" serve --demo --demo-anywhere --bind "127.0.0.1:$PORT" \
+export ALPHAPULSE_DATABASE_URL=$URL
+"$BIN" serve --bind "127.0.0.1:$PORT" \
   >"$DATA/serve.out" 2>"$DATA/serve.err" &
 PID=$!
 wait_ready
-measure citus >>"$DATA/results"
+measure citus "$URL" >>"$DATA/results"
 kill -INT "$PID"; wait "$PID" || true; PID=
 
 cat "$DATA/results"
@@ -74,7 +85,7 @@ python3 - "$DATA/results" <<'EOF'
 import sys, statistics
 rows = [l.split() for l in open(sys.argv[1]).read().splitlines()[1:]]
 def ms(v):
-    return float(v[:-2]) if v.endswith("ms") else float(v[:-2]) / 1000 if v.endswith("us") else float(v[:-1]) * 1000
+    return float(v)
 med = {}
 for label in ("postgres", "citus"):
     r = [x for x in rows if x[0] == label]
