@@ -229,9 +229,9 @@ pub fn save(
     if let Some(a) = answer {
         idempotency::complete(conn, actor, &a.scope, &a.key, a.status, &a.body)?;
     }
-    Ok(with_allocations(conn, actor, vec![row])?
+    with_allocations(conn, actor, vec![row])?
         .pop()
-        .ok_or(Error::NotFound("risk budget"))?)
+        .ok_or(Error::NotFound("risk budget"))
 }
 
 /// [`RiskBudgetRepo`] over PostgreSQL (tenant scope).

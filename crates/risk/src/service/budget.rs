@@ -61,6 +61,9 @@ use crate::{
     sizing::SIZE_DECIMALS,
 };
 
+/// Return series (one per entity) grouped by entity type.
+type ReturnSeriesByType = BTreeMap<BudgetEntityType, Vec<Vec<f64>>>;
+
 /// The two views of a budget, strategies first.
 pub const VIEWS: [BudgetEntityType; 2] = [BudgetEntityType::Strategy, BudgetEntityType::AssetClass];
 
@@ -1258,7 +1261,7 @@ impl BudgetService {
         entities: &[(String, BudgetEntityType, EntityScope)],
         method: AllocationMethod,
         notes: &mut Vec<String>,
-    ) -> Result<Option<BTreeMap<BudgetEntityType, Vec<Vec<f64>>>>, ServiceError> {
+    ) -> Result<Option<ReturnSeriesByType>, ServiceError> {
         if book.positions.is_empty() {
             return Ok(None);
         }
