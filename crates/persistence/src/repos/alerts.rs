@@ -108,7 +108,7 @@ pub(crate) fn insert(
 /// [`AlertRepo::raise`] in the caller's transaction.
 ///
 /// # Errors
-/// As [`insert`].
+/// As `insert`.
 pub fn raise(conn: &mut PgConnection, actor: &Actor, alert: &NewAlert) -> Result<Option<Alert>> {
     insert(conn, actor, alert, &serde_json::json!({}))?
         .map(Alert::try_from)
