@@ -56,3 +56,15 @@ doc:
 # What CI runs (.ci/run).
 ci:
     bash .ci/run
+
+# A local Citus cluster (coordinator + 2 workers) in .alphapulse/citus; prints the URL to serve on.
+citus-up:
+    cargo run --release -q -p alphapulse -- cluster citus up
+
+# Stop the local Citus cluster.
+citus-down:
+    cargo run --release -q -p alphapulse -- cluster citus down
+
+# The RLS matrix and the distribution catalog test on a Citus cluster the tests start.
+test-citus:
+    ALPHAPULSE_TEST_CITUS=1 cargo test -p alphapulse-persistence --all-features --test it rls::

@@ -28,6 +28,7 @@ fn own_cluster(dir: &std::path::Path) -> LocalCluster {
         database: "alphapulse".to_owned(),
         bin_dir: std::env::var_os("ALPHAPULSE_PG_BIN_DIR").map(Into::into),
         ephemeral: true,
+        ..ClusterConfig::new(dir)
     })
     .unwrap()
 }

@@ -99,6 +99,43 @@ pub enum Command {
         #[command(subcommand)]
         action: MarketAction,
     },
+    /// Local database clusters for development and tests.
+    Cluster {
+        #[command(subcommand)]
+        action: ClusterAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClusterAction {
+    /// A local Citus cluster (coordinator + workers) in `<data dir>/citus`.
+    Citus {
+        #[command(subcommand)]
+        action: CitusAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CitusAction {
+    /// Start (or find running) the coordinator and workers, prepare the `alphapulse`
+    /// database on them and print the coordinator URL; the nodes keep running until `down`.
+    Up {
+        /// Number of workers.
+        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=16))]
+        workers: u16,
+    },
+    /// Stop every node of the cluster.
+    Down {
+        /// Number of workers the cluster was started with.
+        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=16))]
+        workers: u16,
+    },
+    /// Which nodes run, on which ports, and the workers the coordinator knows.
+    Status {
+        /// Number of workers the cluster was started with.
+        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=16))]
+        workers: u16,
+    },
 }
 
 #[derive(Debug, Args)]

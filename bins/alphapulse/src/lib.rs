@@ -34,6 +34,10 @@ pub fn run() -> Result<()> {
     if let Command::Serve(args) = &cli.command {
         commands::serve::check_demo(&cli.global, args)?;
     }
+    // The Citus cluster commands manage clusters of their own, not the application database.
+    if let Command::Cluster { action } = &cli.command {
+        return commands::cluster::run(&cli.global, action);
+    }
     let database = Database::open(&cli.global)?;
     let result = match &cli.command {
         Command::Serve(args) => commands::serve::run(&cli.global, &database, args),
@@ -44,6 +48,7 @@ pub fn run() -> Result<()> {
         Command::Tenant { action } => commands::tenant::run(&database, action),
         Command::User { action } => commands::user::run(&database, action),
         Command::Market { action } => commands::market::run(&database, action),
+        Command::Cluster { .. } => unreachable!("handled before opening the database"),
     };
     // Stop a cluster we started, even when the command failed.
     let stopped = database.shutdown();

@@ -23,9 +23,9 @@ pub mod scope;
 #[cfg(feature = "test-support")]
 pub mod testing;
 
-pub use cluster::{ClusterConfig, ClusterError, LocalCluster};
+pub use cluster::{CitusCluster, CitusConfig, ClusterConfig, ClusterError, LocalCluster};
 pub use error::{Error, Result};
-pub use pool::{Db, PoolConfig};
+pub use pool::{Db, Engine, PoolConfig};
 pub use repos::{
     PgAlertRepo, PgAuditRepo, PgDecisionAuditRepo, PgDecisionRepo, PgEnsembleRepo,
     PgExchangeAccountRepo, PgExchangeCredentialsRepo, PgIdempotencyRepo, PgMarketDataRepo,

@@ -13,7 +13,7 @@
 use std::{
     sync::{
         atomic::{AtomicBool, AtomicU64, Ordering},
-        Arc,
+        Arc, OnceLock,
     },
     time::{Duration, Instant},
 };
@@ -58,6 +58,17 @@ impl Default for PoolConfig {
     }
 }
 
+/// The database engine behind a [`Db`]: decides how scopes set their context (see
+/// [`crate::scope`]). Detected once, on the pool's first scoped connection: the `citus`
+/// extension present in the database means Citus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// Plain PostgreSQL.
+    Postgres,
+    /// Citus (the coordinator of a distributed cluster).
+    Citus,
+}
+
 /// The longest a checkout waits while the database is known to be unreachable.
 pub const OUTAGE_CHECKOUT: Duration = Duration::from_millis(100);
 
@@ -71,6 +82,7 @@ pub struct Db {
     /// Set while the database is unreachable (see the module documentation).
     unreachable: Arc<AtomicBool>,
     counters: Arc<PoolCounters>,
+    engine: Arc<OnceLock<Engine>>,
 }
 
 /// Checkout counters, fed by r2d2's event handler.
@@ -138,6 +150,7 @@ impl Db {
             statement_timeout_ms: config.statement_timeout.map(|d| d.as_millis()),
             unreachable: Arc::new(AtomicBool::new(false)),
             counters,
+            engine: Arc::new(OnceLock::new()),
         })
     }
 
@@ -224,6 +237,50 @@ impl Db {
             }
             err.into()
         })
+    }
+
+    /// The engine, once known (after the first scoped connection or [`Db::detect_engine`]).
+    pub fn engine(&self) -> Option<Engine> {
+        self.engine.get().copied()
+    }
+
+    /// The engine, detected now on a pooled connection if not known yet (the server calls
+    /// this at start-up).
+    ///
+    /// # Errors
+    /// [`crate::Error::Unavailable`] or a database error.
+    pub fn detect_engine(&self) -> Result<Engine> {
+        if let Some(engine) = self.engine() {
+            return Ok(engine);
+        }
+        let mut conn = self.checkout()?;
+        self.engine_on(&mut conn)
+    }
+
+    /// The engine, detected on `conn` the first time.
+    pub(crate) fn engine_on(&self, conn: &mut PgConnection) -> Result<Engine> {
+        use diesel::RunQueryDsl;
+
+        #[derive(diesel::QueryableByName)]
+        struct Citus {
+            #[diesel(sql_type = diesel::sql_types::Bool)]
+            citus: bool,
+        }
+        if let Some(engine) = self.engine() {
+            return Ok(engine);
+        }
+        let found: Citus = diesel::sql_query(
+            "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') AS citus",
+        )
+        .get_result(conn)?;
+        let engine = if found.citus {
+            Engine::Citus
+        } else {
+            Engine::Postgres
+        };
+        let engine = *self.engine.get_or_init(|| engine);
+        tracing::info!(?engine, "database engine detected");
+        Ok(engine)
     }
 
     pub(crate) fn statement_timeout_ms(&self) -> Option<u128> {

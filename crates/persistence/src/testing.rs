@@ -8,6 +8,12 @@
 //!   file lock that start-up takes, so a process starting meanwhile is never cut off). So a
 //!   cluster started by tests never outlives the test run, with `cargo test` and with
 //!   `cargo nextest` (a process per test) alike.
+//! - `ALPHAPULSE_TEST_CITUS=1`: the tests run against a local Citus cluster (a coordinator
+//!   and two workers, [`crate::CitusCluster`]) in `<tmp>/alphapulse-test-citus`, leased and
+//!   stopped by a watchdog the same way; without Citus installed the tests fail (they do not
+//!   fall back to plain PostgreSQL). A Citus database cannot be cloned from a template (its
+//!   shards live on the workers), so each test's database is created on every node, gets the
+//!   extension and the workers, and is migrated (with 4 shards per table, to keep it quick).
 //! - The template is named after a hash of the migrations, so a changed migration gets a
 //!   fresh template; `CREATE DATABASE t_<uuid> TEMPLATE ...` gives each test its own copy, so
 //!   tests run in parallel without seeing each other's rows.
@@ -24,7 +30,10 @@ use std::{
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use fs4::fs_std::FileExt;
 
-use crate::{cluster::ClusterConfig, migrations, Db, LocalCluster, PoolConfig};
+use crate::{
+    cluster::{CitusCluster, CitusConfig, ClusterConfig},
+    migrations, Db, LocalCluster, PoolConfig,
+};
 
 /// How long the watchdog waits with no live test process before stopping the cluster.
 const WATCHDOG_IDLE_SECS: u32 = 5;
@@ -34,6 +43,46 @@ struct Server {
     admin_url: String,
     /// Builds the URL of a database by name.
     url_of: Box<dyn Fn(&str) -> String + Send + Sync>,
+    /// The Citus cluster, with `ALPHAPULSE_TEST_CITUS=1`.
+    citus: Option<CitusCluster>,
+}
+
+/// Whether this test run is against Citus (`ALPHAPULSE_TEST_CITUS=1`).
+pub fn citus_requested() -> bool {
+    std::env::var("ALPHAPULSE_TEST_CITUS").is_ok_and(|v| v == "1")
+}
+
+/// The directory of the shared Citus test cluster.
+pub fn test_citus_dir() -> PathBuf {
+    std::env::temp_dir().join("alphapulse-test-citus")
+}
+
+fn lease(dir: &std::path::Path) {
+    let leases = dir.join("leases");
+    fs::create_dir_all(&leases).unwrap_or_else(|e| panic!("creating {}: {e}", leases.display()));
+    fs::write(leases.join(std::process::id().to_string()), b"")
+        .unwrap_or_else(|e| panic!("leasing the test cluster: {e}"));
+}
+
+fn citus_server() -> Server {
+    let dir = test_citus_dir();
+    lease(&dir);
+    let mut config = CitusConfig::new(&dir);
+    config.database = "alphapulse_test".to_owned();
+    config.ephemeral = true;
+    let mut cluster = CitusCluster::start(&config)
+        .unwrap_or_else(|e| panic!("ALPHAPULSE_TEST_CITUS=1 but no Citus test cluster: {e}"));
+    if cluster.started_here() {
+        spawn_watchdog(&dir, &cluster.stop_commands());
+    }
+    cluster.disown();
+    let admin_url = cluster.database_url("postgres");
+    let password_url = cluster.database_url("postgres");
+    Server {
+        admin_url,
+        url_of: Box::new(move |db| replace_database(&password_url, db)),
+        citus: Some(cluster),
+    }
 }
 
 static SERVER: OnceLock<Server> = OnceLock::new();
@@ -66,22 +115,22 @@ fn server() -> &'static Server {
             return Server {
                 admin_url: replace_database(&url, "postgres"),
                 url_of: Box::new(move |db| replace_database(&owned, db)),
+                citus: None,
             };
+        }
+        if citus_requested() {
+            return citus_server();
         }
         let dir = test_cluster_dir();
         let mut config = ClusterConfig::new(&dir);
         config.database = "postgres".to_owned();
         config.ephemeral = true;
-        // Hold the start-up lock while leasing, so the watchdog cannot stop the cluster
-        // between our start and our lease.
-        let leases = dir.join("leases");
-        fs::create_dir_all(&leases)
-            .unwrap_or_else(|e| panic!("creating {}: {e}", leases.display()));
-        fs::write(leases.join(std::process::id().to_string()), b"")
-            .unwrap_or_else(|e| panic!("leasing the test cluster: {e}"));
+        // Lease before starting, so the watchdog cannot stop the cluster between our start
+        // and our lease.
+        lease(&dir);
         let cluster = LocalCluster::start(&config).unwrap_or_else(|e| panic!("test cluster: {e}"));
         if cluster.started_here() {
-            spawn_watchdog(&dir, &cluster.stop_command());
+            spawn_watchdog(&dir, &[cluster.stop_command()]);
         }
         let admin_url = cluster.database_url("postgres");
         let password_url = cluster.database_url("postgres");
@@ -89,14 +138,21 @@ fn server() -> &'static Server {
         Server {
             admin_url,
             url_of: Box::new(move |db| replace_database(&password_url, db)),
+            citus: None,
         }
     })
 }
 
-fn spawn_watchdog(dir: &std::path::Path, stop: &[String]) {
-    let stop: Vec<String> = stop
+fn spawn_watchdog(dir: &std::path::Path, stops: &[Vec<String>]) {
+    let stop: Vec<String> = stops
         .iter()
-        .map(|w| format!("'{}'", w.replace('\'', "'\\''")))
+        .map(|stop| {
+            let words: Vec<String> = stop
+                .iter()
+                .map(|w| format!("'{}'", w.replace('\'', "'\\''")))
+                .collect();
+            format!("{} >/dev/null 2>&1", words.join(" "))
+        })
         .collect();
     let script = format!(
         r#"cd '{dir}' || exit 1
@@ -113,7 +169,7 @@ while :; do
     flock 9
     live=0
     for f in leases/*; do [ -e "$f" ] && kill -0 "${{f#leases/}}" 2>/dev/null && live=1; done
-    if [ "$live" = 0 ]; then {stop} >/dev/null 2>&1; exit 0; fi
+    if [ "$live" = 0 ]; then {stop}; exit 0; fi
     flock -u 9
     exec 9>&-
     idle=0
@@ -123,7 +179,7 @@ done
 "#,
         dir = dir.display(),
         idle = WATCHDOG_IDLE_SECS,
-        stop = stop.join(" "),
+        stop = stop.join("; "),
     );
     let spawned = Command::new("sh")
         .arg("-c")
@@ -221,6 +277,9 @@ impl TestDb {
 
     fn create(migrated: bool) -> Self {
         let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+        if let Some(citus) = &server().citus {
+            return Self::create_on_citus(citus, name, migrated);
+        }
         let sql = if migrated {
             format!("CREATE DATABASE {name} TEMPLATE {}", template())
         } else {
@@ -246,6 +305,43 @@ impl TestDb {
             url,
             db: None,
         }
+    }
+
+    fn create_on_citus(citus: &CitusCluster, name: String, migrated: bool) -> Self {
+        // One database at a time is created, registered and distributed across the cluster
+        // (concurrent metadata syncs and role changes of several databases collide).
+        with_file_lock(&test_citus_dir().join("create.lock"), || {
+            Self::create_on_citus_locked(citus, name, migrated)
+        })
+    }
+
+    fn create_on_citus_locked(citus: &CitusCluster, name: String, migrated: bool) -> Self {
+        citus
+            .create_database(&name)
+            .unwrap_or_else(|e| panic!("creating Citus test database: {e}"));
+        let url = (server().url_of)(&name);
+        let mut conn =
+            PgConnection::establish(&url).unwrap_or_else(|e| panic!("test connection: {e}"));
+        diesel::sql_query(format!("ALTER DATABASE {name} SET citus.shard_count = 4"))
+            .execute(&mut conn)
+            .unwrap_or_else(|e| panic!("shard count: {e}"));
+        drop(conn);
+        if migrated {
+            let mut conn =
+                PgConnection::establish(&url).unwrap_or_else(|e| panic!("test connection: {e}"));
+            migrations::run_pending(&mut conn)
+                .unwrap_or_else(|e| panic!("migrating Citus test database: {e}"));
+        }
+        Self {
+            name,
+            url,
+            db: None,
+        }
+    }
+
+    /// Whether this database is on a Citus cluster.
+    pub fn is_citus(&self) -> bool {
+        server().citus.is_some()
     }
 
     /// The owner URL of this database.
@@ -308,6 +404,10 @@ impl Default for TestDb {
 impl Drop for TestDb {
     fn drop(&mut self) {
         self.db = None;
+        if let Some(citus) = &server().citus {
+            let _ = citus.drop_database(&self.name);
+            return;
+        }
         if let Ok(mut conn) = PgConnection::establish(&server().admin_url) {
             let _ = diesel::sql_query(format!(
                 "DROP DATABASE IF EXISTS {} WITH (FORCE)",

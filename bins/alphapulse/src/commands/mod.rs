@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod cluster;
 pub mod db;
 pub mod market;
 pub mod migrate;

@@ -105,6 +105,11 @@ pub fn run(global: &GlobalArgs, database: &Database, args: &ServeArgs) -> Result
     let cipher = args.credentials.resolve(database.local_data_dir())?;
     let db = database.pool(global)?;
     super::migrate_pending(&db)?;
+    // Plain PostgreSQL or Citus: decides, once, how every scope sets the tenant context.
+    let engine = db
+        .detect_engine()
+        .context("detecting the database engine")?;
+    tracing::info!(?engine, "tenant context for this engine");
     let demo_data = if args.demo { prepare_demo(&db)? } else { None };
     let mut settings = Settings {
         cipher,

@@ -13,6 +13,15 @@ pub struct ClusterConfig {
     pub bin_dir: Option<PathBuf>,
     /// Trade durability for speed (`fsync=off`, no sync at initdb): for tests only.
     pub ephemeral: bool,
+    /// Extra server settings (`name=value`, passed as `-c`), e.g.
+    /// `shared_preload_libraries=citus` for the nodes of a Citus cluster.
+    pub settings: Vec<String>,
+    /// A libpq password file for the connections the server itself opens (Citus opens
+    /// connections to the other nodes): written mode 600 into the cluster root and passed to
+    /// the postmaster as `PGPASSFILE`. `None` = none.
+    pub pgpass: Option<String>,
+    /// The port to start on when it is free (else any free port).
+    pub port: Option<u16>,
 }
 
 impl ClusterConfig {
@@ -23,6 +32,9 @@ impl ClusterConfig {
             database: "alphapulse".to_owned(),
             bin_dir: None,
             ephemeral: false,
+            settings: Vec::new(),
+            pgpass: None,
+            port: None,
         }
     }
 }

@@ -49,6 +49,15 @@ pub enum ClusterError {
         /// What it printed (tail).
         output: String,
     },
+    /// The Citus extension is not installed into the PostgreSQL the binaries belong to.
+    #[error(
+        "Citus is not installed ({path} is missing): build and install it with \
+         `bash ../shared/vendor/citus/build.sh` (as root)"
+    )]
+    CitusMissing {
+        /// Where `citus.so` was looked for.
+        path: PathBuf,
+    },
     /// Creating the application database failed.
     #[error("could not prepare database {database}: {message}")]
     Database {

@@ -14,7 +14,7 @@ use super::{
     password::load_or_create_password,
     root::cluster_root,
     run_as::{pg_command, run_checked, RunAs},
-    server::free_port,
+    server::{free_port, port_is_free},
     SUPERUSER,
 };
 
@@ -29,6 +29,8 @@ pub struct LocalCluster {
     pub(super) database: String,
     pub(super) started_here: bool,
     pub(super) ephemeral: bool,
+    pub(super) settings: Vec<String>,
+    pub(super) pgpass: Option<String>,
 }
 
 impl LocalCluster {
@@ -60,6 +62,8 @@ impl LocalCluster {
             database: config.database.clone(),
             started_here: false,
             ephemeral: config.ephemeral,
+            settings: config.settings.clone(),
+            pgpass: config.pgpass.clone(),
         };
         if !cluster.pgdata().join("PG_VERSION").is_file() {
             cluster.initdb(config.ephemeral)?;
@@ -70,7 +74,10 @@ impl LocalCluster {
                 cluster.port = port;
             }
             None => {
-                cluster.port = free_port()?;
+                cluster.port = match config.port {
+                    Some(port) if port_is_free(port) => port,
+                    _ => free_port()?,
+                };
                 cluster.pg_start(config.ephemeral)?;
                 cluster.started_here = true;
                 tracing::info!(port = cluster.port, root = %cluster.root.display(), "started local PostgreSQL");
@@ -79,6 +86,44 @@ impl LocalCluster {
         drop(lock);
         cluster.ensure_database(&config.database)?;
         Ok(cluster)
+    }
+
+    /// The cluster of `config.data_dir` if a postmaster of it is running (a handle that does
+    /// not stop it), without initialising or starting anything.
+    ///
+    /// # Errors
+    /// Missing binaries or an unusable data dir.
+    pub fn find_running(config: &ClusterConfig) -> Result<Option<Self>> {
+        let binaries = PgBinaries::find(config.bin_dir.as_deref())?;
+        let run_as = RunAs::detect()?;
+        let data_dir = config
+            .data_dir
+            .canonicalize()
+            .map_err(io_err("resolving", &config.data_dir))?;
+        let password = load_or_create_password(&data_dir.join("db-password"))?;
+        let root = cluster_root(&data_dir, run_as.as_ref())?;
+        let mut cluster = Self {
+            binaries,
+            run_as,
+            root,
+            port: 0,
+            password,
+            database: config.database.clone(),
+            started_here: false,
+            ephemeral: config.ephemeral,
+            settings: config.settings.clone(),
+            pgpass: config.pgpass.clone(),
+        };
+        Ok(cluster.running_port().map(|port| {
+            cluster.port = port;
+            cluster
+        }))
+    }
+
+    /// Makes this handle responsible for stopping the cluster (`alphapulse cluster citus
+    /// down` stops nodes another process started).
+    pub fn take_ownership(&mut self) {
+        self.started_here = true;
     }
 
     /// The owner (superuser) URL of the application database.
@@ -142,6 +187,11 @@ impl LocalCluster {
         self.started_here = true;
         tracing::info!(port = self.port, root = %self.root.display(), "restarted local PostgreSQL");
         Ok(())
+    }
+
+    /// This handle will not stop the cluster (the caller arranges its stop).
+    pub fn disown(&mut self) {
+        self.started_here = false;
     }
 
     /// Leaves the cluster running after this handle is dropped (the caller arranges its stop).

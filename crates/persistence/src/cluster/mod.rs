@@ -24,11 +24,13 @@
 //! - `password`: the generated superuser password and other private files;
 //! - `root`: the cluster root, and its relocation when the PostgreSQL user cannot reach it;
 //! - `local`: [`LocalCluster`], the handle: start, URLs, stop;
+//! - `citus`: [`CitusCluster`], a coordinator and workers, each a [`LocalCluster`];
 //! - `server`: `initdb`, starting the postmaster, finding a running one;
 //! - `database`: creating the application database;
 //! - `error`: [`ClusterError`].
 
 mod binaries;
+mod citus;
 mod config;
 mod database;
 mod error;
@@ -40,6 +42,7 @@ mod run_as;
 mod server;
 
 pub use binaries::PgBinaries;
+pub use citus::{CitusCluster, CitusConfig, NodeStatus};
 pub use config::ClusterConfig;
 pub use error::ClusterError;
 pub use local::LocalCluster;

@@ -2,6 +2,7 @@
 //! and starting one on a free port.
 
 use std::{
+    fmt::Write as _,
     fs,
     net::{SocketAddr, TcpListener, TcpStream},
     os::unix::process::CommandExt,
@@ -67,7 +68,19 @@ impl LocalCluster {
         if ephemeral {
             options.push_str(" -c fsync=off -c synchronous_commit=off -c full_page_writes=off");
         }
+        for setting in &self.settings {
+            // Settings are ours (no quotes or spaces in them); quoted for the postmaster's
+            // option parser all the same.
+            let _ = write!(options, " -c '{}'", setting.replace('\'', ""));
+        }
         let mut cmd = pg_command(self.run_as.as_ref(), &self.binaries.tool("pg_ctl"));
+        if let Some(pgpass) = &self.pgpass {
+            // libpq ignores a password file that others can read: mode 600, owned by the user
+            // the server runs as. `runuser` keeps the environment.
+            let path = self.root.join("pgpass");
+            write_private(&path, pgpass, self.run_as.as_ref())?;
+            cmd.env("PGPASSFILE", &path);
+        }
         cmd.arg("-D")
             .arg(self.pgdata())
             .arg("-l")
@@ -102,4 +115,9 @@ pub(super) fn free_port() -> Result<u16> {
         .map_err(io_err("binding", Path::new("127.0.0.1:0")))?
         .port();
     Ok(port)
+}
+
+/// Whether `port` can be bound on 127.0.0.1 right now.
+pub(super) fn port_is_free(port: u16) -> bool {
+    TcpListener::bind(("127.0.0.1", port)).is_ok()
 }
