@@ -360,3 +360,25 @@ fn list_pages_through_every_ensemble_with_agent_counts() {
     let a_agent = agents.iter().find(|t| t.agent_id == "a").unwrap();
     assert_eq!(a_agent.ensembles, 2);
 }
+
+/// JSON attributes are stored as `jsonb`, whose numbers are exact decimals: `f64::MAX` comes
+/// back as a 309-digit integer, which must parse to the same `f64` (serde_json's
+/// `float_roundtrip`; the approximate default parser overflowed to an error, a 500 on read).
+#[test]
+fn extreme_numbers_in_an_ensembles_config_read_back_as_written() {
+    let w = world();
+    let config =
+        json!({"big": f64::MAX, "tiny": f64::MIN_POSITIVE, "neg": -1.310_907_445_871_422e183});
+    let new = NewEnsemble {
+        id: Uuid::new_v4(),
+        name: "extremes".to_owned(),
+        method: EnsembleMethod::WeightedAverage,
+        config: config.clone(),
+    };
+    let id = w
+        .repo
+        .create(&w.a, &new, &entry(&w.a, "ensemble.create"))
+        .unwrap()
+        .id;
+    assert_eq!(w.repo.get(&w.a, id).unwrap().config, config);
+}
