@@ -13,12 +13,9 @@ use std::{sync::Arc, time::Duration};
 
 use alphapulse_admin::Quotas;
 use alphapulse_console::{MiningThresholds, RulesService};
-use alphapulse_domain::{
-    ports::{Actor, TenantFilter, TenantRepo},
-    PageRequest, TenantStatus,
-};
+use alphapulse_domain::ports::{for_each_active_tenant, Actor, TenantRepo};
 use alphapulse_risk::service::SnapshotJob;
-use anyhow::{anyhow, Result};
+use anyhow::Result;
 use tokio::time::MissedTickBehavior;
 
 /// How often each process adds its API call counts to the shared daily counts.
@@ -141,25 +138,12 @@ pub fn mine_rules_once(
     thresholds: &MiningThresholds,
 ) -> Result<usize> {
     let mut found = 0;
-    let mut cursor = None;
-    loop {
-        let page = PageRequest::new(Some(500), cursor).map_err(|e| anyhow!(e))?;
-        let filter = TenantFilter {
-            status: Some(TenantStatus::Active),
-            ids: None,
-        };
-        let listed = tenants.list(&filter, &page)?;
-        for tenant in &listed.items {
-            match rules.mine_tenant(&Actor::system(tenant.id), thresholds) {
-                Ok(candidates) => found += candidates.len(),
-                Err(err) => tracing::warn!(tenant = %tenant.id, error = %err, "rule mining failed"),
-            }
+    for_each_active_tenant(tenants, |tenant| {
+        match rules.mine_tenant(&Actor::system(tenant.id), thresholds) {
+            Ok(candidates) => found += candidates.len(),
+            Err(err) => tracing::warn!(tenant = %tenant.id, error = %err, "rule mining failed"),
         }
-        match listed.next_cursor {
-            Some(next) => cursor = Some(next),
-            None => break,
-        }
-    }
+    })?;
     Ok(found)
 }
 

@@ -53,3 +53,30 @@ pub trait TenantRepo: Send + Sync {
     /// Assigns a platform `staff` user to a tenant (idempotent).
     fn assign_staff(&self, staff: UserId, tenant: TenantId) -> Result<(), RepoError>;
 }
+
+/// Calls `each` with every active tenant, page by page (the background jobs' walk over all
+/// firms). Stops at the first listing failure; what `each` does with a tenant is its own
+/// business.
+///
+/// # Errors
+/// Listing a page failed.
+pub fn for_each_active_tenant(
+    tenants: &dyn TenantRepo,
+    mut each: impl FnMut(&Tenant),
+) -> Result<(), RepoError> {
+    let filter = TenantFilter {
+        status: Some(TenantStatus::Active),
+        ids: None,
+    };
+    let mut cursor = None;
+    loop {
+        let page = PageRequest::new(Some(crate::page::MAX_LIMIT), cursor)
+            .map_err(|e| RepoError::Internal(e.to_string()))?;
+        let listed = tenants.list(&filter, &page)?;
+        listed.items.iter().for_each(&mut each);
+        match listed.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => return Ok(()),
+        }
+    }
+}

@@ -23,9 +23,8 @@ use std::sync::{
 use std::time::Duration;
 
 use alphapulse_domain::{
-    ports::{Actor, TenantFilter, TenantRepo},
+    ports::{for_each_active_tenant, Actor, TenantRepo},
     tenant::PLATFORM_SLUG,
-    PageRequest, TenantStatus,
 };
 use chrono::{DateTime, Utc};
 
@@ -143,41 +142,27 @@ impl SnapshotJob {
             bucket: self.bucket(self.core.now()),
             ..SnapshotRun::default()
         };
-        let filter = TenantFilter {
-            status: Some(TenantStatus::Active),
-            ids: None,
-        };
-        let mut cursor = None;
-        loop {
-            let page = PageRequest::new(Some(alphapulse_domain::page::MAX_LIMIT), cursor)?;
-            let tenants = self.tenants.list(&filter, &page)?;
-            for tenant in tenants
-                .items
-                .iter()
-                .filter(|t| t.slug.as_str() != PLATFORM_SLUG)
-            {
-                run.tenants += 1;
-                let actor = Actor::system(tenant.id);
-                let span = tracing::info_span!("snapshot", tenant_id = %tenant.id);
-                let _entered = span.enter();
-                match self.portfolio.job_snapshot(&actor, run.bucket) {
-                    Ok(Some(snapshot)) => {
-                        run.written += 1;
-                        tracing::debug!(snapshot_id = %snapshot.id, "portfolio snapshot written");
-                        self.rules(&actor);
-                    }
-                    Ok(None) => run.existing += 1,
-                    Err(err) => {
-                        run.failed += 1;
-                        tracing::warn!(error = %err, "portfolio snapshot failed");
-                    }
+        for_each_active_tenant(self.tenants.as_ref(), |tenant| {
+            if tenant.slug.as_str() == PLATFORM_SLUG {
+                return;
+            }
+            run.tenants += 1;
+            let actor = Actor::system(tenant.id);
+            let span = tracing::info_span!("snapshot", tenant_id = %tenant.id);
+            let _entered = span.enter();
+            match self.portfolio.job_snapshot(&actor, run.bucket) {
+                Ok(Some(snapshot)) => {
+                    run.written += 1;
+                    tracing::debug!(snapshot_id = %snapshot.id, "portfolio snapshot written");
+                    self.rules(&actor);
+                }
+                Ok(None) => run.existing += 1,
+                Err(err) => {
+                    run.failed += 1;
+                    tracing::warn!(error = %err, "portfolio snapshot failed");
                 }
             }
-            match tenants.next_cursor {
-                Some(next) => cursor = Some(next),
-                None => break,
-            }
-        }
+        })?;
         tracing::info!(
             bucket = run.bucket,
             tenants = run.tenants,

@@ -50,3 +50,10 @@ pub use job::{SnapshotJob, SnapshotRun};
 pub use portfolio::*;
 pub use risk::*;
 pub use series::{PortfolioSeries, ReturnsSource, MIN_OBSERVATIONS};
+
+/// A decimal as the `f64` the statistics use; a value beyond `f64` reads as 0 rather than
+/// poisoning a sum with infinity.
+pub(crate) fn to_f64(d: rust_decimal::Decimal) -> f64 {
+    use rust_decimal::prelude::ToPrimitive;
+    d.to_f64().filter(|v| v.is_finite()).unwrap_or(0.0)
+}
