@@ -6,7 +6,8 @@
 #   CONTRACT_USER=owner CONTRACT_EXAMPLES=100 scripts/contract.sh
 #
 # Env: CONTRACT_VENV (default target/contract/venv), CONTRACT_PROFILE (debug|release, default
-# debug), CONTRACT_USER (admin|owner, default admin), CONTRACT_EXAMPLES (50), CONTRACT_SEED.
+# debug), CONTRACT_USER (admin|owner, default admin), CONTRACT_EXAMPLES (50), CONTRACT_SEED,
+# CONTRACT_CARGO_FLAGS (default -p alphapulse).
 # Exit code: schemathesis's (0 = no failures). The report is target/contract/report.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,11 +25,17 @@ if [ ! -x "$venv/bin/schemathesis" ]; then
   "$venv/bin/pip" install -q "schemathesis>=4,<5"
 fi
 
+# CONTRACT_CARGO_FLAGS: what to build (default `-p alphapulse`). CI passes the flags of its
+# test step (`--workspace --all-features --bins`) so the binary that step built is reused
+# instead of its dependencies being rebuilt with other features.
+flags=${CONTRACT_CARGO_FLAGS:--p alphapulse}
 echo "== building the server ($profile)"
 if [ "$profile" = release ]; then
-  cargo build -q --release -p alphapulse
+  # shellcheck disable=SC2086
+  cargo build -q --release $flags
 else
-  cargo build -q -p alphapulse
+  # shellcheck disable=SC2086
+  cargo build -q $flags
 fi
 bin="${CARGO_TARGET_DIR:-$root/target}/$profile/alphapulse"
 
