@@ -151,6 +151,11 @@ async fn test_owner_sees_all_tenants() {
         slugs.contains(&"pilot-acme") && slugs.contains(&"pilot-beta"),
         "{slugs:?}"
     );
+    // The platform's own tenant is no firm: the console does not list it.
+    assert!(
+        !slugs.contains(&alphapulse_domain::tenant::PLATFORM_SLUG),
+        "{slugs:?}"
+    );
     // And may read and change any tenant's settings.
     for t in [&f.a, &f.b] {
         assert_eq!(

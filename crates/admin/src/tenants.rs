@@ -137,6 +137,7 @@ impl TenantAdmin {
         let filter = TenantFilter {
             status: status.map(TenantStatus::parse_field).transpose()?,
             ids: self.visible(caller)?,
+            firms_only: false,
         };
         Ok(self.tenants.list(&filter, page)?)
     }

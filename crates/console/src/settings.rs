@@ -140,8 +140,8 @@ impl SettingsService {
         Ok(self.repo.set(&actor, &next, &note, chrono::Utc::now())?)
     }
 
-    /// A page of the tenants the caller may see, with their settings (owner: all; staff:
-    /// assigned; admin: their own).
+    /// A page of the firms the caller may see, with their settings (owner: all; staff:
+    /// assigned; admin: their own). The platform's own tenant is no firm and is left out.
     ///
     /// # Errors
     /// No console for the role (403), a bad cursor (422), storage failures.
@@ -154,6 +154,7 @@ impl SettingsService {
         let filter = TenantFilter {
             status: None,
             ids: self.access.visible(caller)?,
+            firms_only: true,
         };
         let tenants = self.access.tenants().list(&filter, page)?;
         let ids: Vec<TenantId> = tenants.items.iter().map(|t| t.id).collect();

@@ -72,7 +72,11 @@ impl Admin {
     }
 
     fn list(&self, status: Option<TenantStatus>, json: bool) -> Result<()> {
-        let filter = TenantFilter { status, ids: None };
+        let filter = TenantFilter {
+            status,
+            ids: None,
+            firms_only: false,
+        };
         let mut all: Vec<Tenant> = Vec::new();
         let mut cursor = None;
         loop {

@@ -10,6 +10,10 @@ pub struct TenantFilter {
     pub status: Option<TenantStatus>,
     /// Only these tenants (staff see their assigned tenants); `None` = all.
     pub ids: Option<Vec<TenantId>>,
+    /// Leave out the platform's own tenant ([`PLATFORM_SLUG`](crate::tenant::PLATFORM_SLUG),
+    /// the home of the owner and staff): it is no trading firm, so firm lists (the console,
+    /// the per-firm jobs) skip it, while tenant administration still lists it.
+    pub firms_only: bool,
 }
 
 /// Platform administration of tenants. These calls bypass row-level security (they run as
@@ -54,8 +58,8 @@ pub trait TenantRepo: Send + Sync {
     fn assign_staff(&self, staff: UserId, tenant: TenantId) -> Result<(), RepoError>;
 }
 
-/// Calls `each` with every active tenant, page by page (the background jobs' walk over all
-/// firms). Stops at the first listing failure; what `each` does with a tenant is its own
+/// Calls `each` with every active firm (the platform's own tenant left out), page by page
+/// (the background jobs' walk over all firms). Stops at the first listing failure; what `each` does with a tenant is its own
 /// business.
 ///
 /// # Errors
@@ -67,6 +71,7 @@ pub fn for_each_active_tenant(
     let filter = TenantFilter {
         status: Some(TenantStatus::Active),
         ids: None,
+        firms_only: true,
     };
     let mut cursor = None;
     loop {

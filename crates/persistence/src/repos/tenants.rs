@@ -180,6 +180,9 @@ pub fn list(
         let ids: Vec<Uuid> = ids.iter().map(TenantId::as_uuid).collect();
         query = query.filter(tenants::id.eq_any(ids));
     }
+    if filter.firms_only {
+        query = query.filter(tenants::slug.ne(alphapulse_domain::tenant::PLATFORM_SLUG));
+    }
     if let Some(c) = &page.cursor {
         let (at, id) = cursor::decode(c)?;
         query = query.filter(

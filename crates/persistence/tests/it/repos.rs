@@ -4,8 +4,9 @@
 
 use alphapulse_domain::{
     ports::{Actor, AuditRepo, TenantFilter, TenantRepo, UserRepo},
-    AuditOutcome, Email, NewAuditEntry, NewTenant, NewUser, PageRequest, RepoError, Role, Slug,
-    SubscriptionTier, TenantPatch, TenantStatus, UserId, UserPatch,
+    tenant::PLATFORM_SLUG,
+    AuditOutcome, Email, NewAuditEntry, NewTenant, NewUser, Page, PageRequest, RepoError, Role,
+    Slug, SubscriptionTier, Tenant, TenantPatch, TenantStatus, UserId, UserPatch,
 };
 use alphapulse_persistence::{testing::TestDb, PgAuditRepo, PgTenantRepo, PgUserRepo};
 
@@ -91,11 +92,36 @@ fn tenants_create_get_list_update_and_conflict() {
             &TenantFilter {
                 status: Some(TenantStatus::Suspended),
                 ids: None,
+                firms_only: false,
             },
             &PageRequest::default(),
         )
         .unwrap();
     assert_eq!(only_suspended.items.len(), 1);
+    // Firm lists leave out the platform's own tenant (created by the migrations); tenant
+    // administration lists it.
+    let everything = PageRequest::new(Some(500), None).unwrap();
+    let all = repo.list(&TenantFilter::default(), &everything).unwrap();
+    let firms = repo
+        .list(
+            &TenantFilter {
+                firms_only: true,
+                ..TenantFilter::default()
+            },
+            &everything,
+        )
+        .unwrap();
+    let slugs = |p: &Page<Tenant>| -> Vec<String> {
+        p.items.iter().map(|t| t.slug.as_str().to_owned()).collect()
+    };
+    assert!(
+        slugs(&all).contains(&PLATFORM_SLUG.to_owned()),
+        "{:?}",
+        slugs(&all)
+    );
+    let mut expected = slugs(&all);
+    expected.retain(|s| s != PLATFORM_SLUG);
+    assert_eq!(slugs(&firms), expected);
     assert!(matches!(
         repo.update(
             a.id,

@@ -22,10 +22,7 @@ use std::sync::{
 };
 use std::time::Duration;
 
-use alphapulse_domain::{
-    ports::{for_each_active_tenant, Actor, TenantRepo},
-    tenant::PLATFORM_SLUG,
-};
+use alphapulse_domain::ports::{for_each_active_tenant, Actor, TenantRepo};
 use chrono::{DateTime, Utc};
 
 use super::{
@@ -121,7 +118,8 @@ impl SnapshotJob {
         at.timestamp().div_euclid(secs)
     }
 
-    /// One pass over every active tenant (the platform tenant holds no book and is skipped).
+    /// One pass over every active firm (the platform's own tenant holds no book and is left
+    /// out of the listing).
     ///
     /// # Errors
     /// Only when the tenants cannot be listed; per-tenant failures are counted and logged.
@@ -143,9 +141,6 @@ impl SnapshotJob {
             ..SnapshotRun::default()
         };
         for_each_active_tenant(self.tenants.as_ref(), |tenant| {
-            if tenant.slug.as_str() == PLATFORM_SLUG {
-                return;
-            }
             run.tenants += 1;
             let actor = Actor::system(tenant.id);
             let span = tracing::info_span!("snapshot", tenant_id = %tenant.id);

@@ -984,16 +984,16 @@ fn the_job_counts_written_existing_and_failed_tenants_and_survives_an_outage() {
         .times(1)
         .in_sequence(&mut seq)
         .returning(|_, _| Err(RepoError::Unavailable("database down".into())));
-    let platform = TenantId::new_random();
     tenants
         .expect_list()
         .times(1)
         .in_sequence(&mut seq)
         .returning(move |filter, _| {
             assert_eq!(filter.status, Some(alphapulse_domain::TenantStatus::Active));
+            // The platform's own tenant holds no book: the listing leaves it out.
+            assert!(filter.firms_only);
             Ok(Page {
                 items: vec![
-                    tenant(platform, alphapulse_domain::tenant::PLATFORM_SLUG),
                     tenant(good, "good"),
                     tenant(taken, "taken"),
                     tenant(broken, "broken"),
