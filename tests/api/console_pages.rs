@@ -147,7 +147,10 @@ async fn a_refused_setting_is_shown_next_to_its_field_and_nothing_is_written() {
     let body = format!("csrf={csrf}&tenant_id={}&autopost_enabled=on&autopost_threshold=0.91&llm_tenant_cap_usd=75", f.a.id);
     let saved = f
         .app
-        .send(form("/console/firm/settings", &f.a.admin, &body))
+        .send(
+            form("/console/firm/settings", &f.a.admin, &body)
+                .insert_header(("x-request-id", "console-req-1")),
+        )
         .await;
     assert_eq!(saved.status, 303);
     let read = f
@@ -166,7 +169,12 @@ async fn a_refused_setting_is_shown_next_to_its_field_and_nothing_is_written() {
         ),
         (Value::Bool(true), 0.91.into(), "75".into())
     );
-    assert_eq!(f.app.audit_entries(f.a.id).len(), 1);
+    let entries = f.app.audit_entries(f.a.id);
+    assert_eq!(entries.len(), 1);
+    // The audit row records the server's request id, the client's kept beside it.
+    let server_id = entries[0].request_id.as_deref().unwrap();
+    assert!(uuid::Uuid::parse_str(server_id).is_ok(), "{server_id}");
+    assert_eq!(entries[0].details["client_request_id"], "console-req-1");
 
     // Staff: read only (the page has no form, a post is 403); traders: no console.
     let staff_page = f

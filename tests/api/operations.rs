@@ -11,7 +11,6 @@ use alphapulse_domain::{
     PositionSide, Role, TenantId,
 };
 use alphapulse_persistence::{Error as DbError, PgAlertRepo};
-use chrono::{TimeZone, Utc};
 use diesel::RunQueryDsl;
 use serde_json::Value;
 
@@ -608,5 +607,4 @@ async fn new_routes_log_tenant_and_user_at_start_and_finish() {
         assert!(logs_contain(&format!("{prefix} {op} started")), "{op}");
         assert!(logs_contain(&format!("{prefix} {op} completed")), "{op}");
     }
-    let _ = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0);
 }

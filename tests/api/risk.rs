@@ -239,7 +239,16 @@ async fn tenant_a_never_sees_tenant_bs_book_trades_or_limits() {
         .await
         .body;
     assert_eq!(b_conc["symbols"], json!(["SOLUSDT"]));
-    // B's audit row is B's only.
+    // B's audit row is B's only: written to B ...
+    assert_eq!(
+        w.app
+            .audit_entries(w.b)
+            .iter()
+            .filter(|e| e.action == "risk.limits.update")
+            .count(),
+        1
+    );
+    // ... and not to A.
     assert!(w
         .app
         .audit_entries(w.a)

@@ -231,7 +231,19 @@ fn a_database_restart_under_a_running_server() {
         std::thread::sleep(Duration::from_millis(20));
     }
     signal::kill(Pid::from_raw(pid as i32), signal::Signal::SIGTERM).unwrap();
-    std::thread::sleep(Duration::from_millis(200));
+    // The rest of the body only once the server has taken the signal and is draining.
+    let waiting = Instant::now();
+    while !server
+        .log_text()
+        .contains("stopping: finishing the requests in flight")
+    {
+        assert!(
+            waiting.elapsed() < Duration::from_secs(60),
+            "{}",
+            server.log_text()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     stream.write_all(tail.as_bytes()).unwrap();
     let mut answer = String::new();
     if let Err(e) = stream.read_to_string(&mut answer) {

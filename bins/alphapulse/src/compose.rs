@@ -130,14 +130,6 @@ impl Repos {
     }
 }
 
-/// The services over `db`.
-///
-/// # Errors
-/// Token keys that cannot sign.
-pub fn services(db: &Db, settings: &Settings) -> Result<Services> {
-    components(db, settings).map(|(services, _)| services)
-}
-
 /// The services over `db` and the portfolio snapshot job over the same ports (one exchange
 /// router per process: its venue back-off and caches are shared).
 ///

@@ -10,7 +10,7 @@ use std::{
 
 use tokio::sync::oneshot;
 
-use crate::password::{hash_password, verify_password};
+use crate::password::verify_password;
 
 type Job = Box<dyn FnOnce() + Send>;
 
@@ -23,7 +23,6 @@ pub struct HashPoolBusy;
 #[derive(Debug, Clone)]
 pub struct HashPool {
     jobs: SyncSender<Job>,
-    workers: usize,
 }
 
 impl HashPool {
@@ -52,12 +51,7 @@ impl HashPool {
                 })
                 .expect("starting a password-hashing thread");
         }
-        Self { jobs, workers }
-    }
-
-    /// The number of worker threads.
-    pub fn workers(&self) -> usize {
-        self.workers
+        Self { jobs }
     }
 
     async fn run<T: Send + 'static>(
@@ -81,14 +75,6 @@ impl HashPool {
     pub async fn verify(&self, password: String, hash: String) -> Result<bool, HashPoolBusy> {
         self.run(move || verify_password(&password, &hash)).await
     }
-
-    /// A fresh hash of `password`, computed on the pool (`None` on an argon2 failure).
-    ///
-    /// # Errors
-    /// [`HashPoolBusy`] when the queue is full.
-    pub async fn hash(&self, password: String) -> Result<Option<String>, HashPoolBusy> {
-        self.run(move || hash_password(&password).ok()).await
-    }
 }
 
 #[cfg(test)]
@@ -100,7 +86,7 @@ mod tests {
     #[tokio::test]
     async fn hashes_run_on_the_pool_and_a_full_queue_says_so_at_once() {
         let pool = HashPool::new(1, 1);
-        let hash = pool.hash("correct horse".into()).await.unwrap().unwrap();
+        let hash = crate::password::hash_password("correct horse").unwrap();
         assert!(pool
             .verify("correct horse".into(), hash.clone())
             .await

@@ -27,6 +27,20 @@ pub mod tenants;
 pub mod users;
 
 pub use error::AdminError;
+
+/// Whole seconds until a refused rate limiter admits again (at least 1: a `Retry-After: 0`
+/// invites an immediate retry that would be refused again).
+pub fn retry_after_secs(
+    not_until: &governor::NotUntil<
+        <governor::clock::DefaultClock as governor::clock::Clock>::Instant,
+    >,
+) -> u64 {
+    use governor::clock::{Clock, DefaultClock};
+    not_until
+        .wait_time_from(DefaultClock::default().now())
+        .as_secs()
+        .max(1)
+}
 pub use hashing::{HashPool, HashPoolBusy};
 pub use login::{Login, LoginError, LoginLimits, Token};
 pub use principals::{Principals, Rejection};

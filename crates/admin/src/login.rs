@@ -137,14 +137,11 @@ impl Login {
             |_| email.trim().to_ascii_lowercase(),
             |e| e.as_str().to_owned(),
         );
-        self.accounts.check_key(&key).map_err(|not_until| {
-            let wait = not_until.wait_time_from(governor::clock::Clock::now(
-                &governor::clock::DefaultClock::default(),
-            ));
-            LoginError::Throttled {
-                retry_after_secs: wait.as_secs().max(1),
-            }
-        })
+        self.accounts
+            .check_key(&key)
+            .map_err(|not_until| LoginError::Throttled {
+                retry_after_secs: crate::retry_after_secs(&not_until),
+            })
     }
 
     /// Checks the credentials and issues a token: the database reads on the blocking pool,

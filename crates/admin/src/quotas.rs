@@ -215,11 +215,8 @@ impl Quotas {
             SubscriptionTier::Enterprise => &self.burst[2],
         };
         if let Err(not_until) = bucket.check_key(&tenant) {
-            let wait = not_until.wait_time_from(governor::clock::Clock::now(
-                &governor::clock::DefaultClock::default(),
-            ));
             return Some(Admission::Burst {
-                retry_after_secs: wait.as_secs().max(1),
+                retry_after_secs: crate::retry_after_secs(&not_until),
             });
         }
         let now = self.clock.now();
@@ -245,33 +242,41 @@ impl Quotas {
         Some(Admission::Allowed(state(limits.max_calls - used - 1)))
     }
 
-    /// Loads `tenant`'s limits and today's total (blocking).
+    /// Loads `tenant`'s limits and today's total (blocking). Concurrent loads of one tenant
+    /// share one (the requests that found its limits expired at the same moment); today's
+    /// total is read only when this process has no count of today yet, since the flush keeps
+    /// it current after that.
     ///
     /// # Errors
     /// Storage failures (an unknown tenant too).
     pub fn load(&self, tenant: TenantId) -> Result<(), RepoError> {
-        let row = self.tenants.get(tenant)?;
-        let today = self.clock.now().date_naive();
-        let total = self.usage.total(today, tenant)?;
-        {
-            let mut counters = self.counters();
-            let counter = counters.entry(tenant).or_default();
-            if counter.day != Some(today) {
-                *counter = Counter {
-                    day: Some(today),
-                    ..Counter::default()
-                };
-            }
-            counter.known = counter.known.max(total);
-        }
-        self.limits.insert(
-            tenant,
-            Limits {
-                max_calls: u64::try_from(row.max_api_calls_per_day).unwrap_or(0),
-                tier: row.subscription_tier,
-            },
-        );
-        Ok(())
+        self.limits
+            .try_get_with(tenant, || {
+                let row = self.tenants.get(tenant)?;
+                let today = self.clock.now().date_naive();
+                let counted_today = self
+                    .counters()
+                    .get(&tenant)
+                    .is_some_and(|c| c.day == Some(today));
+                if !counted_today {
+                    let total = self.usage.total(today, tenant)?;
+                    let mut counters = self.counters();
+                    let counter = counters.entry(tenant).or_default();
+                    if counter.day != Some(today) {
+                        *counter = Counter {
+                            day: Some(today),
+                            ..Counter::default()
+                        };
+                    }
+                    counter.known = counter.known.max(total);
+                }
+                Ok(Limits {
+                    max_calls: u64::try_from(row.max_api_calls_per_day).unwrap_or(0),
+                    tier: row.subscription_tier,
+                })
+            })
+            .map(|_| ())
+            .map_err(std::sync::Arc::unwrap_or_clone)
     }
 
     /// Adds this process's pending calls to the shared counts and reads the totals back

@@ -223,3 +223,30 @@ fn crossing_80_and_100_percent_raises_one_alert_each_per_day() {
     // Further flushes raise nothing more (the mocks would fail on a third call).
     q.flush().unwrap();
 }
+
+#[test]
+fn simultaneous_loads_of_one_tenant_read_it_once() {
+    let (store, clock) = (Arc::new(Store::default()), noon());
+    let mut tenants = MockTenantRepo::new();
+    // A slow read, so the eight loads below overlap it; a second read fails the test.
+    tenants.expect_get().times(1).returning(|id| {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        Ok(tenant_row(id, 10, SubscriptionTier::Starter))
+    });
+    let q = Arc::new(Quotas::new(store, Arc::new(tenants), clock, roomy()));
+    let t = TenantId::new_random();
+    let start = Arc::new(std::sync::Barrier::new(8));
+    let loads: Vec<_> = (0..8)
+        .map(|_| {
+            let (q, start) = (q.clone(), start.clone());
+            std::thread::spawn(move || {
+                start.wait();
+                q.load(t)
+            })
+        })
+        .collect();
+    for load in loads {
+        load.join().unwrap().unwrap();
+    }
+    assert!(matches!(q.admit(t), Some(Admission::Allowed(_))));
+}

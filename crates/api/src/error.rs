@@ -423,30 +423,35 @@ impl ResponseError for ApiError {
             ApiError::MethodNotAllowed { allow } => {
                 builder.insert_header((header::ALLOW, allow.as_str()));
             }
-            ApiError::TooManyRequests {
-                retry_after, quota, ..
-            } => {
-                builder.insert_header((header::RETRY_AFTER, retry_after.to_string()));
-                if let Some(quota) = quota {
-                    for (name, value) in [
-                        ("x-ratelimit-limit", quota.limit),
-                        ("x-ratelimit-remaining", quota.remaining),
-                        ("x-ratelimit-reset", quota.reset_secs),
-                    ] {
-                        builder.insert_header((name, value.to_string()));
-                    }
-                }
-            }
-            ApiError::Unavailable { retry_after, .. } => {
-                builder.insert_header((header::RETRY_AFTER, retry_after.to_string()));
-            }
             _ => {}
         }
-        builder.json(ErrorBody {
+        let mut res = builder.json(ErrorBody {
             detail,
             request_id,
             errors,
-        })
+        });
+        self.apply_retry_headers(res.headers_mut());
+        res
+    }
+}
+
+impl ApiError {
+    /// `Retry-After` of a 429 or 503, and the quota headers of a 429 over the daily quota:
+    /// what a client needs to retry, on the JSON answer and on the console's error page alike.
+    pub fn apply_retry_headers(&self, headers: &mut header::HeaderMap) {
+        let retry_after = match self {
+            ApiError::TooManyRequests {
+                retry_after, quota, ..
+            } => {
+                if let Some(quota) = quota {
+                    quota.apply(headers);
+                }
+                *retry_after
+            }
+            ApiError::Unavailable { retry_after, .. } => *retry_after,
+            _ => return,
+        };
+        headers.insert(header::RETRY_AFTER, header::HeaderValue::from(retry_after));
     }
 }
 

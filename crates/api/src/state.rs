@@ -150,6 +150,21 @@ impl AppState {
         }
     }
 
+    /// The per-address login limit, shared by the API's and the console's login.
+    ///
+    /// # Errors
+    /// 429 with `Retry-After` when this address tried too often.
+    pub fn check_login_address(&self, req: &actix_web::HttpRequest) -> Result<(), crate::ApiError> {
+        let client = crate::client::client_key(req, &self.trusted_proxies);
+        self.login_limiter.check_key(&client).map_err(|not_until| {
+            crate::ApiError::TooManyRequests {
+                detail: "Too many login attempts from this address".to_owned(),
+                retry_after: alphapulse_admin::retry_after_secs(&not_until),
+                quota: None,
+            }
+        })
+    }
+
     /// Forgets idle per-address and per-account login counters (memory stays bounded).
     pub fn prune_login_limits(&self) {
         self.login_limiter.retain_recent();

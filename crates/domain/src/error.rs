@@ -26,8 +26,9 @@ impl ValidationError {
     }
 }
 
-/// The failure of a port call.
-#[derive(Debug, Error)]
+/// The failure of a port call. `Clone` so one shared computation's failure can be handed to
+/// every caller that waited for it.
+#[derive(Debug, Clone, Error)]
 #[non_exhaustive]
 pub enum RepoError {
     /// The entity does not exist, or belongs to another tenant (never distinguish the two).

@@ -1,7 +1,8 @@
 //! AlphaPulse operations services, over the domain's ports (no diesel, no actix):
 //!
 //! - [`alerts`]: the tenant's alerts (list, acknowledge) and the rules this crate owns
-//!   ([`alerts::AlertRules`]: exchange account failing, quota crossed);
+//!   ([`alerts::AlertRules`]: exchange account failing; the quota alerts are raised by
+//!   `alphapulse_admin::Quotas`);
 //! - [`exchange_watch`]: the exchange-failure rule in front of the exchange client;
 //! - [`metrics`]: metric series (buckets aggregated by the database), cache and pool
 //!   statistics;

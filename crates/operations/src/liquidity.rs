@@ -8,7 +8,7 @@ use std::{collections::BTreeMap, sync::Arc};
 
 use alphapulse_domain::{
     ports::{Actor, MarketDataRepo},
-    Candle, ExchangeClient, PositionSide, Principal, Symbol, ValidationError,
+    Candle, ExchangeClient, Principal, Symbol, ValidationError,
 };
 use alphapulse_liquidity::{
     assess_book, assess_position, compute_metrics, history, plan_execution, square_root_impact,
@@ -222,24 +222,26 @@ impl LiquidityService {
         for position in self.exchange.futures_positions(actor)? {
             let entry = sizes.entry(position.symbol).or_insert((0.0, None));
             // Long or short, the whole size has to be unwound.
-            let _ = position.side == PositionSide::Short;
             entry.0 += to_f64(position.quantity).abs();
             entry.1 = entry
                 .1
                 .or(position.mark_price.map(to_f64))
                 .or(Some(to_f64(position.entry_price)));
         }
+        sizes.retain(|_, (quantity, _)| quantity.is_finite() && *quantity > 0.0);
+        // One read for every symbol; a symbol absent (or without candles) is not found.
+        let symbols: Vec<Symbol> = sizes.keys().cloned().collect();
+        let limit = u32::try_from(self.config.window).unwrap_or(u32::MAX);
+        let mut candles = self.market.daily_candles_many(actor, &symbols, limit)?;
         let mut holdings = Vec::new();
         let mut missing = Vec::new();
         for (symbol, (quantity, price)) in sizes {
-            if !(quantity.is_finite() && quantity > 0.0) {
-                continue;
-            }
-            let metrics = self
-                .bars(actor, &symbol, self.config.window)
-                .and_then(|bars| {
-                    compute_metrics(&bars, &self.config).map_err(|e| maths(&symbol, e))
-                });
+            let metrics = match candles.remove(&symbol).filter(|c| !c.is_empty()) {
+                Some(candles) => {
+                    compute_metrics(&bars(&candles), &self.config).map_err(|e| maths(&symbol, e))
+                }
+                None => Err(OpsError::NotFound(format!("Market data for {symbol}"))),
+            };
             let metrics = match metrics {
                 Ok(m) => m,
                 Err(OpsError::NotFound(_)) => {
@@ -309,8 +311,8 @@ impl LiquidityService {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use alphapulse_domain::{
-        exchange::MockExchangeClient, ports::MockMarketDataRepo, FuturesPosition, Role,
-        SpotBalance, TenantId, UserId,
+        exchange::MockExchangeClient, ports::MockMarketDataRepo, FuturesPosition, PositionSide,
+        Role, SpotBalance, TenantId, UserId,
     };
     use alphapulse_liquidity::synthetic;
     use chrono::{NaiveDate, TimeZone, Utc};
@@ -360,6 +362,15 @@ mod tests {
                 Vec::new()
             })
         });
+        market
+            .expect_daily_candles_many()
+            .returning(|_, symbols, limit| {
+                Ok(symbols
+                    .iter()
+                    .filter(|s| s.as_str() == "BTCUSDT")
+                    .map(|s| (s.clone(), candles(s, limit)))
+                    .collect())
+            });
         market
     }
 

@@ -51,7 +51,7 @@ pub const FLIGHT_TTL: Duration = Duration::from_secs(60);
 const WARMUP_DAYS: u32 = 60;
 
 /// Failures of the service.
-#[derive(Debug, Error)]
+#[derive(Debug, Clone, Error)]
 #[non_exhaustive]
 pub enum RegimeServiceError {
     /// Storage failed.
@@ -66,31 +66,9 @@ pub enum RegimeServiceError {
 }
 
 impl RegimeServiceError {
-    /// The same failure, for the second and later callers sharing one failed fit.
-    fn duplicate(&self) -> Self {
-        match self {
-            Self::Repo(e) => Self::Repo(duplicate_repo_error(e)),
-            Self::Model(e) => Self::Model(e.clone()),
-            Self::NoData => Self::NoData,
-        }
-    }
-
     /// The error of a shared fit: the original when this caller holds the last reference.
     fn unshare(shared: Arc<Self>) -> Self {
-        Arc::try_unwrap(shared).unwrap_or_else(|shared| shared.duplicate())
-    }
-}
-
-/// `RepoError` is not `Clone`; every variant known today is rebuilt as it was.
-fn duplicate_repo_error(e: &RepoError) -> RepoError {
-    match e {
-        RepoError::NotFound(what) => RepoError::NotFound(what),
-        RepoError::Conflict(m) => RepoError::Conflict(m.clone()),
-        RepoError::LimitReached(m) => RepoError::LimitReached(m.clone()),
-        RepoError::Invalid(v) => RepoError::Invalid(v.clone()),
-        RepoError::Unavailable(m) => RepoError::Unavailable(m.clone()),
-        RepoError::Internal(m) => RepoError::Internal(m.clone()),
-        other => RepoError::Internal(other.to_string()),
+        Arc::unwrap_or_clone(shared)
     }
 }
 

@@ -133,17 +133,7 @@ async fn login(
     email: String,
     password: String,
 ) -> ApiResult<HttpResponse> {
-    let client = crate::client::client_key(req, &state.trusted_proxies);
-    if let Err(not_until) = state.login_limiter.check_key(&client) {
-        let wait = not_until.wait_time_from(governor::clock::Clock::now(
-            &governor::clock::DefaultClock::default(),
-        ));
-        return Err(ApiError::TooManyRequests {
-            detail: "Too many login attempts from this address".to_owned(),
-            retry_after: wait.as_secs().max(1),
-            quota: None,
-        });
-    }
+    state.check_login_address(req)?;
     let token = state.login.login(email, password).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))

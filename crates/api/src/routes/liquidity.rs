@@ -361,10 +361,8 @@ pub async fn run_liquidity_stress_test(
     let scenario = match query.into_inner().scenario {
         None => ScenarioKind::MarketCrash,
         Some(text) => text.parse::<ScenarioKind>().map_err(|_| {
-            ApiError::invalid(
-                "scenario",
-                "must be one of: market_crash, flash_crash, liquidity_crisis",
-            )
+            let names = ScenarioKind::ALL.map(ScenarioKind::as_str);
+            ApiError::invalid("scenario", format!("must be one of: {}", names.join(", ")))
         })?,
     };
     let service = state.liquidity.clone();

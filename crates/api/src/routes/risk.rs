@@ -39,18 +39,19 @@ pub fn declare(routes: &mut Routes) {
 #[schema(value_type = String, pattern = "^[A-Za-z0-9]{2,20}$", example = "BTCUSDT")]
 pub struct SymbolText(pub String);
 
-/// `text` if it is a symbol as the schema states it (no trimming, no other characters).
+/// `text` if it is a symbol ([`Symbol::parse`](alphapulse_domain::Symbol::parse)) exactly as the schema states it: the
+/// parser trims, the query parameter may not carry the spaces.
 ///
 /// # Errors
 /// 422 naming `field`.
 pub fn symbol_text(field: &'static str, text: &str) -> ApiResult<String> {
-    if (2..=20).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        Ok(text.to_owned())
-    } else {
-        Err(ApiError::invalid(
+    match alphapulse_domain::Symbol::parse(text) {
+        Ok(_) if text.trim() == text => Ok(text.to_owned()),
+        Ok(_) => Err(ApiError::invalid(
             field,
             "must be 2 to 20 letters or digits",
-        ))
+        )),
+        Err(e) => Err(ApiError::invalid(field, e.message)),
     }
 }
 

@@ -154,18 +154,7 @@ pub async fn console_login(
         get("password").unwrap_or_default().to_owned(),
     );
     let next = safe_next(get("next"));
-    let client = crate::client::client_key(&req, &state.trusted_proxies);
-    if let Err(not_until) = state.login_limiter.check_key(&client) {
-        let wait = not_until.wait_time_from(governor::clock::Clock::now(
-            &governor::clock::DefaultClock::default(),
-        ));
-        return Err(crate::error::ApiError::TooManyRequests {
-            detail: "Too many login attempts from this address".to_owned(),
-            retry_after: wait.as_secs().max(1),
-            quota: None,
-        }
-        .into());
-    }
+    state.check_login_address(&req)?;
     // The same protocol as the API's login: per-account throttling, hashing on its own pool.
     let outcome = state.login.login(email.clone(), password).await;
     match outcome {

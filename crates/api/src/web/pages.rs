@@ -75,7 +75,9 @@ impl ResponseError for PageError {
             ApiError::Unavailable { detail, .. } => detail.clone(),
             other => other.to_string(),
         };
-        error_page(status, &message)
+        let mut res = error_page(status, &message);
+        self.0.apply_retry_headers(res.headers_mut());
+        res
     }
 }
 

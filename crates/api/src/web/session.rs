@@ -339,8 +339,9 @@ async fn extract(req: HttpRequest) -> Result<ConsoleSession, Refusal> {
             tenant_id,
             user_id,
             role: claims.role,
-            request_id: Some(request_id::current()),
-            client_request_id: None,
+            // Audit rows record the server's id; a client's own id is kept beside it.
+            request_id: Some(request_id::server()),
+            client_request_id: request_id::client(),
         },
         email: claims.email.clone(),
         expires_at: claims.exp,

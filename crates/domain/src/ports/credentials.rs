@@ -10,7 +10,7 @@ use super::{accounts::AdapterKind, Actor, ExchangeAccount};
 use crate::{AuditNote, ExchangeError, RepoError, TenantId};
 
 /// A key pair as a client sends it; the secret parts never print.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct VenueSecrets {
     /// API key (public part; its first 8 characters are shown masked).
     pub api_key: String,
@@ -24,6 +24,23 @@ impl VenueSecrets {
     /// The key as shown: its first 8 characters and `***`.
     pub fn masked_key(&self) -> String {
         mask_key(&self.api_key)
+    }
+}
+
+/// The key masked (as [`mask_key`]), the secret and passphrase `<redacted>`.
+impl std::fmt::Debug for VenueSecrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        struct Redacted;
+        impl std::fmt::Debug for Redacted {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("<redacted>")
+            }
+        }
+        f.debug_struct("VenueSecrets")
+            .field("api_key", &self.masked_key())
+            .field("api_secret", &Redacted)
+            .field("passphrase", &self.passphrase.as_ref().map(|_| Redacted))
+            .finish()
     }
 }
 
@@ -150,4 +167,27 @@ pub trait ExchangeAdmin: Send + Sync {
     /// Forgets everything cached for the tenant (account lookup, live clients, positions), so
     /// a change of its account or credentials applies at once.
     fn forget_tenant(&self, tenant: TenantId);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_masks_the_key_and_hides_the_secrets() {
+        let key = "abcd1234efgh5678ijkl9012mnop3456";
+        let secret = "s3cr3t-api-secret-value";
+        let passphrase = "my-passphrase-value";
+        let secrets = VenueSecrets {
+            api_key: key.to_owned(),
+            api_secret: SecretString::from(secret.to_owned()),
+            passphrase: Some(SecretString::from(passphrase.to_owned())),
+        };
+        let printed = format!("{secrets:?}");
+        assert!(!printed.contains(key), "{printed}");
+        assert!(!printed.contains(secret), "{printed}");
+        assert!(!printed.contains(passphrase), "{printed}");
+        assert!(printed.contains("abcd1234***"), "{printed}");
+        assert!(printed.contains("<redacted>"), "{printed}");
+    }
 }

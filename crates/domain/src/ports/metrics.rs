@@ -47,13 +47,6 @@ impl crate::TextEnum for MetricType {
     const FIELD: &'static str = "metric_type";
 }
 
-impl MetricType {
-    /// Whether the series comes from `portfolio_snapshots` (else from `risk_metrics`).
-    pub fn from_snapshots(self) -> bool {
-        matches!(self, Self::PortfolioValue | Self::Drawdown | Self::Exposure)
-    }
-}
-
 /// How the values of one bucket are combined.
 #[derive(
     Debug,

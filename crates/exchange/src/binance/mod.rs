@@ -47,10 +47,6 @@ pub const SPOT_TESTNET_BASE_URL: &str = "https://testnet.binance.vision";
 pub const FUTURES_TESTNET_BASE_URL: &str = "https://testnet.binancefuture.com";
 /// The asset holdings are valued in.
 pub const DEFAULT_QUOTE_ASSET: &str = "USDT";
-/// Spot REST base URL of Binance's test network.
-pub const TESTNET_SPOT_BASE_URL: &str = "https://testnet.binance.vision";
-/// USD-M futures REST base URL of Binance's test network.
-pub const TESTNET_FUTURES_BASE_URL: &str = "https://testnet.binancefuture.com";
 
 /// Default request timeout (connect and whole request).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -124,12 +120,6 @@ impl Default for BinanceConfig {
 }
 
 impl BinanceConfig {
-    /// The default settings on Binance's public test network (spot
-    /// [`TESTNET_SPOT_BASE_URL`], futures [`TESTNET_FUTURES_BASE_URL`]).
-    pub fn testnet() -> Self {
-        Self::with_base_urls(TESTNET_SPOT_BASE_URL, TESTNET_FUTURES_BASE_URL)
-    }
-
     /// The default settings with other base URLs (testnet, or a mock server in tests).
     pub fn with_base_urls(
         spot_base_url: impl Into<String>,

@@ -28,8 +28,9 @@
 //! the old pair never signs. An order refused for its credentials was not placed, so signing it
 //! again cannot place it twice.
 //!
-//! Accounts flagged `testnet` go to the venue's test network (a second [`BinanceVenue`],
-//! [`ExchangeRouter::with_testnet_venue`]). Paper accounts' reads are local database reads
+//! Accounts flagged `testnet` go to the venue's test network (a second [`BinanceVenue`] on
+//! [`SPOT_TESTNET_BASE_URL`] and [`FUTURES_TESTNET_BASE_URL`], with the main venue's other
+//! settings and clock). Paper accounts' reads are local database reads
 //! and are not cached. An order placed through a live account drops that account's cached
 //! positions and holdings, so a read after it sees the fill.
 //!
@@ -60,7 +61,10 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::{
-    binance::{BinanceConfig, BinanceCredentials, BinanceExchange, BinanceVenue},
+    binance::{
+        BinanceConfig, BinanceCredentials, BinanceExchange, BinanceVenue, FUTURES_TESTNET_BASE_URL,
+        SPOT_TESTNET_BASE_URL,
+    },
     paper::{from_repo, PaperExchange},
     CredentialsCipher,
 };
@@ -182,10 +186,9 @@ impl ExchangeRouter {
         let venue = venue.into();
         let testnet = BinanceVenue::with_clock(
             BinanceConfig {
-                timeout: venue.config().timeout,
-                recv_window_ms: venue.config().recv_window_ms,
-                quote_asset: venue.config().quote_asset.clone(),
-                ..BinanceConfig::testnet()
+                spot_base_url: SPOT_TESTNET_BASE_URL.to_owned(),
+                futures_base_url: FUTURES_TESTNET_BASE_URL.to_owned(),
+                ..venue.config().clone()
             },
             venue.clock(),
         );
@@ -207,14 +210,6 @@ impl ExchangeRouter {
             futures_positions: positions_cache(),
             spot_valued: positions_cache(),
         }
-    }
-
-    /// The venue of accounts flagged `testnet` (by default Binance's public test network,
-    /// [`BinanceConfig::testnet`], with this router's timeouts and clock).
-    #[must_use]
-    pub fn with_testnet_venue(mut self, venue: impl Into<BinanceVenue>) -> Self {
-        self.testnet = venue.into();
-        self
     }
 
     /// Forgets what is cached for the tenant — its account lookup, live clients (and the

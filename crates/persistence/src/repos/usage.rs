@@ -1,6 +1,9 @@
 //! `api_usage_daily`: the daily quota's counts, written in batches by every server process.
 
-use alphapulse_domain::{ports::UsageRepo, RepoError, TenantId};
+use alphapulse_domain::{
+    ports::{Actor, UsageRepo},
+    RepoError, TenantId,
+};
 use chrono::NaiveDate;
 use diesel::{
     pg::PgConnection,
@@ -99,6 +102,10 @@ impl UsageRepo for PgUsageRepo {
     }
 
     fn total(&self, day: NaiveDate, tenant: TenantId) -> Result<u64, RepoError> {
-        Ok(self.db.platform().run(|c| total(c, day, tenant))?)
+        // One tenant's row: read under that tenant's scope (RLS), not the platform's.
+        Ok(self
+            .db
+            .tenant(Actor::system(tenant))
+            .run(|c| total(c, day, tenant))?)
     }
 }

@@ -146,40 +146,7 @@ impl std::fmt::Debug for RiskCore {
 
 /// A shared computation's error, for every caller that waited for it.
 pub(crate) fn unshare(shared: Arc<ServiceError>) -> ServiceError {
-    Arc::try_unwrap(shared).unwrap_or_else(|e| duplicate(&e))
-}
-
-fn duplicate(e: &ServiceError) -> ServiceError {
-    use alphapulse_domain::RepoError as R;
-    match e {
-        ServiceError::Repo(r) => ServiceError::Repo(match r {
-            R::NotFound(w) => R::NotFound(w),
-            R::Conflict(m) => R::Conflict(m.clone()),
-            R::LimitReached(m) => R::LimitReached(m.clone()),
-            R::Invalid(v) => R::Invalid(v.clone()),
-            R::Unavailable(m) => R::Unavailable(m.clone()),
-            other => R::Internal(other.to_string()),
-        }),
-        ServiceError::Exchange(x) => ServiceError::Exchange(x.clone()),
-        ServiceError::UnknownSymbol(s) => ServiceError::UnknownSymbol(s.clone()),
-        ServiceError::TooFewObservations {
-            subject,
-            field,
-            have,
-            need,
-        } => ServiceError::TooFewObservations {
-            subject: subject.clone(),
-            field,
-            have: *have,
-            need: *need,
-        },
-        ServiceError::Invalid(v) => ServiceError::Invalid(v.clone()),
-        ServiceError::UnknownRegime(r) => ServiceError::UnknownRegime(r.clone()),
-        ServiceError::NoBudget => ServiceError::NoBudget,
-        ServiceError::KeyInProgress => ServiceError::KeyInProgress,
-        ServiceError::KeyMismatch => ServiceError::KeyMismatch,
-        ServiceError::Maths(m) => ServiceError::Maths(m.clone()),
-    }
+    Arc::unwrap_or_clone(shared)
 }
 
 impl RiskCore {

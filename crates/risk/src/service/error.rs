@@ -4,7 +4,7 @@ use thiserror::Error;
 use crate::RiskError;
 
 /// Why a risk use case failed.
-#[derive(Debug, Error)]
+#[derive(Debug, Clone, Error)]
 #[non_exhaustive]
 pub enum ServiceError {
     /// Storage failed.

@@ -5,7 +5,10 @@
 
 use std::{
     collections::BTreeMap,
-    sync::{Arc, Mutex},
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc, Mutex,
+    },
 };
 
 use alphapulse_domain::{
@@ -80,6 +83,10 @@ struct World {
     regimes: Vec<RegimeDay>,
     alerts: Option<Arc<Mutex<Vec<NewAlert>>>>,
     alerts_fail: bool,
+    /// Calls of the alert store's `raise` (failing or not).
+    alert_calls: Arc<AtomicUsize>,
+    /// Calls of the market data port's `daily_candles_many`.
+    candle_reads: Arc<AtomicUsize>,
     idempotency: Option<MockIdempotencyRepo>,
     audit: Option<MockAuditRepo>,
     budgets: Option<MockRiskBudgetRepo>,
@@ -115,6 +122,8 @@ impl World {
             regimes: Vec::new(),
             alerts: None,
             alerts_fail: false,
+            alert_calls: Arc::default(),
+            candle_reads: Arc::default(),
             idempotency: None,
             audit: None,
             budgets: None,
@@ -207,10 +216,12 @@ impl World {
 
         let mut market = MockMarketDataRepo::new();
         let candles = self.candles.clone();
+        let candle_reads = self.candle_reads.clone();
         market
             .expect_daily_candles_many()
             .withf(move |a, _, _| mine(a))
             .returning(move |_, symbols, limit| {
+                candle_reads.fetch_add(1, Ordering::SeqCst);
                 Ok(symbols
                     .iter()
                     .filter_map(|s| {
@@ -277,9 +288,11 @@ impl World {
             self.alerts.clone().map(|sink| {
                 let mut repo = MockAlertRepo::new();
                 let fail = self.alerts_fail;
+                let calls = self.alert_calls.clone();
                 repo.expect_raise()
                     .withf(move |a, _| mine(a))
                     .returning(move |_, alert| {
+                        calls.fetch_add(1, Ordering::SeqCst);
                         if fail {
                             return Err(RepoError::Unavailable("alerts down".into()));
                         }
@@ -355,18 +368,31 @@ fn budget(
 fn metrics_come_from_the_holdings_candles_with_the_observations_counted() {
     let w = World::new();
     let actor = w.actor();
+    // Portfolio value: 100000 cash + 1 BTC + 10 ETH at the last closes of the fixture.
+    let btc = w.last_close(&sym("BTCUSDT")).unwrap();
+    let eth = w.last_close(&sym("ETHUSDT")).unwrap();
+    let value = dec!(100000) + dec!(1) * btc + dec!(10) * eth;
+    assert_eq!(value, w.core_book_value());
+    let reads = w.candle_reads.clone();
     let risk = RiskService::new(w.core());
     let m = risk.metrics(&actor, 252, 0.95).unwrap();
     assert_eq!(m.returns_source, ReturnsSource::Holdings);
     assert_eq!(m.observations, 252);
     assert_eq!(m.monte_carlo.simulations, 10_000);
     assert!(m.var.historical > 0.0 && m.cvar.historical >= m.var.historical);
-    assert!(m.volatility > 0.0 && m.max_drawdown >= 0.0);
-    // Portfolio value: 100000 cash + 1 BTC + 10 ETH at the last closes.
-    assert!(m.portfolio_value > dec!(100000));
-    // The same inputs give the same Monte Carlo figure (seeded), and the cache serves it.
+    // 252 days of noisy returns do fall below a previous peak.
+    assert!(m.volatility > 0.0 && m.max_drawdown > 0.0 && m.max_drawdown < 1.0);
+    assert_eq!(m.portfolio_value, value);
+    assert_eq!(reads.load(Ordering::SeqCst), 1);
+    // The same inputs give the same Monte Carlo figure (seeded), and the cache serves it:
+    // the candles are not read again.
     let again = risk.metrics(&actor, 252, 0.95).unwrap();
     assert_eq!(again.var.monte_carlo, m.var.monte_carlo);
+    assert_eq!(
+        reads.load(Ordering::SeqCst),
+        1,
+        "the second call read the candles"
+    );
 }
 
 #[test]
@@ -477,7 +503,12 @@ fn a_failing_or_absent_alert_store_never_fails_the_request() {
     w.alerts_fail = true;
     w.limits.max_position_weight = 0.10;
     let actor = w.actor();
+    let calls = w.alert_calls.clone();
     assert!(RiskService::new(w.core()).limits(&actor).is_ok());
+    assert!(
+        calls.load(Ordering::SeqCst) >= 1,
+        "the failing store was never called"
+    );
     let mut w = World::new();
     w.limits.max_position_weight = 0.10;
     let actor = w.actor();
@@ -682,16 +713,15 @@ fn a_correlation_spike_raises_one_alert_per_pair() {
 #[test]
 fn utilisation_above_90_percent_raises_a_budget_alert() {
     let (mut w, sink) = World::new().with_alerts();
-    // Gross exposure ~60k (1 BTC + 10 ETH) on a 62k budget: ~97 %.
-    w.budget = Some(budget(
-        1,
-        dec!(62000),
-        [dec!(31000), dec!(31000), dec!(31000), dec!(31000)],
-        None,
-    ));
+    // Gross exposure (1 BTC + 10 ETH at the last closes) on a budget it uses at 95 %.
+    let gross = w.core_book_value() - w.cash;
+    let total = gross / dec!(0.95);
+    let half = total / dec!(2);
+    w.budget = Some(budget(1, total, [half, half, half, half], None));
     let actor = w.actor();
     let u = BudgetService::new(w.core()).utilization(&actor).unwrap();
-    assert!(u.total_utilization.unwrap() > 0.9);
+    let rate = u.total_utilization.unwrap();
+    assert!((rate - 0.95).abs() < 1e-9, "{rate}");
     assert!(u.warnings[0].starts_with("Total utilization above 90%"));
     assert_eq!(u.by_strategy.len(), 2);
     let keys: Vec<String> = sink
@@ -818,7 +848,9 @@ fn an_idempotent_rebalance_replays_and_refuses_conflicts() {
         .in_sequence(&mut seq)
         .returning(|_, _, _, _, _| Ok(IdempotencyBegin::InProgress));
     w.idempotency = Some(idem);
-    // Nothing else may be called: no budget read, no write (the budget mock has no save).
+    // Nothing else may be called: no budget read, no write (a budget mock without
+    // expectations panics on any call).
+    w.budgets = Some(MockRiskBudgetRepo::new());
     let principal = w.principal(Role::Admin);
     let service = BudgetService::new(w.core());
     match service

@@ -181,6 +181,8 @@ struct Plan {
     changes: Vec<AllocationChange>,
     proposals: Vec<(BudgetEntityType, RebalanceProposal)>,
     triggers: Vec<String>,
+    /// Utilisation is above [`OVERUSE_TRIGGER`] of the budget (a high-priority trigger).
+    overused: bool,
     notes: Vec<String>,
 }
 
@@ -223,7 +225,7 @@ impl Plan {
             .map(|(_, p)| p.priority)
             .max()
             .unwrap_or(Priority::Low);
-        if self.current.is_none() || self.triggers.iter().any(|t| t.starts_with("utilisation")) {
+        if self.current.is_none() || self.overused {
             Priority::High
         } else if self.requires_rebalancing() {
             worst.max(Priority::Medium)

@@ -131,6 +131,7 @@ impl BudgetService {
             proposals.push((view, proposal));
         }
         let mut triggers = Vec::new();
+        let mut overused = false;
         match &current {
             None => triggers.push("the tenant has no risk budget yet".to_owned()),
             Some(b) => {
@@ -167,6 +168,7 @@ impl BudgetService {
                     share(used_total, b.total_budget).is_none_or(|u| u > OVERUSE_TRIGGER)
                 };
                 if over {
+                    overused = true;
                     triggers.push(format!(
                         "utilisation {} is above {:.0}% of the budget",
                         used_total.normalize(),
@@ -201,6 +203,7 @@ impl BudgetService {
             changes,
             proposals,
             triggers,
+            overused,
             notes,
         })
     }
