@@ -111,6 +111,7 @@ async fn every_route_rejects_missing_expired_and_tampered_tokens() {
 }
 
 #[actix_web::test]
+#[tracing_test::traced_test]
 async fn each_tenant_sees_its_own_positions_in_the_documented_shape() {
     let (app, a, b) = two_tenants();
     // Latest closes (the paper exchange's spot and mark prices) set by hand, so that every
@@ -125,6 +126,12 @@ async fn each_tenant_sees_its_own_positions_in_the_documented_shape() {
     );
     let spot_a = app.send(get(ROUTES[0], &a)).await;
     assert_eq!(spot_a.status, 200, "{:?}", spot_a.body);
+    // The first read looked the account up (blocking path); the next one, with the account
+    // cached, is served over an async connection: the same answer.
+    assert!(!logs_contain("tenant read on an async connection"));
+    let again = app.send(get(ROUTES[0], &a)).await;
+    assert!(logs_contain("tenant read on an async connection"));
+    assert_eq!((again.status, &again.body), (spot_a.status, &spot_a.body));
     let items = spot_a.body.as_array().unwrap();
     let symbols: Vec<&str> = items
         .iter()
@@ -180,6 +187,12 @@ async fn each_tenant_sees_its_own_positions_in_the_documented_shape() {
         .map(|p| p["symbol"].as_str().unwrap())
         .collect();
     assert_eq!(b_symbols, vec!["SOLUSDT"], "B sees only its own holdings");
+    let b_again = app.send(get(ROUTES[0], &b)).await;
+    assert_eq!(
+        (b_again.status, &b_again.body),
+        (spot_b.status, &spot_b.body),
+        "B's async read"
+    );
 
     let fut_a = app.send(get(ROUTES[1], &a)).await;
     assert_eq!(fut_a.status, 200);
@@ -372,18 +385,30 @@ async fn an_exchange_failure_is_503_failed_to_fetch() {
     exchange
         .expect_spot_valued()
         .returning(|_| Err(ExchangeError::Unavailable("connect timeout".into())));
+    // The spot route's two paths: first the non-blocking read (fails), then the blocking one.
+    exchange
+        .expect_spot_valued_nonblocking()
+        .times(1)
+        .returning(|_| {
+            Some(Box::pin(async {
+                Err(ExchangeError::Unavailable("async connect timeout".into()))
+            }))
+        });
+    exchange
+        .expect_spot_valued_nonblocking()
+        .returning(|_| None);
     exchange
         .expect_futures_positions()
         .returning(|_| Err(ExchangeError::Auth("bad key".into())));
     app.state.services.positions = PositionService::new(Arc::new(exchange));
-    let spot = app.send(get(ROUTES[0], &token)).await;
-    assert_eq!(spot.status, 503);
-    assert_eq!(spot.detail(), "Failed to fetch spot positions");
-    assert!(spot.header("retry-after").is_some());
-    assert!(
-        !spot.body.to_string().contains("connect timeout"),
-        "cause leaked"
-    );
+    for cause in ["async connect timeout", "connect timeout"] {
+        let spot = app.send(get(ROUTES[0], &token)).await;
+        assert_eq!(spot.status, 503);
+        assert_eq!(spot.detail(), "Failed to fetch spot positions");
+        assert!(spot.header("retry-after").is_some());
+        assert!(!spot.body.to_string().contains(cause), "cause leaked");
+        assert!(logs_contain(cause), "cause logged");
+    }
     let futures = app.send(get(ROUTES[1], &token)).await;
     assert_eq!(futures.detail(), "Failed to fetch futures positions");
     let metrics = app.send(get(ROUTES[2], &token)).await;

@@ -213,6 +213,13 @@ pub struct ServeArgs {
           value_name = "BOOL")]
     pub quotas: bool,
 
+    /// Serve the hot tenant reads (`GET /api/v1/positions/spot` of paper accounts) over
+    /// async, pipelined connections on the HTTP workers (`false`: every read on the blocking
+    /// pool over r2d2, as before; to compare, see docs/benchmarks.md).
+    #[arg(long, env = "ALPHAPULSE_ASYNC_READS", default_value_t = true, action = clap::ArgAction::Set,
+          value_name = "BOOL")]
+    pub async_reads: bool,
+
     /// After a rotation of exchange credentials, how long the replaced key pair still signs
     /// (when the venue refuses the new one), in seconds (0..=86400).
     #[arg(long, env = "ALPHAPULSE_CREDENTIALS_GRACE_SECONDS", default_value_t = 300,

@@ -42,7 +42,7 @@ use alphapulse_risk::service::{
     BudgetService, CorrelationService, PortfolioService, RiskCore, RiskPorts, RiskService,
     SnapshotJob,
 };
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 
 use crate::auth::AuthConfig;
 
@@ -76,6 +76,8 @@ pub struct Settings {
     pub snapshot_interval: Duration,
     /// Whether the daily quota and the burst limit are enforced.
     pub enforce_quotas: bool,
+    /// Whether hot tenant reads go over async connections (see `AsyncReads`).
+    pub async_reads: bool,
     /// How long a rotated-out exchange key pair still signs.
     pub credentials_grace: Duration,
     /// The clock of grace periods, series windows and exchange back-off (tests move it).
@@ -98,6 +100,7 @@ impl Settings {
             idempotency_stale_after: alphapulse_hedging::desk::DEFAULT_STALE_AFTER,
             snapshot_interval: DEFAULT_SNAPSHOT_INTERVAL,
             enforce_quotas: true,
+            async_reads: true,
             credentials_grace: DEFAULT_GRACE,
             clock: Arc::new(SystemClock),
             mining: MiningThresholds::default(),
@@ -137,11 +140,12 @@ impl Repos {
 /// Token keys that cannot sign.
 pub fn components(db: &Db, settings: &Settings) -> Result<(Services, SnapshotJob)> {
     let repos = Repos::new(db);
-    let paper = PaperExchange::new(
-        Arc::new(PgPaperBook::new(db.clone())),
-        repos.market.clone(),
-        repos.accounts.clone(),
-    );
+    // The spot read of the request path goes over async connections (issue 16).
+    let mut book = PgPaperBook::new(db.clone());
+    if settings.async_reads {
+        book = book.with_async_reads(db.async_reads().context("opening the async read pool")?);
+    }
+    let paper = PaperExchange::new(Arc::new(book), repos.market.clone(), repos.accounts.clone());
     let router = Arc::new(ExchangeRouter::new(
         repos.accounts.clone(),
         paper,

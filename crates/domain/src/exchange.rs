@@ -9,7 +9,10 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::{ports::Actor, Candle, Symbol};
+use crate::{
+    ports::{Actor, BoxFuture},
+    Candle, Symbol,
+};
 
 /// Spot or USD-M futures.
 #[derive(
@@ -222,6 +225,12 @@ pub struct AccountView {
     pub cash: Decimal,
 }
 
+/// Spot holdings with their latest price, if any.
+pub type PricedHoldings = Vec<(SpotBalance, Option<Decimal>)>;
+
+/// [`ExchangeClient::spot_valued_nonblocking`]'s answer.
+pub type SpotValuedFuture = BoxFuture<'static, Result<PricedHoldings, ExchangeError>>;
+
 /// A tenant's exchange account. Every call is for one tenant ([`Actor`]).
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 pub trait ExchangeClient: Send + Sync {
@@ -264,6 +273,14 @@ pub trait ExchangeClient: Send + Sync {
             futures: self.futures_positions(actor)?,
             cash: self.cash(actor)?,
         })
+    }
+
+    /// [`ExchangeClient::spot_valued`] without blocking a thread, when the client can serve it
+    /// so right now (the paper exchange over an async connection, for a tenant whose account
+    /// is already known); `None`: call [`ExchangeClient::spot_valued`] on a blocking thread.
+    /// The request path's cheapest read (issue 16): the positions route tries this first.
+    fn spot_valued_nonblocking(&self, _actor: &Actor) -> Option<SpotValuedFuture> {
+        None
     }
 
     /// Spot holdings with their latest spot price (`None` when the venue has none). The

@@ -28,7 +28,7 @@ pub use audit::{AuditEntry, AuditNote, AuditOutcome, NewAuditEntry};
 pub use error::{RepoError, ValidationError};
 pub use exchange::{
     AccountView, ExchangeClient, ExchangeError, FuturesPosition, Market, OrderAck, OrderRequest,
-    PositionSide, Side, SpotBalance,
+    PositionSide, PricedHoldings, Side, SpotBalance, SpotValuedFuture,
 };
 pub use ids::{AuditId, TenantId, UserId};
 pub use market::{Candle, Regime, Symbol};

@@ -7,7 +7,7 @@ use std::{collections::BTreeMap, sync::Arc};
 use alphapulse_domain::{
     ports::{Actor, ExchangeAccountRepo, MarketDataRepo, PaperBook},
     AccountView, Candle, ExchangeClient, ExchangeError, FuturesPosition, Market, OrderAck,
-    OrderRequest, RepoError, SpotBalance, Symbol,
+    OrderRequest, RepoError, SpotBalance, SpotValuedFuture, Symbol,
 };
 use rust_decimal::Decimal;
 
@@ -70,6 +70,11 @@ impl ExchangeClient for PaperExchange {
         actor: &Actor,
     ) -> Result<Vec<(SpotBalance, Option<Decimal>)>, ExchangeError> {
         self.book.spot_holdings_priced(actor).map_err(from_repo)
+    }
+
+    fn spot_valued_nonblocking(&self, actor: &Actor) -> Option<SpotValuedFuture> {
+        let read = self.book.spot_holdings_priced_nonblocking(actor)?;
+        Some(Box::pin(async move { read.await.map_err(from_repo) }))
     }
 
     fn prices(

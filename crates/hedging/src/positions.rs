@@ -1,9 +1,9 @@
 //! Positions valued at current prices.
 
-use std::sync::Arc;
+use std::{future::Future, sync::Arc};
 
 use alphapulse_domain::{
-    ports::Actor, ExchangeClient, ExchangeError, Market, PositionSide, Symbol,
+    ports::Actor, ExchangeClient, ExchangeError, Market, PositionSide, SpotBalance, Symbol,
 };
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -96,6 +96,27 @@ pub fn estimate_liquidation(
     Some(price.round_dp(8))
 }
 
+/// Values holdings at their prices, largest value first; a holding without a price fails.
+fn value_spot(
+    valued: Vec<(SpotBalance, Option<Decimal>)>,
+) -> Result<Vec<SpotPosition>, ExchangeError> {
+    let mut out = Vec::with_capacity(valued.len());
+    for (b, price) in valued {
+        let price = price.ok_or_else(|| ExchangeError::NoPrice(b.symbol.to_string()))?;
+        let avg = b.avg_price.unwrap_or(price);
+        out.push(SpotPosition {
+            value: (b.quantity * price).round_dp(8),
+            unrealized_pnl: ((price - avg) * b.quantity).round_dp(8),
+            symbol: b.symbol,
+            quantity: b.quantity,
+            avg_price: avg.round_dp(8),
+            current_price: price,
+        });
+    }
+    out.sort_by(|a, b| b.value.cmp(&a.value).then_with(|| a.symbol.cmp(&b.symbol)));
+    Ok(out)
+}
+
 impl PositionService {
     /// A service over the tenant-routing exchange client.
     pub fn new(exchange: Arc<dyn ExchangeClient>) -> Self {
@@ -107,22 +128,19 @@ impl PositionService {
     /// # Errors
     /// The exchange's failure (the API answers 503 "Failed to fetch spot positions").
     pub fn spot(&self, actor: &Actor) -> Result<Vec<SpotPosition>, ExchangeError> {
-        let valued = self.exchange.spot_valued(actor)?;
-        let mut out = Vec::with_capacity(valued.len());
-        for (b, price) in valued {
-            let price = price.ok_or_else(|| ExchangeError::NoPrice(b.symbol.to_string()))?;
-            let avg = b.avg_price.unwrap_or(price);
-            out.push(SpotPosition {
-                value: (b.quantity * price).round_dp(8),
-                unrealized_pnl: ((price - avg) * b.quantity).round_dp(8),
-                symbol: b.symbol,
-                quantity: b.quantity,
-                avg_price: avg.round_dp(8),
-                current_price: price,
-            });
-        }
-        out.sort_by(|a, b| b.value.cmp(&a.value).then_with(|| a.symbol.cmp(&b.symbol)));
-        Ok(out)
+        value_spot(self.exchange.spot_valued(actor)?)
+    }
+
+    /// [`PositionService::spot`] without blocking a thread, when the exchange client can
+    /// answer so (see `ExchangeClient::spot_valued_nonblocking`); `None`: call
+    /// [`PositionService::spot`] on a blocking thread.
+    pub fn spot_nonblocking(
+        &self,
+        actor: &Actor,
+    ) -> Option<impl Future<Output = Result<Vec<SpotPosition>, ExchangeError>> + Send + 'static>
+    {
+        let read = self.exchange.spot_valued_nonblocking(actor)?;
+        Some(async move { value_spot(read.await?) })
     }
 
     /// Futures positions at mark prices, largest notional first.
@@ -227,6 +245,54 @@ mod tests {
             (spot[1].value, spot[1].unrealized_pnl),
             (dec!(25000), dec!(5000))
         );
+    }
+
+    /// The non-blocking read values exactly as the blocking one, and is offered only when
+    /// the exchange client offers one.
+    #[test]
+    fn nonblocking_spot_values_like_the_blocking_read() {
+        use std::task::{Context, Poll, Waker};
+
+        let holdings = || {
+            vec![
+                (
+                    SpotBalance {
+                        symbol: sym("ETHUSDT"),
+                        asset: "ETH".into(),
+                        quantity: dec!(10),
+                        avg_price: Some(dec!(2000)),
+                    },
+                    Some(dec!(2500)),
+                ),
+                (
+                    SpotBalance {
+                        symbol: sym("BTCUSDT"),
+                        asset: "BTC".into(),
+                        quantity: dec!(0.5),
+                        avg_price: None,
+                    },
+                    Some(dec!(60000)),
+                ),
+            ]
+        };
+        let mut ex = MockExchangeClient::new();
+        ex.expect_spot_valued().returning(move |_| Ok(holdings()));
+        ex.expect_spot_valued_nonblocking()
+            .returning(move |_| Some(Box::pin(async move { Ok(holdings()) })));
+        let service = PositionService::new(Arc::new(ex));
+        let actor = Actor::system(TenantId::new_random());
+        let read = service.spot_nonblocking(&actor).expect("offered");
+        let Poll::Ready(fast) = std::pin::pin!(read).poll(&mut Context::from_waker(Waker::noop()))
+        else {
+            panic!("a ready answer pends");
+        };
+        assert_eq!(fast.unwrap(), service.spot(&actor).unwrap());
+
+        let mut ex = MockExchangeClient::new();
+        ex.expect_spot_valued_nonblocking().returning(|_| None);
+        assert!(PositionService::new(Arc::new(ex))
+            .spot_nonblocking(&actor)
+            .is_none());
     }
 
     #[test]

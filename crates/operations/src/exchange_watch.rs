@@ -12,7 +12,7 @@ use std::{collections::BTreeMap, sync::Arc, time::Duration};
 use alphapulse_domain::{
     ports::{Actor, AdapterKind, ExchangeAccountRepo},
     AccountView, Candle, ExchangeClient, ExchangeError, FuturesPosition, Market, OrderAck,
-    OrderRequest, SpotBalance, Symbol, TenantId, TextEnum,
+    OrderRequest, SpotBalance, SpotValuedFuture, Symbol, TenantId, TextEnum,
 };
 use moka::sync::Cache;
 use rust_decimal::Decimal;
@@ -136,6 +136,12 @@ impl ExchangeClient for AlertingExchange {
         actor: &Actor,
     ) -> Result<Vec<(SpotBalance, Option<Decimal>)>, ExchangeError> {
         self.watch(actor, self.inner.spot_valued(actor))
+    }
+
+    /// Passed through unwatched: the inner clients answer it only for paper accounts, whose
+    /// failures this rule never alerts on (see `alert`).
+    fn spot_valued_nonblocking(&self, actor: &Actor) -> Option<SpotValuedFuture> {
+        self.inner.spot_valued_nonblocking(actor)
     }
 }
 

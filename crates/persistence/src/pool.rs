@@ -26,6 +26,7 @@ use diesel::{
 
 use crate::{
     error::Result,
+    reads::AsyncReads,
     scope::{PlatformScope, TenantScope},
     Error,
 };
@@ -83,6 +84,9 @@ pub struct Db {
     unreachable: Arc<AtomicBool>,
     counters: Arc<PoolCounters>,
     engine: Arc<OnceLock<Engine>>,
+    /// Where and how it connected: [`Db::async_reads`] opens its pool alike.
+    url: Arc<str>,
+    config: PoolConfig,
 }
 
 /// Checkout counters, fed by r2d2's event handler.
@@ -151,7 +155,19 @@ impl Db {
             unreachable: Arc::new(AtomicBool::new(false)),
             counters,
             engine: Arc::new(OnceLock::new()),
+            url: Arc::from(url),
+            config: config.clone(),
         })
+    }
+
+    /// A pool of async connections to the same database with the same settings, for tenant
+    /// reads on the request path (see [`AsyncReads`]). Opens no connection yet; detects the
+    /// engine if not known (blocking: call it at start-up).
+    ///
+    /// # Errors
+    /// [`crate::Error::Unavailable`] when the engine cannot be detected.
+    pub fn async_reads(&self) -> Result<AsyncReads> {
+        AsyncReads::new(&self.url, &self.config, self)
     }
 
     /// A raw pooled connection, as the owner role, with no tenant context. For migrations,

@@ -85,12 +85,7 @@ impl<'a> TenantScope<'a> {
     where
         E: From<Error>,
     {
-        let context = Context {
-            role: TENANT_ROLE,
-            tenant: Some(self.actor.tenant_id.as_uuid()),
-            user: self.actor.user_id.map(|u| u.as_uuid()),
-            statement_timeout_ms: self.db.statement_timeout_ms(),
-        };
+        let context = Context::tenant(self.actor, self.db.statement_timeout_ms());
         run_in_transaction(self.db, &context, f)
     }
 }
@@ -127,6 +122,7 @@ impl<'a> PlatformScope<'a> {
             tenant: None,
             user: self.user,
             statement_timeout_ms: self.db.statement_timeout_ms(),
+            read_only: false,
         };
         run_in_transaction(self.db, &context, f)
     }
@@ -134,14 +130,35 @@ impl<'a> PlatformScope<'a> {
 
 /// Who a scope's transaction acts as.
 #[derive(Debug, Clone, Copy)]
-struct Context {
-    role: &'static str,
-    tenant: Option<Uuid>,
-    user: Option<Uuid>,
-    statement_timeout_ms: Option<u128>,
+pub(crate) struct Context {
+    pub(crate) role: &'static str,
+    pub(crate) tenant: Option<Uuid>,
+    pub(crate) user: Option<Uuid>,
+    pub(crate) statement_timeout_ms: Option<u128>,
+    /// `BEGIN READ ONLY`: the database refuses any write in the transaction.
+    pub(crate) read_only: bool,
 }
 
 impl Context {
+    /// The tenant context of `actor` on `db`'s settings.
+    pub(crate) fn tenant(actor: Actor, statement_timeout_ms: Option<u128>) -> Self {
+        Self {
+            role: TENANT_ROLE,
+            tenant: Some(actor.tenant_id.as_uuid()),
+            user: actor.user_id.map(|u| u.as_uuid()),
+            statement_timeout_ms,
+            read_only: false,
+        }
+    }
+
+    fn begin(&self) -> &'static str {
+        if self.read_only {
+            "BEGIN READ ONLY"
+        } else {
+            "BEGIN"
+        }
+    }
+
     fn tenant_text(&self) -> String {
         self.tenant
             .map(|t| t.hyphenated().to_string())
@@ -156,7 +173,7 @@ impl Context {
 
     /// The messages that begin the transaction and set the context, in order (the first one
     /// holds `BEGIN`).
-    fn begin_messages(&self, engine: Engine) -> Vec<String> {
+    pub(crate) fn begin_messages(&self, engine: Engine) -> Vec<String> {
         match engine {
             Engine::Postgres => vec![self.postgres_batch()],
             Engine::Citus => self.citus_messages(),
@@ -165,7 +182,8 @@ impl Context {
 
     fn postgres_batch(&self) -> String {
         let role = self.role;
-        let mut sql = format!("BEGIN; SELECT set_config('role', '{role}', true)");
+        let begin = self.begin();
+        let mut sql = format!("{begin}; SELECT set_config('role', '{role}', true)");
         // Writing to a String cannot fail.
         let _ = write!(
             sql,
@@ -182,7 +200,8 @@ impl Context {
 
     fn citus_messages(&self) -> Vec<String> {
         let role = self.role;
-        let mut first = format!("BEGIN; SET LOCAL ROLE {role}");
+        let begin = self.begin();
+        let mut first = format!("{begin}; SET LOCAL ROLE {role}");
         if let Some(ms) = self.statement_timeout_ms {
             let _ = write!(first, "; SET LOCAL statement_timeout = {ms}");
         }
@@ -282,6 +301,20 @@ mod tests {
             tenant,
             user,
             statement_timeout_ms: Some(1500),
+            read_only: false,
+        }
+    }
+
+    #[test]
+    fn read_only_context_begins_read_only_on_both_engines() {
+        let mut c = context(Some(Uuid::nil()), None);
+        c.read_only = true;
+        for engine in [Engine::Postgres, Engine::Citus] {
+            let messages = c.begin_messages(engine);
+            assert!(
+                messages[0].starts_with("BEGIN READ ONLY; "),
+                "{engine:?}: {messages:?}"
+            );
         }
     }
 

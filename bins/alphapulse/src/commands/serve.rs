@@ -118,6 +118,7 @@ pub fn run(global: &GlobalArgs, database: &Database, args: &ServeArgs) -> Result
         idempotency_stale_after: Duration::from_secs(args.idempotency_stale_seconds),
         snapshot_interval: Duration::from_secs(args.snapshot_interval_seconds),
         enforce_quotas: args.quotas,
+        async_reads: args.async_reads,
         credentials_grace: Duration::from_secs(args.credentials_grace_seconds),
         mining: args.mining.thresholds()?,
         ..Settings::new(auth.config)

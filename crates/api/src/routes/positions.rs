@@ -32,6 +32,12 @@ pub async fn get_spot_positions(
     caller: Caller,
     state: web::Data<AppState>,
 ) -> ApiResult<web::Json<Vec<SpotPosition>>> {
+    // The hot path (issue 16): on this worker, no blocking thread, when the exchange client
+    // can answer so (a paper account already known).
+    if let Some(read) = state.positions.spot_nonblocking(&caller.actor()) {
+        let spot = read.await.map_err(ApiError::exchange("spot positions"))?;
+        return Ok(web::Json(spot));
+    }
     let service = state.positions.clone();
     let spot = caller
         .run(move |p| {

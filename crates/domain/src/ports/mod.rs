@@ -7,6 +7,11 @@
 //! With the `mocks` feature (or in this crate's tests) `mockall` generates `Mock*` types.
 
 mod accounts;
+
+/// A boxed future that can move between threads: what a port returns for work it does without
+/// blocking a thread (see [`PaperBook::spot_holdings_priced_nonblocking`]).
+pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
 mod alerts;
 mod audit;
 mod clock;
@@ -43,7 +48,7 @@ pub use idempotency::{IdempotencyBegin, IdempotencyRepo};
 pub use market::MarketDataRepo;
 pub use metrics::{Aggregation, BucketInterval, MetricPoint, MetricType, MetricsRepo, SeriesQuery};
 pub use operations::{CacheStat, CacheStatsSource, DatabaseHealth, DatabaseStats, PoolStats};
-pub use paper::PaperBook;
+pub use paper::{PaperBook, PricedHoldingsFuture};
 pub use portfolio::{
     HoldingValue, NewPortfolioSnapshot, PortfolioSnapshot, PortfolioSnapshotRepo, SnapshotSlot,
     SnapshotSource, TradeFilter, TradeRecord, TradeRepo,

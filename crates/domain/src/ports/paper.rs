@@ -1,8 +1,11 @@
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
-use super::Actor;
+use super::{Actor, BoxFuture};
 use crate::{AccountView, FuturesPosition, Market, OrderAck, OrderRequest, RepoError, SpotBalance};
+
+/// [`PaperBook::spot_holdings_priced_nonblocking`]'s answer.
+pub type PricedHoldingsFuture = BoxFuture<'static, Result<crate::PricedHoldings, RepoError>>;
 
 /// The paper exchange's ledger: positions, orders and trades in the tenant's tables.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
@@ -16,6 +19,13 @@ pub trait PaperBook: Send + Sync {
         &self,
         actor: &Actor,
     ) -> Result<Vec<(SpotBalance, Option<Decimal>)>, RepoError>;
+
+    /// [`PaperBook::spot_holdings_priced`] without blocking a thread, when this book can serve
+    /// it so (an async connection on the request path); `None`: call the blocking method on a
+    /// blocking thread.
+    fn spot_holdings_priced_nonblocking(&self, _actor: &Actor) -> Option<PricedHoldingsFuture> {
+        None
+    }
 
     /// Open futures positions (quantity > 0).
     fn futures_positions(&self, actor: &Actor) -> Result<Vec<FuturesPosition>, RepoError>;

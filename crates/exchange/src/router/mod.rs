@@ -50,7 +50,7 @@ use alphapulse_domain::{
         ExchangeAccountRepo, ExchangeAdmin, SealedCredentials, VenueSecrets,
     },
     AccountView, Candle, ExchangeClient, ExchangeError, FuturesPosition, Market, OrderAck,
-    OrderRequest, SpotBalance, Symbol, TenantId,
+    OrderRequest, SpotBalance, SpotValuedFuture, Symbol, TenantId,
 };
 use chrono::{DateTime, Utc};
 use moka::sync::Cache;
@@ -436,6 +436,16 @@ fn positions_cache<V: Clone + Send + Sync + 'static>() -> Cache<LiveKey, V> {
 }
 
 impl ExchangeClient for ExchangeRouter {
+    /// Only for a tenant whose active account is in the cache and is not a live venue (a miss
+    /// would need a blocking read; live venues are blocking HTTP clients).
+    fn spot_valued_nonblocking(&self, actor: &Actor) -> Option<SpotValuedFuture> {
+        let account = self.active.get(&actor.tenant_id)?;
+        if account.is_some_and(|a| a.adapter == AdapterKind::Binance) {
+            return None;
+        }
+        self.paper.spot_valued_nonblocking(actor)
+    }
+
     fn spot_valued(
         &self,
         actor: &Actor,

@@ -205,3 +205,55 @@ fn debug_prints_no_secret() {
     assert!(debug.starts_with("ExchangeRouter"), "{debug}");
     assert!(!debug.contains("171"), "{debug}");
 }
+
+/// The non-blocking spot read is offered only when it needs no blocking work: the tenant's
+/// account already cached and not a live venue. Otherwise the caller takes the blocking path
+/// (which also fills the cache).
+#[test]
+fn nonblocking_spot_reads_only_for_cached_paper_accounts() {
+    let priced = || {
+        let mut book = MockPaperBook::new();
+        book.expect_spot_holdings_priced_nonblocking()
+            .returning(|_| Some(Box::pin(async { Ok(Vec::new()) })));
+        book.expect_spot_holdings_priced()
+            .returning(|_| Ok(Vec::new()));
+        book
+    };
+    let paper = actor();
+    let mut accounts = MockExchangeAccountRepo::new();
+    accounts
+        .expect_active()
+        .times(1)
+        .returning(|_| Ok(Some(account(AdapterKind::Paper, None))));
+    let paper_router = router(accounts, priced(), None);
+    assert!(
+        paper_router.spot_valued_nonblocking(&paper).is_none(),
+        "account not cached yet: a blocking lookup would be needed"
+    );
+    paper_router.spot_valued(&paper).unwrap();
+    let read = paper_router
+        .spot_valued_nonblocking(&paper)
+        .expect("cached paper account");
+    let answer = block_on(read);
+    assert!(answer.unwrap().is_empty());
+
+    let mut accounts = MockExchangeAccountRepo::new();
+    accounts
+        .expect_active()
+        .times(1)
+        .returning(|_| Ok(Some(account(AdapterKind::Binance, Some("sealed".into())))));
+    let live_router = router(accounts, priced(), Some(key()));
+    let live = actor();
+    let _ = live_router.spot_valued(&live); // fills the cache; the venue itself is unreachable
+    assert!(
+        live_router.spot_valued_nonblocking(&live).is_none(),
+        "a live venue is a blocking HTTP client"
+    );
+}
+
+fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+        .block_on(f)
+}

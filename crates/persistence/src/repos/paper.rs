@@ -7,7 +7,7 @@
 //! zero opens the remainder at the fill price.
 
 use alphapulse_domain::{
-    ports::{Actor, PaperBook},
+    ports::{Actor, PaperBook, PricedHoldingsFuture},
     AccountView, FuturesPosition, Market, OrderAck, OrderRequest, PositionSide, RepoError, Side,
     SpotBalance, Symbol, TextEnum,
 };
@@ -16,10 +16,12 @@ use diesel::{pg::PgConnection, prelude::*};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
+use futures_util::FutureExt;
+
 use crate::{
     error::Result,
     schema::{exchange_accounts, orders, positions, trades},
-    Db, Error,
+    AsyncReads, Db, Error,
 };
 
 /// The quote asset every symbol is priced in.
@@ -76,6 +78,21 @@ pub fn spot_holdings(conn: &mut PgConnection, actor: &Actor) -> Result<Vec<SpotB
         .collect()
 }
 
+/// A row of the `spot_holdings_priced` view: symbol, quantity, entry price, latest close.
+type PricedRow = (String, Decimal, Decimal, Option<Decimal>);
+
+/// The `spot_holdings_priced` query of one tenant, shared by the blocking and the async read
+/// so both send the same statement.
+macro_rules! spot_holdings_priced_query {
+    ($tenant:expr) => {{
+        use crate::schema::views::spot_holdings_priced as v;
+        v::table
+            .filter(v::tenant_id.eq($tenant))
+            .order(v::symbol)
+            .select((v::symbol, v::quantity, v::entry_price, v::close))
+    }};
+}
+
 /// Spot holdings with the latest daily close of each symbol: one statement over the
 /// `spot_holdings_priced` view (an index-backed probe of `market_candles` per holding). A
 /// DSL query, so diesel prepares it once per connection and PostgreSQL reuses the plan.
@@ -86,12 +103,35 @@ pub fn spot_holdings_priced(
     conn: &mut PgConnection,
     actor: &Actor,
 ) -> Result<Vec<(SpotBalance, Option<Decimal>)>> {
-    use crate::schema::views::spot_holdings_priced as v;
-    let rows: Vec<(String, Decimal, Decimal, Option<Decimal>)> = v::table
-        .filter(v::tenant_id.eq(actor.tenant_id.as_uuid()))
-        .order(v::symbol)
-        .select((v::symbol, v::quantity, v::entry_price, v::close))
-        .load(conn)?;
+    let rows: Vec<PricedRow> = spot_holdings_priced_query!(actor.tenant_id.as_uuid()).load(conn)?;
+    priced_balances(rows)
+}
+
+/// [`spot_holdings_priced`] on an async connection, in [`AsyncReads`]' pipelined read-only
+/// transaction (no blocking thread: the hot path of `GET /api/v1/positions/spot`).
+///
+/// # Errors
+/// Database failures, [`Error::Unavailable`] when no connection works.
+pub async fn spot_holdings_priced_async(
+    reads: &AsyncReads,
+    actor: &Actor,
+) -> Result<Vec<(SpotBalance, Option<Decimal>)>> {
+    let tenant = actor.tenant_id.as_uuid();
+    let rows = reads
+        .tenant(*actor)
+        .run(|conn| {
+            let mut conn = conn;
+            diesel_async::RunQueryDsl::load::<PricedRow>(
+                spot_holdings_priced_query!(tenant),
+                &mut conn,
+            )
+            .boxed()
+        })
+        .await?;
+    priced_balances(rows)
+}
+
+fn priced_balances(rows: Vec<PricedRow>) -> Result<Vec<(SpotBalance, Option<Decimal>)>> {
     rows.into_iter()
         .map(|(symbol, quantity, entry_price, close)| {
             let symbol = symbol_of(&symbol)?;
@@ -449,12 +489,19 @@ pub fn fill(
 #[derive(Debug, Clone)]
 pub struct PgPaperBook {
     db: Db,
+    reads: Option<AsyncReads>,
 }
 
 impl PgPaperBook {
     /// A book over `db`.
     pub fn new(db: Db) -> Self {
-        Self { db }
+        Self { db, reads: None }
+    }
+
+    /// Serves the hot read ([`PaperBook::spot_holdings_priced_nonblocking`]) over `reads`.
+    pub fn with_async_reads(mut self, reads: AsyncReads) -> Self {
+        self.reads = Some(reads);
+        self
     }
 }
 
@@ -467,6 +514,14 @@ impl PaperBook for PgPaperBook {
             .db
             .tenant(*actor)
             .run(|c| spot_holdings_priced(c, actor))?)
+    }
+
+    fn spot_holdings_priced_nonblocking(&self, actor: &Actor) -> Option<PricedHoldingsFuture> {
+        let reads = self.reads.clone()?;
+        let actor = *actor;
+        Some(Box::pin(async move {
+            Ok(spot_holdings_priced_async(&reads, &actor).await?)
+        }))
     }
 
     fn spot_holdings(&self, actor: &Actor) -> Result<Vec<SpotBalance>, RepoError> {

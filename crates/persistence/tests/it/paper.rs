@@ -273,3 +273,53 @@ fn no_account_no_fill() {
     );
     assert!(matches!(res, Err(RepoError::NotFound(_))), "{res:?}");
 }
+
+/// The async hot read answers exactly what the blocking one does, for the tenant only.
+#[test]
+fn async_priced_holdings_equal_the_blocking_read_and_stay_in_the_tenant() {
+    let (mut t, actor, book, _accounts) = setup(dec!(200000));
+    let now = Utc::now();
+    for (id, symbol, qty) in [("a1", "BTCUSDT", dec!(1.5)), ("a2", "ETHUSDT", dec!(2))] {
+        let mut o = order(id, Market::Spot, Side::Buy, qty);
+        o.symbol = Symbol::parse(symbol).unwrap();
+        book.fill(&actor, &o, dec!(1000), dec!(0.001), now).unwrap();
+    }
+    let other = Actor::system(
+        PgTenantRepo::new(t.db())
+            .create(
+                NewTenant {
+                    name: "Other".into(),
+                    slug: Slug::parse("other-fund").unwrap(),
+                    subscription_tier: SubscriptionTier::Pro,
+                    max_users: None,
+                    max_api_calls_per_day: None,
+                    metadata: None,
+                },
+                &note("test.write"),
+            )
+            .unwrap()
+            .id,
+    );
+    let fast = PgPaperBook::new(t.db()).with_async_reads(t.db().async_reads().unwrap());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let read = |a: &Actor| {
+        runtime
+            .block_on(
+                fast.spot_holdings_priced_nonblocking(a)
+                    .expect("async reads configured"),
+            )
+            .unwrap()
+    };
+    let blocking = book.spot_holdings_priced(&actor).unwrap();
+    assert_eq!(blocking.len(), 2);
+    assert_eq!(read(&actor), blocking);
+    assert_eq!(read(&actor), blocking, "second read, statement cached");
+    assert!(read(&other).is_empty(), "another tenant's holdings");
+    assert!(
+        book.spot_holdings_priced_nonblocking(&actor).is_none(),
+        "a book without async reads serves only the blocking read"
+    );
+}

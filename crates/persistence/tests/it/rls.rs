@@ -419,6 +419,162 @@ fn a_pooled_connection_never_carries_one_tenants_context_into_the_next() {
     );
 }
 
+/// The async read path (`AsyncReads`): the query leaves in the same write as the context
+/// batch, so these check that it still runs after it, inside the transaction, on a new
+/// connection (whose statement is prepared first: an extra round trip) and on a reused one,
+/// and that nothing stays behind on the connection.
+#[test]
+fn async_reads_run_inside_the_tenant_transaction_and_leave_nothing_behind() {
+    use futures_util::FutureExt as _;
+
+    #[derive(Debug, PartialEq)]
+    struct Ctx {
+        tenant: String,
+        role: String,
+        read_only: String,
+        pid: i64,
+        users: i64,
+    }
+    // A DSL statement (cached per connection, so from the second read on it leaves without a
+    // prepare round trip in front of it), in one text column.
+    const CTX: &str =
+        "concat_ws('|', coalesce(current_setting('app.current_tenant_id', true), ''), \
+                       current_user, current_setting('transaction_read_only'), pg_backend_pid(), \
+                       (SELECT count(*) FROM users))";
+    fn parse(row: &str) -> Ctx {
+        let f: Vec<&str> = row.split('|').collect();
+        Ctx {
+            tenant: f[0].to_owned(),
+            role: f[1].to_owned(),
+            read_only: f[2].to_owned(),
+            pid: f[3].parse().unwrap(),
+            users: f[4].parse().unwrap(),
+        }
+    }
+
+    let mut test_db = TestDb::new();
+    let mut owner = test_db.connection();
+    let a = create_tenant(&mut owner, "async-a");
+    let b = create_tenant(&mut owner, "async-b");
+    let _ = test_db.db();
+    // One async connection: every read below reuses the same backend.
+    let reads = test_db.pool_of(1).async_reads().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let ctx = |actor: Actor| {
+        let reads = reads.clone();
+        async move {
+            reads
+                .tenant(actor)
+                .run(|conn| {
+                    let mut conn = conn;
+                    diesel_async::RunQueryDsl::get_result::<String>(
+                        diesel::select(diesel::dsl::sql::<Text>(CTX)),
+                        &mut conn,
+                    )
+                    .boxed()
+                })
+                .await
+                .map(|row| parse(&row))
+        }
+    };
+    let (in_a, in_b, again_a) = runtime.block_on(async {
+        (
+            ctx(Actor::user(a.0, a.1)).await.unwrap(), // new connection: prepared first
+            ctx(Actor::user(b.0, b.1)).await.unwrap(), // cached statement
+            ctx(Actor::user(a.0, a.1)).await.unwrap(),
+        )
+    });
+    assert_eq!(in_a.pid, in_b.pid, "not the same pooled connection");
+    assert_eq!(in_a.tenant, a.0.to_string());
+    assert_eq!(in_b.tenant, b.0.to_string());
+    assert_eq!(again_a, in_a);
+    for c in [&in_a, &in_b] {
+        assert_eq!(c.role, "alphapulse_tenant", "{c:?}");
+        assert_eq!(c.read_only, "on", "{c:?}");
+        assert_eq!(c.users, 1, "RLS not in force: {c:?}");
+    }
+
+    // A DSL query diesel caches per connection: from the second read on it leaves at once,
+    // right behind the context batch. Outside the transaction (as the owner, no tenant) it
+    // would count both tenants' users.
+    let count_users = |actor: Actor| {
+        runtime
+            .block_on(reads.tenant(actor).run(|conn| {
+                let mut conn = conn;
+                diesel_async::RunQueryDsl::get_result::<i64>(
+                    diesel::QueryDsl::count(alphapulse_persistence::schema::users::table),
+                    &mut conn,
+                )
+                .boxed()
+            }))
+            .unwrap()
+    };
+    for actor in [a, b, a, b].map(|(t, u)| Actor::user(t, u)) {
+        assert_eq!(count_users(actor), 1, "users seen by {actor:?}");
+    }
+
+    // The floor under the ordering: a statement on these connections outside any read's
+    // transaction runs as alphapulse_tenant with no tenant, and finds no row (the owner's
+    // connections see both tenants' users there, see the test above).
+    let (role, users) = runtime
+        .block_on(reads.outside_any_scope(|conn| {
+            let mut conn = conn;
+            diesel_async::RunQueryDsl::get_result::<String>(
+                diesel::select(diesel::dsl::sql::<Text>(
+                    "current_user || '|' || (SELECT count(*) FROM users)",
+                )),
+                &mut conn,
+            )
+            .boxed()
+        }))
+        .unwrap()
+        .split_once('|')
+        .map(|(r, n)| (r.to_owned(), n.parse::<i64>().unwrap()))
+        .unwrap();
+    assert_eq!((role.as_str(), users), ("alphapulse_tenant", 0));
+
+    // A failed read is rolled back and the connection serves the next tenant cleanly.
+    let failed = runtime.block_on(reads.tenant(Actor::user(a.0, a.1)).run(|conn| {
+        let mut conn = conn;
+        diesel_async::RunQueryDsl::execute(sql_query("SELECT 1/0"), &mut conn).boxed()
+    }));
+    assert!(
+        matches!(&failed, Err(Error::Database(e)) if e.to_string().contains("division by zero")),
+        "{failed:?}"
+    );
+    // Writes are refused: the transaction is READ ONLY.
+    let write = runtime.block_on(reads.tenant(Actor::user(a.0, a.1)).run(|conn| {
+        let mut conn = conn;
+        diesel_async::RunQueryDsl::execute(sql_query("UPDATE users SET role = role"), &mut conn)
+            .boxed()
+    }));
+    assert!(
+        matches!(&write, Err(e) if e.to_string().contains("read-only transaction")),
+        "{write:?}"
+    );
+    let after_failures = runtime.block_on(ctx(Actor::user(b.0, b.1))).unwrap();
+    assert_eq!(
+        after_failures, in_b,
+        "the reused connection after a failed read"
+    );
+
+    // Between reads the backend is idle, outside any transaction: the settings, being
+    // transaction-local, are gone with it.
+    #[derive(QueryableByName)]
+    struct State {
+        #[diesel(sql_type = Text)]
+        state: String,
+    }
+    let state: State = sql_query("SELECT state FROM pg_stat_activity WHERE pid = $1")
+        .bind::<BigInt, _>(in_a.pid)
+        .get_result(&mut owner)
+        .unwrap();
+    assert_eq!(state.state, "idle");
+}
+
 #[test]
 fn audit_log_is_append_only_for_the_tenant_and_the_platform_role() {
     let mut w = world();
