@@ -568,7 +568,7 @@ REPORT=$OUT/report.md
     echo "PostgreSQL $(col cpu_spot 4), whole machine $(col cpu_spot 5) (load generator and everything else: $(col cpu_spot 6))."
     echo "Without RLS: server $(col cpu_spot_norls 3), PostgreSQL $(col cpu_spot_norls 4)."
     echo
-    echo "Statements one \`GET /api/v1/positions/spot\` sends (log_min_duration_statement = 0; each line is one round trip):"
+    echo "Statements one \`GET /api/v1/positions/spot\` sends (log_min_duration_statement = 0; each line is one statement; the blocking path sends each in its own round trip, the async read (\`BEGIN READ ONLY\`) its three in one write once the connection has prepared the query):"
     echo
     echo '```'
     cat "$WORK/trace.txt"

@@ -1,37 +1,63 @@
-//! Tenant reads on the request path without a blocking thread: [`AsyncReads`], a pool of
+//! Tenant reads on the request path without a blocking thread: [`AsyncReads`], pools of
 //! `diesel-async` connections (`tokio-postgres` underneath) beside the r2d2 [`Db`].
 //!
 //! Why it exists (issue 16; figures in `docs/benchmarks.md`, reasoning in
 //! `docs/architecture.md`): a [`crate::TenantScope`] read costs the server a hand-off from the
 //! actix worker to the blocking pool and back, plus a thread sleep and wake-up for each of its
-//! three round trips (the settings batch with `BEGIN`, the query, `COMMIT`). A read through
-//! [`AsyncTenantRead::run`] stays on the worker that received the request, and sends the
-//! settings batch and the query in one write (pipelined), then `COMMIT`: two round trips, no
-//! thread hand-off, and the worker serves other requests while it waits.
+//! three round trips (the settings batch with `BEGIN`, the query, `COMMIT`). A read here stays
+//! on the worker that received the request, and the worker serves other requests while it
+//! waits:
+//!
+//! - [`AsyncTenantRead::run`] (any query): the settings batch and the query in one write
+//!   (pipelined), then `COMMIT` once the query has answered: two round trips;
+//! - [`AsyncTenantRead::load`] (a diesel query that diesel caches): the same the first time on
+//!   a connection, and from then on the settings batch, the query and `COMMIT` in one write:
+//!   one round trip.
 //!
 //! Ordering, which the isolation depends on: `tokio-postgres` sends requests in the order their
-//! futures are first polled, and [`AsyncTenantRead::run`] polls the settings batch before the
-//! query (`futures_util::future::join` polls its first future first; sending the batch needs no answer
-//! first), so the query always runs after `BEGIN` and the settings, inside the transaction.
-//! `COMMIT` is *not* pipelined with them: a statement not yet in the connection's statement
-//! cache is prepared first (a round trip of its own), so its execution would leave after a
-//! `COMMIT` sent beside it, outside the transaction. It is sent once the query has answered.
+//! futures are first polled, and the settings batch is polled first (`futures_util::future::
+//! join`/`join3` poll their first future first; sending the batch needs no answer first), so the
+//! query always runs after `BEGIN` and the settings, inside the transaction. `COMMIT` may only
+//! follow in the same write when the query's execution is certain to leave before it: a
+//! statement not yet in the connection's statement cache is prepared first (a round trip of
+//! its own), so its execution would leave after a `COMMIT` sent beside it, outside the
+//! transaction. Hence one round trip only for a query type this connection has run before
+//! (diesel cached it then, see [`AsyncTenantRead::load`]), and two otherwise.
 //!
-//! Strictness is the same as [`crate::TenantScope`]'s: the same context messages (role, tenant,
-//! user and statement timeout, transaction-local, the engine's way), plus `READ ONLY` (the
-//! database refuses writes in these transactions, which also makes a retry on another
-//! connection harmless). A connection that failed to commit or roll back is dropped, never
-//! returned to the pool. Writes and everything blocking stay on r2d2.
+//! The floor under the ordering: every connection's *session* role is `alphapulse_tenant` with
+//! no tenant (set when it opens), so a statement that ever ran outside a read's transaction
+//! would find no tenant row and could not act as the owner. The tests of this module show it:
+//! with the order broken on purpose, the reads come back empty, never with another tenant's
+//! rows.
+//!
+//! Strictness is otherwise [`crate::TenantScope`]'s: the same context messages (role, tenant,
+//! user and statement timeout, transaction-local, the engine's way; on Citus the settings take
+//! a second message, so no pipelining there), plus `READ ONLY` (the database refuses writes in
+//! these transactions, which also makes a retry on another connection harmless). A connection
+//! that failed to commit or roll back is dropped, never returned to the pool. Writes and
+//! everything blocking stay on r2d2.
 
 use std::{
+    any::TypeId,
     cell::RefCell,
-    sync::{Arc, Weak},
+    collections::HashSet,
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc, Weak,
+    },
     time::Duration,
 };
 
 use alphapulse_domain::ports::Actor;
-use diesel::{result::QueryResult, ConnectionError};
+use deadpool::managed::ObjectId;
+use diesel::{
+    pg::Pg,
+    query_builder::{QueryFragment, QueryId},
+    result::QueryResult,
+    ConnectionError,
+};
 use diesel_async::{
+    methods::LoadQuery,
     pooled_connection::{
         deadpool::{Object, Pool, PoolError},
         AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
@@ -39,6 +65,7 @@ use diesel_async::{
     AsyncPgConnection, SimpleAsyncConnection,
 };
 use futures_util::{future::BoxFuture, FutureExt as _};
+use parking_lot::Mutex;
 
 use crate::{
     error::Result,
@@ -69,12 +96,25 @@ struct Inner {
     db: Db,
     engine: Engine,
     connection_timeout: Duration,
+    reads: AtomicU64,
+    pipelined: AtomicU64,
+}
+
+/// Which statements each connection of a pool has prepared and cached: (connection, query
+/// type). Diesel caches a statement of a query type with a static query id, safe to cache,
+/// after its first successful run, and never evicts it (the cache is unbounded).
+type Warm = Arc<Mutex<HashSet<(ObjectId, TypeId)>>>;
+
+/// One thread's pool and what its connections have prepared.
+#[derive(Clone)]
+struct ThreadPool {
+    pool: Pool<AsyncPgConnection>,
+    warm: Warm,
 }
 
 thread_local! {
     /// This thread's pool of each live [`AsyncReads`] (usually one).
-    static POOLS: RefCell<Vec<(Weak<Inner>, Pool<AsyncPgConnection>)>> =
-        const { RefCell::new(Vec::new()) };
+    static POOLS: RefCell<Vec<(Weak<Inner>, ThreadPool)>> = const { RefCell::new(Vec::new()) };
 }
 
 impl std::fmt::Debug for AsyncReads {
@@ -103,6 +143,8 @@ impl AsyncReads {
                 db: db.clone(),
                 engine,
                 connection_timeout: config.connection_timeout,
+                reads: AtomicU64::new(0),
+                pipelined: AtomicU64::new(0),
             }),
         })
     }
@@ -115,13 +157,22 @@ impl AsyncReads {
     /// This thread's pool: its open and idle connections, and the most allowed.
     pub fn status(&self) -> (usize, usize, usize) {
         self.pool().map_or((0, 0, self.inner.max_size), |p| {
-            let s = p.status();
+            let s = p.pool.status();
             (s.size, s.available, s.max_size)
         })
     }
 
+    /// Reads committed since start, and how many of them in one round trip (see
+    /// [`AsyncTenantRead::load`]).
+    pub fn counts(&self) -> (u64, u64) {
+        (
+            self.inner.reads.load(Ordering::Relaxed),
+            self.inner.pipelined.load(Ordering::Relaxed),
+        )
+    }
+
     /// This thread's pool, built on first use.
-    fn pool(&self) -> Result<Pool<AsyncPgConnection>> {
+    fn pool(&self) -> Result<ThreadPool> {
         POOLS.with_borrow_mut(|pools| {
             if let Some((_, pool)) = pools
                 .iter()
@@ -140,25 +191,28 @@ impl AsyncReads {
                 &self.inner.url,
                 manager_config,
             );
-            let pool = Pool::builder(manager)
-                .max_size(self.inner.max_size)
-                .build()
-                .map_err(|e| Error::Unavailable(e.to_string()))?;
+            let pool = ThreadPool {
+                pool: Pool::builder(manager)
+                    .max_size(self.inner.max_size)
+                    .build()
+                    .map_err(|e| Error::Unavailable(e.to_string()))?,
+                warm: Warm::default(),
+            };
             pools.push((Arc::downgrade(&self.inner), pool.clone()));
             Ok(pool)
         })
     }
 
-    async fn checkout(&self) -> Result<Object<AsyncPgConnection>> {
+    async fn checkout(&self) -> Result<(Object<AsyncPgConnection>, Warm)> {
         let db = &self.inner.db;
         let wait = if db.is_unreachable() {
             OUTAGE_CHECKOUT
         } else {
             self.inner.connection_timeout
         };
-        let pool = self.pool()?;
+        let ThreadPool { pool, warm } = self.pool()?;
         match tokio::time::timeout(wait, pool.get()).await {
-            Ok(Ok(conn)) => Ok(conn),
+            Ok(Ok(conn)) => Ok((conn, warm)),
             Ok(Err(err)) => {
                 let why = pool_error(&err);
                 db.mark_unreachable(&why);
@@ -211,7 +265,7 @@ impl AsyncReads {
     where
         F: for<'c> FnOnce(&'c AsyncPgConnection) -> BoxFuture<'c, QueryResult<T>>,
     {
-        let conn = self.checkout().await?;
+        let (conn, _) = self.checkout().await?;
         Ok(query(&conn).await?)
     }
 }
@@ -225,7 +279,7 @@ pub struct AsyncTenantRead<'a> {
 
 impl AsyncTenantRead<'_> {
     /// Runs the read `query` in the tenant's transaction and commits: the context and the
-    /// query in one write, `COMMIT` after the answer.
+    /// query in one write, `COMMIT` after the answer (two round trips).
     ///
     /// `query` must send exactly one statement on first poll (one diesel-async `load`,
     /// `get_result` or `first`), so nothing of it can leave before the context.
@@ -233,6 +287,48 @@ impl AsyncTenantRead<'_> {
     /// # Errors
     /// [`Error::Unavailable`] when no connection works; the query's own failure otherwise.
     pub async fn run<T, F>(&self, query: F) -> Result<T>
+    where
+        T: Send,
+        F: for<'c> Fn(&'c AsyncPgConnection) -> BoxFuture<'c, QueryResult<T>>,
+    {
+        self.execute(None, &query).await
+    }
+
+    /// Loads the rows of a diesel query in the tenant's transaction, in **one round trip**
+    /// once this connection has prepared the query (context, query and `COMMIT` in one
+    /// write); the first time on a connection, or for a query diesel does not cache, as
+    /// [`AsyncTenantRead::run`] does (two).
+    ///
+    /// Why `COMMIT` may then leave right behind the query: the query type has a static query
+    /// id and is safe to cache, and it ran on this connection before, so its statement is in
+    /// the connection's (unbounded) cache, and a cached statement's execution is sent on the
+    /// first poll of its future (run `unconstrained`, so tokio's cooperative budget cannot
+    /// defer it). If that ever stopped being true, the statement would run after `COMMIT` as
+    /// the connection's session role, `alphapulse_tenant` with no tenant: it would find
+    /// nothing, never another tenant's rows, and the tests of this module fail.
+    ///
+    /// # Errors
+    /// [`Error::Unavailable`] when no connection works; the query's own failure otherwise.
+    pub async fn load<Q, U>(&self, query: Q) -> Result<Vec<U>>
+    where
+        Q: for<'c> LoadQuery<'static, &'c AsyncPgConnection, U>
+            + QueryFragment<Pg>
+            + QueryId
+            + Clone
+            + Send
+            + 'static,
+        U: Send + 'static,
+    {
+        let key = match (Q::query_id(), query.is_safe_to_cache_prepared(&Pg)) {
+            (Some(id), Ok(true)) => Some(id),
+            _ => None,
+        };
+        self.execute(key, &load_with(query)).await
+    }
+
+    /// The attempts of one read; `key`: the statement key of a query diesel caches, which
+    /// allows one round trip on connections that have run it.
+    async fn execute<T, F>(&self, key: Option<TypeId>, query: &F) -> Result<T>
     where
         T: Send,
         F: for<'c> Fn(&'c AsyncPgConnection) -> BoxFuture<'c, QueryResult<T>>,
@@ -245,31 +341,72 @@ impl AsyncTenantRead<'_> {
         // since it was opened): read-only, so the read is tried on the next one.
         let mut attempts = inner.max_size;
         loop {
-            let conn = self.reads.checkout().await?;
-            match run_on(&conn, &messages, &query).await {
+            let (conn, warm) = self.reads.checkout().await?;
+            let id = Object::id(&conn);
+            let pipelined = match (key, messages.as_slice()) {
+                (Some(key), [begin]) if warm.lock().contains(&(id, key)) => Some(begin),
+                _ => None,
+            };
+            let outcome = match pipelined {
+                Some(begin) => run_pipelined(&conn, begin, query).await,
+                None => run_on(&conn, &messages, query).await,
+            };
+            match outcome {
                 Ok(value) => {
                     inner.db.mark_reachable();
-                    tracing::trace!(tenant_id = %self.actor.tenant_id, "tenant read on an async connection");
+                    inner.reads.fetch_add(1, Ordering::Relaxed);
+                    if pipelined.is_some() {
+                        inner.pipelined.fetch_add(1, Ordering::Relaxed);
+                    } else if let Some(key) = key {
+                        // It ran, so diesel has it cached on this connection now.
+                        warm.lock().insert((id, key));
+                    }
+                    tracing::trace!(tenant_id = %self.actor.tenant_id, pipelined = pipelined.is_some(), "tenant read on an async connection");
                     return Ok(value);
                 }
                 Err(Attempt::Dead(why)) => {
                     tracing::debug!(error = %why, "dead async connection discarded");
-                    drop(Object::take(conn));
+                    discard(conn, &warm);
                     inner.db.mark_unreachable(&why);
                     if attempts == 0 {
                         return Err(Error::Unavailable(why));
                     }
                     attempts -= 1;
                 }
-                Err(Attempt::Failed { error, discard }) => {
-                    if discard {
-                        drop(Object::take(conn));
+                Err(Attempt::Failed { error, discard: d }) => {
+                    if d {
+                        discard(conn, &warm);
                     }
                     return Err(error);
                 }
             }
         }
     }
+}
+
+/// The read of [`AsyncTenantRead::load`] as a closure over the connection.
+fn load_with<Q, U>(
+    query: Q,
+) -> impl for<'c> Fn(&'c AsyncPgConnection) -> BoxFuture<'c, QueryResult<Vec<U>>>
+where
+    Q: for<'c> LoadQuery<'static, &'c AsyncPgConnection, U> + Clone + Send + 'static,
+    U: Send + 'static,
+{
+    move |conn| {
+        let query = query.clone();
+        async move {
+            let mut conn = conn;
+            diesel_async::RunQueryDsl::load::<U>(query, &mut conn).await
+        }
+        .boxed()
+    }
+}
+
+/// Drops a connection from its pool, and what it had prepared.
+fn discard(conn: Object<AsyncPgConnection>, warm: &Warm) {
+    let id = Object::id(&conn);
+    warm.lock().retain(|(c, _)| *c != id);
+    drop(Object::take(conn));
 }
 
 /// Why one attempt failed.
@@ -335,6 +472,44 @@ where
         Err(err) => Err(Attempt::Failed {
             error: Error::from(err),
             discard: !end(conn, "ROLLBACK").await,
+        }),
+    }
+}
+
+/// Context, query and `COMMIT` in one write: only for a statement cached on `conn` (see
+/// [`AsyncTenantRead::load`]). Each future is polled first in that order (`join3` polls its
+/// first future first), unconstrained, so each sends on that first poll.
+async fn run_pipelined<T, F>(conn: &AsyncPgConnection, begin: &str, query: &F) -> Result<T, Attempt>
+where
+    F: for<'c> Fn(&'c AsyncPgConnection) -> BoxFuture<'c, QueryResult<T>>,
+{
+    let context = tokio::task::unconstrained(async {
+        let mut c = conn;
+        c.batch_execute(begin).await
+    });
+    let read = tokio::task::unconstrained(query(conn));
+    let commit = tokio::task::unconstrained(async {
+        let mut c = conn;
+        c.batch_execute("COMMIT").await
+    });
+    match futures_util::future::join3(context, read, commit).await {
+        (Ok(()), Ok(value), Ok(())) => Ok(value),
+        // Nothing of the transaction is certain: the answer is not used.
+        (Err(err), _, _) => Err(match Error::from(err) {
+            Error::Unavailable(why) => Attempt::Dead(why),
+            error => Attempt::Failed {
+                error,
+                discard: true,
+            },
+        }),
+        (Ok(()), _, Err(err)) => Err(Attempt::Failed {
+            error: Error::from(err),
+            discard: true,
+        }),
+        // The query failed; COMMIT of the aborted transaction rolled it back.
+        (Ok(()), Err(err), Ok(())) => Err(Attempt::Failed {
+            error: Error::from(err),
+            discard: false,
         }),
     }
 }

@@ -16,8 +16,6 @@ use diesel::{pg::PgConnection, prelude::*};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
-use futures_util::FutureExt;
-
 use crate::{
     error::Result,
     schema::{exchange_accounts, orders, positions, trades},
@@ -108,7 +106,8 @@ pub fn spot_holdings_priced(
 }
 
 /// [`spot_holdings_priced`] on an async connection, in [`AsyncReads`]' pipelined read-only
-/// transaction (no blocking thread: the hot path of `GET /api/v1/positions/spot`).
+/// transaction (no blocking thread, one round trip once the connection has prepared it: the
+/// hot path of `GET /api/v1/positions/spot`).
 ///
 /// # Errors
 /// Database failures, [`Error::Unavailable`] when no connection works.
@@ -116,17 +115,9 @@ pub async fn spot_holdings_priced_async(
     reads: &AsyncReads,
     actor: &Actor,
 ) -> Result<Vec<(SpotBalance, Option<Decimal>)>> {
-    let tenant = actor.tenant_id.as_uuid();
-    let rows = reads
+    let rows: Vec<PricedRow> = reads
         .tenant(*actor)
-        .run(|conn| {
-            let mut conn = conn;
-            diesel_async::RunQueryDsl::load::<PricedRow>(
-                spot_holdings_priced_query!(tenant),
-                &mut conn,
-            )
-            .boxed()
-        })
+        .load(spot_holdings_priced_query!(actor.tenant_id.as_uuid()))
         .await?;
     priced_balances(rows)
 }

@@ -516,6 +516,42 @@ fn async_reads_run_inside_the_tenant_transaction_and_leave_nothing_behind() {
         assert_eq!(count_users(actor), 1, "users seen by {actor:?}");
     }
 
+    // `load`: the first time on this connection in two round trips, from then on in one
+    // (context, query and COMMIT in one write); the same answer, in the tenant's transaction
+    // (after COMMIT the session floor would find no user, the owner both).
+    diesel::define_sql_function!(fn current_setting(setting: Text, missing_ok: Bool) -> Text);
+    let load_users = |actor: Actor| {
+        use alphapulse_persistence::schema::users;
+        // A query type with a static query id and bound values: diesel caches it.
+        let query = diesel::QueryDsl::select(
+            users::table,
+            (
+                users::tenant_id,
+                current_setting("app.current_tenant_id".to_owned(), true),
+                current_setting("transaction_read_only".to_owned(), false),
+            ),
+        );
+        runtime
+            .block_on(reads.tenant(actor).load::<_, (Uuid, String, String)>(query))
+            .unwrap()
+    };
+    let (_, pipelined_before) = reads.counts();
+    for (t, u) in [a, b, a, b, b] {
+        assert_eq!(
+            load_users(Actor::user(t, u)),
+            vec![(t.as_uuid(), t.to_string(), "on".to_owned())],
+            "read as {t}"
+        );
+    }
+    let (_, pipelined_after) = reads.counts();
+    // On Citus the settings need a message of their own after BEGIN's answer: no pipelining.
+    let expected = if test_db.is_citus() { 0 } else { 4 };
+    assert_eq!(
+        pipelined_after - pipelined_before,
+        expected,
+        "every read after the first in one round trip (plain PostgreSQL)"
+    );
+
     // The floor under the ordering: a statement on these connections outside any read's
     // transaction runs as alphapulse_tenant with no tenant, and finds no row (the owner's
     // connections see both tenants' users there, see the test above).
