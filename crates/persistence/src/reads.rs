@@ -342,14 +342,21 @@ impl AsyncTenantRead<'_> {
         let mut attempts = inner.max_size;
         loop {
             let (conn, warm) = self.reads.checkout().await?;
+            // Until the read has ended its transaction, the connection is discarded if this
+            // future is dropped (a client that disconnects): never back to the pool inside a
+            // transaction with this tenant's settings.
             let id = Object::id(&conn);
+            let conn = InFlight {
+                conn: Some(conn),
+                warm,
+            };
             let pipelined = match (key, messages.as_slice()) {
-                (Some(key), [begin]) if warm.lock().contains(&(id, key)) => Some(begin),
+                (Some(key), [begin]) if conn.warm.lock().contains(&(id, key)) => Some(begin),
                 _ => None,
             };
             let outcome = match pipelined {
-                Some(begin) => run_pipelined(&conn, begin, query).await,
-                None => run_on(&conn, &messages, query).await,
+                Some(begin) => run_pipelined(conn.get(), begin, query).await,
+                None => run_on(conn.get(), &messages, query).await,
             };
             match outcome {
                 Ok(value) => {
@@ -359,27 +366,59 @@ impl AsyncTenantRead<'_> {
                         inner.pipelined.fetch_add(1, Ordering::Relaxed);
                     } else if let Some(key) = key {
                         // It ran, so diesel has it cached on this connection now.
-                        warm.lock().insert((id, key));
+                        conn.warm.lock().insert((id, key));
                     }
+                    conn.release();
                     tracing::trace!(tenant_id = %self.actor.tenant_id, pipelined = pipelined.is_some(), "tenant read on an async connection");
                     return Ok(value);
                 }
                 Err(Attempt::Dead(why)) => {
                     tracing::debug!(error = %why, "dead async connection discarded");
-                    discard(conn, &warm);
+                    drop(conn); // discarded
                     inner.db.mark_unreachable(&why);
                     if attempts == 0 {
                         return Err(Error::Unavailable(why));
                     }
                     attempts -= 1;
                 }
-                Err(Attempt::Failed { error, discard: d }) => {
-                    if d {
-                        discard(conn, &warm);
+                Err(Attempt::Failed { error, discard }) => {
+                    if !discard {
+                        conn.release();
                     }
                     return Err(error);
                 }
             }
+        }
+    }
+}
+
+/// A connection checked out for one read: dropped before [`InFlight::release`] (the read
+/// failed in an unknown state, or its future was dropped), it leaves the pool for good.
+struct InFlight {
+    conn: Option<Object<AsyncPgConnection>>,
+    warm: Warm,
+}
+
+impl InFlight {
+    fn get(&self) -> &AsyncPgConnection {
+        // Only `release` and `drop` take it, and both consume `self`.
+        self.conn
+            .as_deref()
+            .unwrap_or_else(|| unreachable!("connection taken"))
+    }
+
+    /// The transaction has ended cleanly: the connection goes back to the pool.
+    fn release(mut self) {
+        drop(self.conn.take());
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            let id = Object::id(&conn);
+            self.warm.lock().retain(|(c, _)| *c != id);
+            drop(Object::take(conn));
         }
     }
 }
@@ -400,13 +439,6 @@ where
         }
         .boxed()
     }
-}
-
-/// Drops a connection from its pool, and what it had prepared.
-fn discard(conn: Object<AsyncPgConnection>, warm: &Warm) {
-    let id = Object::id(&conn);
-    warm.lock().retain(|(c, _)| *c != id);
-    drop(Object::take(conn));
 }
 
 /// Why one attempt failed.

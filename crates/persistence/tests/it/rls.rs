@@ -609,6 +609,31 @@ fn async_reads_run_inside_the_tenant_transaction_and_leave_nothing_behind() {
         .get_result(&mut owner)
         .unwrap();
     assert_eq!(state.state, "idle");
+
+    // A read whose future is dropped half-way (a client that disconnects): its connection,
+    // inside A's transaction, leaves the pool instead of serving the next read.
+    let before = runtime.block_on(ctx(Actor::user(a.0, a.1))).unwrap();
+    let cut_off = runtime.block_on(async {
+        tokio::time::timeout(
+            std::time::Duration::from_millis(50),
+            reads.tenant(Actor::user(a.0, a.1)).run(|conn| {
+                let mut conn = conn;
+                diesel_async::RunQueryDsl::execute(sql_query("SELECT pg_sleep(0.3)"), &mut conn)
+                    .boxed()
+            }),
+        )
+        .await
+    });
+    assert!(
+        cut_off.is_err(),
+        "the read should have been cut off: {cut_off:?}"
+    );
+    let next = runtime.block_on(ctx(Actor::user(b.0, b.1))).unwrap();
+    assert_ne!(
+        next.pid, before.pid,
+        "the cut-off read's connection went back to the pool"
+    );
+    assert_eq!((next.tenant, next.users), (b.0.to_string(), 1));
 }
 
 #[test]
