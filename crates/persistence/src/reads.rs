@@ -52,7 +52,7 @@ use alphapulse_domain::ports::Actor;
 use deadpool::managed::ObjectId;
 use diesel::{
     pg::Pg,
-    query_builder::{QueryFragment, QueryId},
+    query_builder::{Query, QueryFragment, QueryId},
     result::QueryResult,
     ConnectionError,
 };
@@ -183,8 +183,9 @@ impl AsyncReads {
             pools.retain(|(owner, _)| owner.strong_count() > 0);
             let mut manager_config = ManagerConfig::default();
             // `Verified` would send a query at every checkout: one more round trip per
-            // request. A broken connection (closed, or left in a failed transaction) is
-            // still refused.
+            // request. `Fast` refuses only closed connections (and transactions diesel itself
+            // began, which these reads never do): a connection whose read did not end its
+            // transaction is never returned to the pool in the first place (`InFlight`).
             manager_config.recycling_method = RecyclingMethod::Fast;
             manager_config.custom_setup = Box::new(|url| establish_as_tenant(url).boxed());
             let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(
@@ -311,7 +312,10 @@ impl AsyncTenantRead<'_> {
     /// [`Error::Unavailable`] when no connection works; the query's own failure otherwise.
     pub async fn load<Q, U>(&self, query: Q) -> Result<Vec<U>>
     where
+        // `Query`: diesel-async prepares and caches `Q` itself (`as_query` is the identity
+        // for a `Query`), so `Q`'s query id is the statement's cache key checked below.
         Q: for<'c> LoadQuery<'static, &'c AsyncPgConnection, U>
+            + Query
             + QueryFragment<Pg>
             + QueryId
             + Clone

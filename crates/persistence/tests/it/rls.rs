@@ -634,6 +634,58 @@ fn async_reads_run_inside_the_tenant_transaction_and_leave_nothing_behind() {
         "the cut-off read's connection went back to the pool"
     );
     assert_eq!((next.tenant, next.users), (b.0.to_string(), 1));
+
+    // The same for a one-round-trip read (context, query and COMMIT already sent when the
+    // future is dropped).
+    sql_query(
+        "CREATE FUNCTION test_sleep(s float8) RETURNS text LANGUAGE sql \
+         AS $$ SELECT pg_sleep(s)::text $$",
+    )
+    .execute(&mut owner)
+    .unwrap();
+    diesel::define_sql_function!(fn test_sleep(s: diesel::sql_types::Double) -> Text);
+    let sleepy = |secs: f64| {
+        use alphapulse_persistence::schema::users;
+        diesel::QueryDsl::select(users::table, (users::tenant_id, test_sleep(secs)))
+    };
+    let warm = runtime
+        .block_on(
+            reads
+                .tenant(Actor::user(a.0, a.1))
+                .load::<_, (Uuid, String)>(sleepy(0.0)),
+        )
+        .unwrap();
+    assert_eq!(warm.len(), 1);
+    let (_, pipelined_before) = reads.counts();
+    runtime
+        .block_on(
+            reads
+                .tenant(Actor::user(a.0, a.1))
+                .load::<_, (Uuid, String)>(sleepy(0.0)),
+        )
+        .unwrap();
+    // Now this connection takes this query in one round trip, as the cut-off read below.
+    let expected = u64::from(!test_db.is_citus());
+    assert_eq!(reads.counts().1 - pipelined_before, expected);
+    let cut_off = runtime.block_on(async {
+        tokio::time::timeout(
+            std::time::Duration::from_millis(50),
+            reads
+                .tenant(Actor::user(a.0, a.1))
+                .load::<_, (Uuid, String)>(sleepy(0.3)),
+        )
+        .await
+    });
+    assert!(
+        cut_off.is_err(),
+        "the read should have been cut off: {cut_off:?}"
+    );
+    let after_cut = runtime.block_on(ctx(Actor::user(b.0, b.1))).unwrap();
+    assert_ne!(
+        after_cut.pid, next.pid,
+        "the cut-off one-round-trip read's connection went back to the pool"
+    );
+    assert_eq!((after_cut.tenant, after_cut.users), (b.0.to_string(), 1));
 }
 
 #[test]
