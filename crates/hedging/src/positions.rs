@@ -207,31 +207,34 @@ mod tests {
         Symbol::parse(s).unwrap()
     }
 
+    /// ETH 10 @ 2000 now 2500; BTC 0.5 without an average price, now 60000.
+    fn two_holdings() -> alphapulse_domain::PricedHoldings {
+        vec![
+            (
+                SpotBalance {
+                    symbol: sym("ETHUSDT"),
+                    asset: "ETH".into(),
+                    quantity: dec!(10),
+                    avg_price: Some(dec!(2000)),
+                },
+                Some(dec!(2500)),
+            ),
+            (
+                SpotBalance {
+                    symbol: sym("BTCUSDT"),
+                    asset: "BTC".into(),
+                    quantity: dec!(0.5),
+                    avg_price: None,
+                },
+                Some(dec!(60000)),
+            ),
+        ]
+    }
+
     #[test]
     fn spot_positions_are_valued_at_current_prices() {
         let mut ex = MockExchangeClient::new();
-        ex.expect_spot_valued().returning(|_| {
-            Ok(vec![
-                (
-                    SpotBalance {
-                        symbol: sym("ETHUSDT"),
-                        asset: "ETH".into(),
-                        quantity: dec!(10),
-                        avg_price: Some(dec!(2000)),
-                    },
-                    Some(dec!(2500)),
-                ),
-                (
-                    SpotBalance {
-                        symbol: sym("BTCUSDT"),
-                        asset: "BTC".into(),
-                        quantity: dec!(0.5),
-                        avg_price: None,
-                    },
-                    Some(dec!(60000)),
-                ),
-            ])
-        });
+        ex.expect_spot_valued().returning(|_| Ok(two_holdings()));
         let service = PositionService::new(Arc::new(ex));
         let spot = service
             .spot(&Actor::system(TenantId::new_random()))
@@ -253,32 +256,10 @@ mod tests {
     fn nonblocking_spot_values_like_the_blocking_read() {
         use std::task::{Context, Poll, Waker};
 
-        let holdings = || {
-            vec![
-                (
-                    SpotBalance {
-                        symbol: sym("ETHUSDT"),
-                        asset: "ETH".into(),
-                        quantity: dec!(10),
-                        avg_price: Some(dec!(2000)),
-                    },
-                    Some(dec!(2500)),
-                ),
-                (
-                    SpotBalance {
-                        symbol: sym("BTCUSDT"),
-                        asset: "BTC".into(),
-                        quantity: dec!(0.5),
-                        avg_price: None,
-                    },
-                    Some(dec!(60000)),
-                ),
-            ]
-        };
         let mut ex = MockExchangeClient::new();
-        ex.expect_spot_valued().returning(move |_| Ok(holdings()));
+        ex.expect_spot_valued().returning(|_| Ok(two_holdings()));
         ex.expect_spot_valued_nonblocking()
-            .returning(move |_| Some(Box::pin(async move { Ok(holdings()) })));
+            .returning(|_| Some(Box::pin(async { Ok(two_holdings()) })));
         let service = PositionService::new(Arc::new(ex));
         let actor = Actor::system(TenantId::new_random());
         let read = service.spot_nonblocking(&actor).expect("offered");

@@ -154,14 +154,6 @@ impl AsyncReads {
         AsyncTenantRead { reads: self, actor }
     }
 
-    /// This thread's pool: its open and idle connections, and the most allowed.
-    pub fn status(&self) -> (usize, usize, usize) {
-        self.pool().map_or((0, 0, self.inner.max_size), |p| {
-            let s = p.pool.status();
-            (s.size, s.available, s.max_size)
-        })
-    }
-
     /// Reads committed since start, and how many of them in one round trip (see
     /// [`AsyncTenantRead::load`]).
     pub fn counts(&self) -> (u64, u64) {

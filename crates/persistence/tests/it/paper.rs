@@ -284,22 +284,7 @@ fn async_priced_holdings_equal_the_blocking_read_and_stay_in_the_tenant() {
         o.symbol = Symbol::parse(symbol).unwrap();
         book.fill(&actor, &o, dec!(1000), dec!(0.001), now).unwrap();
     }
-    let other = Actor::system(
-        PgTenantRepo::new(t.db())
-            .create(
-                NewTenant {
-                    name: "Other".into(),
-                    slug: Slug::parse("other-fund").unwrap(),
-                    subscription_tier: SubscriptionTier::Pro,
-                    max_users: None,
-                    max_api_calls_per_day: None,
-                    metadata: None,
-                },
-                &note("test.write"),
-            )
-            .unwrap()
-            .id,
-    );
+    let other = Actor::system(crate::common::tenant(&mut t, "other-fund"));
     let fast = PgPaperBook::new(t.db()).with_async_reads(t.db().async_reads().unwrap());
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -425,7 +425,7 @@ fn a_pooled_connection_never_carries_one_tenants_context_into_the_next() {
 /// and that nothing stays behind on the connection.
 #[test]
 fn async_reads_run_inside_the_tenant_transaction_and_leave_nothing_behind() {
-    use futures_util::FutureExt as _;
+    use futures_util::{future::BoxFuture, FutureExt as _, TryFutureExt as _};
 
     #[derive(Debug, PartialEq)]
     struct Ctx {
@@ -612,21 +612,26 @@ fn async_reads_run_inside_the_tenant_transaction_and_leave_nothing_behind() {
 
     // A read whose future is dropped half-way (a client that disconnects): its connection,
     // inside A's transaction, leaves the pool instead of serving the next read.
+    let cut_off = |read: BoxFuture<'_, alphapulse_persistence::Result<()>>| {
+        let outcome = runtime.block_on(async {
+            tokio::time::timeout(std::time::Duration::from_millis(50), read).await
+        });
+        assert!(
+            outcome.is_err(),
+            "the read should have been cut off: {outcome:?}"
+        );
+    };
     let before = runtime.block_on(ctx(Actor::user(a.0, a.1))).unwrap();
-    let cut_off = runtime.block_on(async {
-        tokio::time::timeout(
-            std::time::Duration::from_millis(50),
-            reads.tenant(Actor::user(a.0, a.1)).run(|conn| {
+    cut_off(
+        reads
+            .tenant(Actor::user(a.0, a.1))
+            .run(|conn| {
                 let mut conn = conn;
                 diesel_async::RunQueryDsl::execute(sql_query("SELECT pg_sleep(0.3)"), &mut conn)
+                    .map_ok(drop)
                     .boxed()
-            }),
-        )
-        .await
-    });
-    assert!(
-        cut_off.is_err(),
-        "the read should have been cut off: {cut_off:?}"
+            })
+            .boxed(),
     );
     let next = runtime.block_on(ctx(Actor::user(b.0, b.1))).unwrap();
     assert_ne!(
@@ -646,40 +651,22 @@ fn async_reads_run_inside_the_tenant_transaction_and_leave_nothing_behind() {
     diesel::define_sql_function!(fn test_sleep(s: diesel::sql_types::Double) -> Text);
     let sleepy = |secs: f64| {
         use alphapulse_persistence::schema::users;
-        diesel::QueryDsl::select(users::table, (users::tenant_id, test_sleep(secs)))
+        let query = diesel::QueryDsl::select(users::table, (users::tenant_id, test_sleep(secs)));
+        let reads = &reads;
+        async move {
+            reads
+                .tenant(Actor::user(a.0, a.1))
+                .load::<_, (Uuid, String)>(query)
+                .await
+        }
     };
-    let warm = runtime
-        .block_on(
-            reads
-                .tenant(Actor::user(a.0, a.1))
-                .load::<_, (Uuid, String)>(sleepy(0.0)),
-        )
-        .unwrap();
-    assert_eq!(warm.len(), 1);
+    assert_eq!(runtime.block_on(sleepy(0.0)).unwrap().len(), 1);
     let (_, pipelined_before) = reads.counts();
-    runtime
-        .block_on(
-            reads
-                .tenant(Actor::user(a.0, a.1))
-                .load::<_, (Uuid, String)>(sleepy(0.0)),
-        )
-        .unwrap();
+    runtime.block_on(sleepy(0.0)).unwrap();
     // Now this connection takes this query in one round trip, as the cut-off read below.
     let expected = u64::from(!test_db.is_citus());
     assert_eq!(reads.counts().1 - pipelined_before, expected);
-    let cut_off = runtime.block_on(async {
-        tokio::time::timeout(
-            std::time::Duration::from_millis(50),
-            reads
-                .tenant(Actor::user(a.0, a.1))
-                .load::<_, (Uuid, String)>(sleepy(0.3)),
-        )
-        .await
-    });
-    assert!(
-        cut_off.is_err(),
-        "the read should have been cut off: {cut_off:?}"
-    );
+    cut_off(sleepy(0.3).map_ok(drop).boxed());
     let after_cut = runtime.block_on(ctx(Actor::user(b.0, b.1))).unwrap();
     assert_ne!(
         after_cut.pid, next.pid,
