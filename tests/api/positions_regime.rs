@@ -114,6 +114,20 @@ async fn every_route_rejects_missing_expired_and_tampered_tokens() {
 #[tracing_test::traced_test]
 async fn each_tenant_sees_its_own_positions_in_the_documented_shape() {
     let (app, a, b) = two_tenants();
+    // How many tenant reads have run on async connections so far (this test's log lines).
+    let async_reads = || {
+        let n = std::cell::Cell::new(0);
+        logs_assert(|lines: &[&str]| {
+            n.set(
+                lines
+                    .iter()
+                    .filter(|l| l.contains("tenant read on an async connection"))
+                    .count(),
+            );
+            Ok(())
+        });
+        n.get()
+    };
     // Latest closes (the paper exchange's spot and mark prices) set by hand, so that every
     // value below is worked out from the fixtures.
     set_latest_closes(
@@ -194,8 +208,21 @@ async fn each_tenant_sees_its_own_positions_in_the_documented_shape() {
         "B's async read"
     );
 
+    // With A's account cached, futures and metrics take the async path too (two more async
+    // reads for futures and its repeat, two for metrics: spot and futures).
+    let before = async_reads();
     let fut_a = app.send(get(ROUTES[1], &a)).await;
     assert_eq!(fut_a.status, 200);
+    let fut_again = app.send(get(ROUTES[1], &a)).await;
+    assert_eq!(
+        (fut_again.status, &fut_again.body),
+        (fut_a.status, &fut_a.body)
+    );
+    assert_eq!(
+        async_reads(),
+        before + 2,
+        "futures reads on async connections"
+    );
     let f = &fut_a.body.as_array().unwrap()[0];
     assert_eq!(
         (f["symbol"].as_str(), f["side"].as_str()),
@@ -240,8 +267,14 @@ async fn each_tenant_sees_its_own_positions_in_the_documented_shape() {
         0
     );
 
+    let before = async_reads();
     let m_a = app.send(get(ROUTES[2], &a)).await.body;
     let m_b = app.send(get(ROUTES[2], &b)).await.body;
+    assert_eq!(
+        async_reads(),
+        before + 4,
+        "metrics reads on async connections"
+    );
     for key in [
         "total_value",
         "spot_value",
@@ -400,6 +433,17 @@ async fn an_exchange_failure_is_503_failed_to_fetch() {
     exchange
         .expect_futures_positions()
         .returning(|_| Err(ExchangeError::Auth("bad key".into())));
+    exchange
+        .expect_futures_marked_nonblocking()
+        .times(1)
+        .returning(|_| {
+            Some(Box::pin(async {
+                Err(ExchangeError::Unavailable("async read refused".into()))
+            }))
+        });
+    exchange
+        .expect_futures_marked_nonblocking()
+        .returning(|_| None);
     app.state.services.positions = PositionService::new(Arc::new(exchange));
     for cause in ["async connect timeout", "connect timeout"] {
         let spot = app.send(get(ROUTES[0], &token)).await;
@@ -409,8 +453,13 @@ async fn an_exchange_failure_is_503_failed_to_fetch() {
         assert!(!spot.body.to_string().contains(cause), "cause leaked");
         assert!(logs_contain(cause), "cause logged");
     }
-    let futures = app.send(get(ROUTES[1], &token)).await;
-    assert_eq!(futures.detail(), "Failed to fetch futures positions");
+    for cause in ["async read refused", "bad key"] {
+        let futures = app.send(get(ROUTES[1], &token)).await;
+        assert_eq!(futures.status, 503);
+        assert_eq!(futures.detail(), "Failed to fetch futures positions");
+        assert!(!futures.body.to_string().contains(cause), "cause leaked");
+        assert!(logs_contain(cause), "cause logged");
+    }
     let metrics = app.send(get(ROUTES[2], &token)).await;
     assert_eq!(metrics.detail(), "Failed to fetch position metrics");
     assert!(logs_contain("connect timeout"), "cause logged");

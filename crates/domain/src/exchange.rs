@@ -231,6 +231,9 @@ pub type PricedHoldings = Vec<(SpotBalance, Option<Decimal>)>;
 /// [`ExchangeClient::spot_valued_nonblocking`]'s answer.
 pub type SpotValuedFuture = BoxFuture<'static, Result<PricedHoldings, ExchangeError>>;
 
+/// [`ExchangeClient::futures_marked_nonblocking`]'s answer.
+pub type FuturesMarkedFuture = BoxFuture<'static, Result<Vec<FuturesPosition>, ExchangeError>>;
+
 /// A tenant's exchange account. Every call is for one tenant ([`Actor`]).
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 pub trait ExchangeClient: Send + Sync {
@@ -280,6 +283,14 @@ pub trait ExchangeClient: Send + Sync {
     /// is already known); `None`: call [`ExchangeClient::spot_valued`] on a blocking thread.
     /// The request path's cheapest read (issue 16): the positions route tries this first.
     fn spot_valued_nonblocking(&self, _actor: &Actor) -> Option<SpotValuedFuture> {
+        None
+    }
+
+    /// Open futures positions with their mark price where the venue knows it (`None`: ask
+    /// [`ExchangeClient::prices`]), without blocking a thread, when the client can serve them
+    /// so right now (as [`ExchangeClient::spot_valued_nonblocking`]); `None`: call
+    /// [`ExchangeClient::futures_positions`] on a blocking thread.
+    fn futures_marked_nonblocking(&self, _actor: &Actor) -> Option<FuturesMarkedFuture> {
         None
     }
 

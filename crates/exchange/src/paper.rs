@@ -6,8 +6,8 @@ use std::{collections::BTreeMap, sync::Arc};
 
 use alphapulse_domain::{
     ports::{Actor, ExchangeAccountRepo, MarketDataRepo, PaperBook},
-    AccountView, Candle, ExchangeClient, ExchangeError, FuturesPosition, Market, OrderAck,
-    OrderRequest, RepoError, SpotBalance, SpotValuedFuture, Symbol,
+    AccountView, Candle, ExchangeClient, ExchangeError, FuturesMarkedFuture, FuturesPosition,
+    Market, OrderAck, OrderRequest, RepoError, SpotBalance, SpotValuedFuture, Symbol,
 };
 use rust_decimal::Decimal;
 
@@ -74,6 +74,12 @@ impl ExchangeClient for PaperExchange {
 
     fn spot_valued_nonblocking(&self, actor: &Actor) -> Option<SpotValuedFuture> {
         let read = self.book.spot_holdings_priced_nonblocking(actor)?;
+        Some(Box::pin(async move { read.await.map_err(from_repo) }))
+    }
+
+    /// Marked at the latest closes, as [`PaperExchange::prices`] would mark them.
+    fn futures_marked_nonblocking(&self, actor: &Actor) -> Option<FuturesMarkedFuture> {
+        let read = self.book.futures_positions_marked_nonblocking(actor)?;
         Some(Box::pin(async move { read.await.map_err(from_repo) }))
     }
 

@@ -1,12 +1,15 @@
 //! Positions valued at current prices.
 
-use std::{future::Future, sync::Arc};
+use std::{collections::BTreeMap, future::Future, sync::Arc};
 
 use alphapulse_domain::{
-    ports::Actor, ExchangeClient, ExchangeError, Market, PositionSide, SpotBalance, Symbol,
+    ports::Actor, ExchangeClient, ExchangeError, FuturesPosition, Market, PositionSide,
+    SpotBalance, Symbol,
 };
 use rust_decimal::Decimal;
 use serde::Serialize;
+
+use crate::metrics::{metrics, PositionMetrics};
 
 /// Maintenance margin rate used to estimate a liquidation price when the venue gives none
 /// (Binance's lowest USD-M tier is 0.4 %).
@@ -159,39 +162,81 @@ impl PositionService {
         } else {
             self.exchange.prices(actor, Market::Futures, &missing)?
         };
-        let mut out = Vec::with_capacity(positions.len());
-        for p in positions {
-            let mark = match p.mark_price {
-                Some(m) => m,
-                None => *marks
-                    .get(&p.symbol)
-                    .ok_or_else(|| ExchangeError::NoPrice(p.symbol.to_string()))?,
-            };
-            let direction = match p.side {
-                PositionSide::Long => Decimal::ONE,
-                PositionSide::Short => Decimal::NEGATIVE_ONE,
-            };
-            out.push(FuturesPositionView {
-                notional: (p.quantity * mark).round_dp(8),
-                unrealized_pnl: ((mark - p.entry_price) * p.quantity * direction).round_dp(8),
-                liquidation_price: p
-                    .liquidation_price
-                    .or_else(|| estimate_liquidation(p.side, p.entry_price, p.leverage)),
-                symbol: p.symbol,
-                side: p.side,
-                quantity: p.quantity,
-                entry_price: p.entry_price,
-                mark_price: mark,
-                leverage: p.leverage,
-            });
-        }
-        out.sort_by(|a, b| {
-            b.notional
-                .cmp(&a.notional)
-                .then_with(|| a.symbol.cmp(&b.symbol))
-        });
-        Ok(out)
+        value_futures(positions, &marks)
     }
+
+    /// [`PositionService::futures`] without blocking a thread, when the exchange client can
+    /// answer so with every mark (see `ExchangeClient::futures_marked_nonblocking`; a
+    /// position it cannot mark fails as the blocking read would); `None`: call
+    /// [`PositionService::futures`] on a blocking thread.
+    pub fn futures_nonblocking(
+        &self,
+        actor: &Actor,
+    ) -> Option<
+        impl Future<Output = Result<Vec<FuturesPositionView>, ExchangeError>> + Send + 'static,
+    > {
+        let read = self.exchange.futures_marked_nonblocking(actor)?;
+        Some(async move { value_futures(read.await?, &BTreeMap::new()) })
+    }
+
+    /// Exposure metrics over [`PositionService::spot`] and [`PositionService::futures`].
+    ///
+    /// # Errors
+    /// The exchange's failure.
+    pub fn metrics(&self, actor: &Actor) -> Result<PositionMetrics, ExchangeError> {
+        Ok(metrics(&self.spot(actor)?, &self.futures(actor)?))
+    }
+
+    /// [`PositionService::metrics`] without blocking a thread, when both reads can be served
+    /// so; `None`: call [`PositionService::metrics`] on a blocking thread.
+    pub fn metrics_nonblocking(
+        &self,
+        actor: &Actor,
+    ) -> Option<impl Future<Output = Result<PositionMetrics, ExchangeError>> + Send + 'static> {
+        let spot = self.spot_nonblocking(actor)?;
+        let futures = self.futures_nonblocking(actor)?;
+        Some(async move { Ok(metrics(&spot.await?, &futures.await?)) })
+    }
+}
+
+/// Values futures positions at their mark (the venue's, else `marks`), largest notional
+/// first; a position without a mark fails.
+fn value_futures(
+    positions: Vec<FuturesPosition>,
+    marks: &BTreeMap<Symbol, Decimal>,
+) -> Result<Vec<FuturesPositionView>, ExchangeError> {
+    let mut out = Vec::with_capacity(positions.len());
+    for p in positions {
+        let mark = match p.mark_price {
+            Some(m) => m,
+            None => *marks
+                .get(&p.symbol)
+                .ok_or_else(|| ExchangeError::NoPrice(p.symbol.to_string()))?,
+        };
+        let direction = match p.side {
+            PositionSide::Long => Decimal::ONE,
+            PositionSide::Short => Decimal::NEGATIVE_ONE,
+        };
+        out.push(FuturesPositionView {
+            notional: (p.quantity * mark).round_dp(8),
+            unrealized_pnl: ((mark - p.entry_price) * p.quantity * direction).round_dp(8),
+            liquidation_price: p
+                .liquidation_price
+                .or_else(|| estimate_liquidation(p.side, p.entry_price, p.leverage)),
+            symbol: p.symbol,
+            side: p.side,
+            quantity: p.quantity,
+            entry_price: p.entry_price,
+            mark_price: mark,
+            leverage: p.leverage,
+        });
+    }
+    out.sort_by(|a, b| {
+        b.notional
+            .cmp(&a.notional)
+            .then_with(|| a.symbol.cmp(&b.symbol))
+    });
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -254,19 +299,13 @@ mod tests {
     /// the exchange client offers one.
     #[test]
     fn nonblocking_spot_values_like_the_blocking_read() {
-        use std::task::{Context, Poll, Waker};
-
         let mut ex = MockExchangeClient::new();
         ex.expect_spot_valued().returning(|_| Ok(two_holdings()));
         ex.expect_spot_valued_nonblocking()
             .returning(|_| Some(Box::pin(async { Ok(two_holdings()) })));
         let service = PositionService::new(Arc::new(ex));
         let actor = Actor::system(TenantId::new_random());
-        let read = service.spot_nonblocking(&actor).expect("offered");
-        let Poll::Ready(fast) = std::pin::pin!(read).poll(&mut Context::from_waker(Waker::noop()))
-        else {
-            panic!("a ready answer pends");
-        };
+        let fast = now_or_never(service.spot_nonblocking(&actor).expect("offered"));
         assert_eq!(fast.unwrap(), service.spot(&actor).unwrap());
 
         let mut ex = MockExchangeClient::new();
@@ -274,6 +313,66 @@ mod tests {
         assert!(PositionService::new(Arc::new(ex))
             .spot_nonblocking(&actor)
             .is_none());
+    }
+
+    /// The non-blocking futures and metrics reads value exactly as the blocking ones (the
+    /// exchange client marks the positions itself there), fail on a position without a
+    /// mark as the blocking read does, and are offered only when every read they need is.
+    #[test]
+    fn nonblocking_futures_and_metrics_value_like_the_blocking_reads() {
+        let short = |mark| FuturesPosition {
+            symbol: sym("BTCUSDT"),
+            side: PositionSide::Short,
+            quantity: dec!(2),
+            entry_price: dec!(50000),
+            mark_price: mark,
+            leverage: dec!(5),
+            liquidation_price: None,
+        };
+        let mut ex = MockExchangeClient::new();
+        ex.expect_spot_valued().returning(|_| Ok(two_holdings()));
+        ex.expect_spot_valued_nonblocking()
+            .returning(|_| Some(Box::pin(async { Ok(two_holdings()) })));
+        ex.expect_futures_positions()
+            .returning(move |_| Ok(vec![short(None)]));
+        ex.expect_prices()
+            .returning(|_, _, _| Ok(BTreeMap::from([(sym("BTCUSDT"), dec!(45000))])));
+        ex.expect_futures_marked_nonblocking()
+            .times(2)
+            .returning(move |_| Some(Box::pin(async move { Ok(vec![short(Some(dec!(45000)))]) })));
+        ex.expect_futures_marked_nonblocking()
+            .returning(move |_| Some(Box::pin(async move { Ok(vec![short(None)]) })));
+        let service = PositionService::new(Arc::new(ex));
+        let actor = Actor::system(TenantId::new_random());
+        let fast = now_or_never(service.futures_nonblocking(&actor).expect("offered"));
+        let blocking = service.futures(&actor).unwrap();
+        assert_eq!(blocking[0].unrealized_pnl, dec!(10000));
+        assert_eq!(fast.unwrap(), blocking);
+        let metrics = now_or_never(service.metrics_nonblocking(&actor).expect("offered"));
+        assert_eq!(metrics.unwrap(), service.metrics(&actor).unwrap());
+        let unmarked = now_or_never(service.futures_nonblocking(&actor).expect("offered"));
+        assert!(matches!(unmarked, Err(ExchangeError::NoPrice(s)) if s == "BTCUSDT"));
+
+        let mut ex = MockExchangeClient::new();
+        ex.expect_spot_valued_nonblocking()
+            .returning(|_| Some(Box::pin(async { Ok(two_holdings()) })));
+        ex.expect_futures_marked_nonblocking().returning(|_| None);
+        let service = PositionService::new(Arc::new(ex));
+        assert!(service.futures_nonblocking(&actor).is_none());
+        assert!(
+            service.metrics_nonblocking(&actor).is_none(),
+            "metrics need both reads"
+        );
+    }
+
+    fn now_or_never<T>(read: impl Future<Output = T>) -> T {
+        use std::task::{Context, Poll, Waker};
+        let Poll::Ready(answer) =
+            std::pin::pin!(read).poll(&mut Context::from_waker(Waker::noop()))
+        else {
+            panic!("a ready answer pends");
+        };
+        answer
     }
 
     #[test]

@@ -479,4 +479,18 @@ pub mod views {
             close -> Nullable<Numeric>,
         }
     }
+
+    diesel::table! {
+        /// `futures_positions_marked`: futures positions with the latest daily close as their
+        /// mark (security invoker).
+        futures_positions_marked (tenant_id, symbol) {
+            tenant_id -> Uuid,
+            symbol -> Varchar,
+            side -> Varchar,
+            quantity -> Numeric,
+            entry_price -> Numeric,
+            leverage -> Numeric,
+            mark -> Nullable<Numeric>,
+        }
+    }
 }

@@ -59,6 +59,12 @@ pub async fn get_futures_positions(
     caller: Caller,
     state: web::Data<AppState>,
 ) -> ApiResult<web::Json<Vec<FuturesPositionView>>> {
+    if let Some(read) = state.positions.futures_nonblocking(&caller.actor()) {
+        let futures = read
+            .await
+            .map_err(ApiError::exchange("futures positions"))?;
+        return Ok(web::Json(futures));
+    }
     let service = state.positions.clone();
     let futures = caller
         .run(move |p| {
@@ -81,15 +87,13 @@ pub async fn get_position_metrics(
     caller: Caller,
     state: web::Data<AppState>,
 ) -> ApiResult<web::Json<PositionMetrics>> {
+    let failed = ApiError::exchange("position metrics");
+    if let Some(read) = state.positions.metrics_nonblocking(&caller.actor()) {
+        return Ok(web::Json(read.await.map_err(failed)?));
+    }
     let service = state.positions.clone();
     let metrics = caller
-        .run(move |p| {
-            let actor = p.actor();
-            let failed = ApiError::exchange("position metrics");
-            let spot = service.spot(&actor).map_err(&failed)?;
-            let futures = service.futures(&actor).map_err(&failed)?;
-            Ok::<_, ApiError>(alphapulse_hedging::metrics(&spot, &futures))
-        })
+        .run(move |p| service.metrics(&p.actor()).map_err(failed))
         .await?;
     Ok(web::Json(metrics))
 }

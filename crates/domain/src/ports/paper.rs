@@ -7,6 +7,9 @@ use crate::{AccountView, FuturesPosition, Market, OrderAck, OrderRequest, RepoEr
 /// [`PaperBook::spot_holdings_priced_nonblocking`]'s answer.
 pub type PricedHoldingsFuture = BoxFuture<'static, Result<crate::PricedHoldings, RepoError>>;
 
+/// [`PaperBook::futures_positions_marked_nonblocking`]'s answer.
+pub type MarkedPositionsFuture = BoxFuture<'static, Result<Vec<FuturesPosition>, RepoError>>;
+
 /// The paper exchange's ledger: positions, orders and trades in the tenant's tables.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 pub trait PaperBook: Send + Sync {
@@ -29,6 +32,18 @@ pub trait PaperBook: Send + Sync {
 
     /// Open futures positions (quantity > 0).
     fn futures_positions(&self, actor: &Actor) -> Result<Vec<FuturesPosition>, RepoError>;
+
+    /// Open futures positions marked at the latest stored close of each symbol (`None`
+    /// without one: the paper exchange's marks), in one query, without blocking a thread,
+    /// when this book can serve it so (see
+    /// [`PaperBook::spot_holdings_priced_nonblocking`]); `None`: read
+    /// [`PaperBook::futures_positions`] and the closes on a blocking thread.
+    fn futures_positions_marked_nonblocking(
+        &self,
+        _actor: &Actor,
+    ) -> Option<MarkedPositionsFuture> {
+        None
+    }
 
     /// Everything the account holds in one read (one transaction): spot holdings priced at
     /// the latest closes, futures positions marked at the latest closes, and the active

@@ -49,8 +49,8 @@ use alphapulse_domain::{
         mask_key, Actor, AdapterKind, CacheStat, CacheStatsSource, ExchangeAccount,
         ExchangeAccountRepo, ExchangeAdmin, SealedCredentials, VenueSecrets,
     },
-    AccountView, Candle, ExchangeClient, ExchangeError, FuturesPosition, Market, OrderAck,
-    OrderRequest, SpotBalance, SpotValuedFuture, Symbol, TenantId,
+    AccountView, Candle, ExchangeClient, ExchangeError, FuturesMarkedFuture, FuturesPosition,
+    Market, OrderAck, OrderRequest, SpotBalance, SpotValuedFuture, Symbol, TenantId,
 };
 use chrono::{DateTime, Utc};
 use moka::sync::Cache;
@@ -242,6 +242,16 @@ impl ExchangeRouter {
         self.cipher
             .as_ref()
             .ok_or_else(|| ExchangeError::Auth("no credentials key configured".into()))
+    }
+
+    /// `Some` when the tenant's active account is in the cache and is not a live venue: the
+    /// condition for a non-blocking read (a miss would need a blocking lookup; live venues
+    /// are blocking HTTP clients).
+    fn paper_known(&self, actor: &Actor) -> Option<()> {
+        let account = self.active.get(&actor.tenant_id)?;
+        account
+            .is_none_or(|a| a.adapter != AdapterKind::Binance)
+            .then_some(())
     }
 
     fn route(&self, actor: &Actor) -> Result<Route, ExchangeError> {
@@ -439,11 +449,14 @@ impl ExchangeClient for ExchangeRouter {
     /// Only for a tenant whose active account is in the cache and is not a live venue (a miss
     /// would need a blocking read; live venues are blocking HTTP clients).
     fn spot_valued_nonblocking(&self, actor: &Actor) -> Option<SpotValuedFuture> {
-        let account = self.active.get(&actor.tenant_id)?;
-        if account.is_some_and(|a| a.adapter == AdapterKind::Binance) {
-            return None;
-        }
+        self.paper_known(actor)?;
         self.paper.spot_valued_nonblocking(actor)
+    }
+
+    /// As [`ExchangeClient::spot_valued_nonblocking`]: a cached paper account only.
+    fn futures_marked_nonblocking(&self, actor: &Actor) -> Option<FuturesMarkedFuture> {
+        self.paper_known(actor)?;
+        self.paper.futures_marked_nonblocking(actor)
     }
 
     fn spot_valued(

@@ -210,11 +210,13 @@ fn debug_prints_no_secret() {
 /// account already cached and not a live venue. Otherwise the caller takes the blocking path
 /// (which also fills the cache).
 #[test]
-fn nonblocking_spot_reads_only_for_cached_paper_accounts() {
+fn nonblocking_reads_only_for_cached_paper_accounts() {
     let priced = || {
         let mut book = MockPaperBook::new();
         book.expect_spot_holdings_priced_nonblocking()
             .returning(|_| Some(Box::pin(async { Ok(Vec::new()) })));
+        book.expect_futures_positions_marked_nonblocking()
+            .returning(|_| Some(Box::pin(async { Err(RepoError::NotFound("account")) })));
         book.expect_spot_holdings_priced()
             .returning(|_| Ok(Vec::new()));
         book
@@ -230,12 +232,18 @@ fn nonblocking_spot_reads_only_for_cached_paper_accounts() {
         paper_router.spot_valued_nonblocking(&paper).is_none(),
         "account not cached yet: a blocking lookup would be needed"
     );
+    assert!(paper_router.futures_marked_nonblocking(&paper).is_none());
     paper_router.spot_valued(&paper).unwrap();
     let read = paper_router
         .spot_valued_nonblocking(&paper)
         .expect("cached paper account");
     let answer = block_on(read);
     assert!(answer.unwrap().is_empty());
+    // The book's failure arrives as the exchange's (a missing account: NoAccount).
+    let futures = paper_router
+        .futures_marked_nonblocking(&paper)
+        .expect("cached paper account");
+    assert!(matches!(block_on(futures), Err(ExchangeError::NoAccount)));
 
     let mut accounts = MockExchangeAccountRepo::new();
     accounts
@@ -249,6 +257,7 @@ fn nonblocking_spot_reads_only_for_cached_paper_accounts() {
         live_router.spot_valued_nonblocking(&live).is_none(),
         "a live venue is a blocking HTTP client"
     );
+    assert!(live_router.futures_marked_nonblocking(&live).is_none());
 }
 
 fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {

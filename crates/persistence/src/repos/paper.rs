@@ -7,7 +7,7 @@
 //! zero opens the remainder at the fill price.
 
 use alphapulse_domain::{
-    ports::{Actor, PaperBook, PricedHoldingsFuture},
+    ports::{Actor, MarkedPositionsFuture, PaperBook, PricedHoldingsFuture},
     AccountView, FuturesPosition, Market, OrderAck, OrderRequest, PositionSide, RepoError, Side,
     SpotBalance, Symbol, TextEnum,
 };
@@ -154,11 +154,7 @@ pub fn futures_positions(conn: &mut PgConnection, actor: &Actor) -> Result<Vec<F
         .map(|row| {
             Ok(FuturesPosition {
                 symbol: symbol_of(&row.symbol)?,
-                side: if row.side == "short" {
-                    PositionSide::Short
-                } else {
-                    PositionSide::Long
-                },
+                side: position_side(&row.side),
                 quantity: row.quantity,
                 entry_price: row.entry_price,
                 mark_price: None,
@@ -169,6 +165,84 @@ pub fn futures_positions(conn: &mut PgConnection, actor: &Actor) -> Result<Vec<F
         .collect()
 }
 
+/// A row of the `futures_positions_marked` view: symbol, side, quantity, entry price, leverage,
+/// latest close (the paper mark).
+type MarkedRow = (String, String, Decimal, Decimal, Decimal, Option<Decimal>);
+
+/// The `futures_positions_marked` query of one tenant, shared by the blocking and the async
+/// read so both send the same statement.
+macro_rules! futures_positions_marked_query {
+    ($tenant:expr) => {{
+        use crate::schema::views::futures_positions_marked as v;
+        v::table
+            .filter(v::tenant_id.eq($tenant))
+            .order(v::symbol)
+            .select((
+                v::symbol,
+                v::side,
+                v::quantity,
+                v::entry_price,
+                v::leverage,
+                v::mark,
+            ))
+    }};
+}
+
+/// Open futures positions marked at the latest daily close of each symbol (`None` without
+/// one): one statement over the `futures_positions_marked` view, the same marks
+/// [`account_view`] and the paper exchange's `prices` give.
+///
+/// # Errors
+/// Database failures.
+pub fn futures_positions_marked(
+    conn: &mut PgConnection,
+    actor: &Actor,
+) -> Result<Vec<FuturesPosition>> {
+    let rows: Vec<MarkedRow> =
+        futures_positions_marked_query!(actor.tenant_id.as_uuid()).load(conn)?;
+    marked_positions(rows)
+}
+
+/// [`futures_positions_marked`] on an async connection (see [`spot_holdings_priced_async`]):
+/// the request path of `GET /api/v1/positions/futures` and `/metrics`.
+///
+/// # Errors
+/// Database failures, [`Error::Unavailable`] when no connection works.
+pub async fn futures_positions_marked_async(
+    reads: &AsyncReads,
+    actor: &Actor,
+) -> Result<Vec<FuturesPosition>> {
+    let rows: Vec<MarkedRow> = reads
+        .tenant(*actor)
+        .load(futures_positions_marked_query!(actor.tenant_id.as_uuid()))
+        .await?;
+    marked_positions(rows)
+}
+
+fn marked_positions(rows: Vec<MarkedRow>) -> Result<Vec<FuturesPosition>> {
+    rows.into_iter()
+        .map(|(symbol, side, quantity, entry_price, leverage, mark)| {
+            Ok(FuturesPosition {
+                symbol: symbol_of(&symbol)?,
+                side: position_side(&side),
+                quantity,
+                entry_price,
+                mark_price: mark,
+                leverage,
+                liquidation_price: None,
+            })
+        })
+        .collect()
+}
+
+fn position_side(text: &str) -> PositionSide {
+    if text == "short" {
+        PositionSide::Short
+    } else {
+        PositionSide::Long
+    }
+}
+
 /// Holdings priced at the latest closes, futures marked at the latest closes, and the active
 /// account's cash (zero without one), in the caller's transaction.
 ///
@@ -176,14 +250,7 @@ pub fn futures_positions(conn: &mut PgConnection, actor: &Actor) -> Result<Vec<F
 /// Database failures.
 pub fn account_view(conn: &mut PgConnection, actor: &Actor) -> Result<AccountView> {
     let spot = spot_holdings_priced(conn, actor)?;
-    let mut futures = futures_positions(conn, actor)?;
-    if !futures.is_empty() {
-        let symbols: Vec<Symbol> = futures.iter().map(|p| p.symbol.clone()).collect();
-        let marks = super::market::latest_closes(conn, &symbols)?;
-        for p in &mut futures {
-            p.mark_price = marks.get(&p.symbol).copied();
-        }
-    }
+    let futures = futures_positions_marked(conn, actor)?;
     let cash: Option<Decimal> = exchange_accounts::table
         .filter(exchange_accounts::tenant_id.eq(actor.tenant_id.as_uuid()))
         .filter(exchange_accounts::active.eq(true))
@@ -524,6 +591,14 @@ impl PaperBook for PgPaperBook {
             .db
             .tenant(*actor)
             .run(|c| futures_positions(c, actor))?)
+    }
+
+    fn futures_positions_marked_nonblocking(&self, actor: &Actor) -> Option<MarkedPositionsFuture> {
+        let reads = self.reads.clone()?;
+        let actor = *actor;
+        Some(Box::pin(async move {
+            Ok(futures_positions_marked_async(&reads, &actor).await?)
+        }))
     }
 
     fn account_view(&self, actor: &Actor) -> Result<AccountView, RepoError> {

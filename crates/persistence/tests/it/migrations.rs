@@ -162,10 +162,12 @@ fn column_names(sql: &str) -> Vec<String> {
 }
 
 macro_rules! columns_of {
-    ($table:ident) => {
+    ($($table:ident)::+) => {
         column_names(
-            &debug_query::<Pg, _>(&schema::$table::table.select(schema::$table::all_columns))
-                .to_string(),
+            &debug_query::<Pg, _>(
+                &schema::$($table)::+::table.select(schema::$($table)::+::all_columns),
+            )
+            .to_string(),
         )
     };
 }
@@ -211,6 +213,16 @@ fn schema_rs_matches_the_migrated_catalog() {
         ("rule_candidates", columns_of!(rule_candidates)),
         ("rules_versions", columns_of!(rules_versions)),
     ];
+    let views: Vec<(&str, Vec<String>)> = vec![
+        (
+            "spot_holdings_priced",
+            columns_of!(views::spot_holdings_priced),
+        ),
+        (
+            "futures_positions_marked",
+            columns_of!(views::futures_positions_marked),
+        ),
+    ];
     let mut declared_tables: Vec<&str> = declared.iter().map(|(t, _)| *t).collect();
     declared_tables.sort();
     assert_eq!(
@@ -218,6 +230,21 @@ fn schema_rs_matches_the_migrated_catalog() {
         declared_tables,
         "tables in schema.rs vs database"
     );
+    let mut declared_views: Vec<&str> = views.iter().map(|(v, _)| *v).collect();
+    declared_views.sort();
+    let actual_views: Vec<String> = sql_query(
+        "SELECT viewname::text AS name FROM pg_views WHERE schemaname = 'public' ORDER BY 1",
+    )
+    .load::<Name>(&mut conn)
+    .unwrap()
+    .into_iter()
+    .map(|n| n.name)
+    .collect();
+    assert_eq!(
+        actual_views, declared_views,
+        "views in schema.rs vs database"
+    );
+    let declared: Vec<(&str, Vec<String>)> = declared.into_iter().chain(views).collect();
     for (table, columns) in declared {
         let actual: Vec<String> = sql_query(
             "SELECT column_name::text AS name FROM information_schema.columns \

@@ -4,11 +4,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use alphapulse_domain::{
-    ports::{Actor, AdapterKind, ExchangeAccountRepo, NewExchangeAccount, PaperBook, TenantRepo},
-    Market, NewTenant, OrderRequest, PositionSide, RepoError, Side, Slug, SubscriptionTier, Symbol,
+    ports::{
+        Actor, AdapterKind, ExchangeAccountRepo, MarketDataRepo, NewExchangeAccount, PaperBook,
+        TenantRepo,
+    },
+    Candle, FuturesPosition, Market, NewTenant, OrderRequest, PositionSide, RepoError, Side, Slug,
+    SubscriptionTier, Symbol,
 };
 use alphapulse_persistence::{
-    testing::TestDb, Error, PgExchangeAccountRepo, PgPaperBook, PgTenantRepo,
+    testing::TestDb, Error, PgExchangeAccountRepo, PgMarketDataRepo, PgPaperBook, PgTenantRepo,
 };
 use chrono::Utc;
 use diesel::{sql_query, sql_types::BigInt, QueryableByName, RunQueryDsl};
@@ -305,6 +309,105 @@ fn async_priced_holdings_equal_the_blocking_read_and_stay_in_the_tenant() {
     assert!(read(&other).is_empty(), "another tenant's holdings");
     assert!(
         book.spot_holdings_priced_nonblocking(&actor).is_none(),
+        "a book without async reads serves only the blocking read"
+    );
+}
+
+#[test]
+fn async_marked_futures_equal_the_blocking_read_and_stay_in_the_tenant() {
+    let (mut t, actor, book, _accounts) = setup(dec!(200000));
+    let sym = |s: &str| Symbol::parse(s).unwrap();
+    let position = |symbol: &str, side, qty, entry| FuturesPosition {
+        symbol: sym(symbol),
+        side,
+        quantity: qty,
+        entry_price: entry,
+        mark_price: None,
+        leverage: dec!(3),
+        liquidation_price: None,
+    };
+    for p in [
+        position("BTCUSDT", PositionSide::Short, dec!(1), dec!(41000)),
+        position("ETHUSDT", PositionSide::Long, dec!(4), dec!(2000)),
+        position("SOLUSDT", PositionSide::Long, dec!(10), dec!(90)),
+    ] {
+        book.set_position(&actor, Market::Futures, &p).unwrap();
+    }
+    // Two closes of BTC (the later one is the mark), one of ETH, none of SOL.
+    let day = |d: u32| {
+        chrono::NaiveDate::from_ymd_opt(2026, 1, d)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap()
+            .and_utc()
+    };
+    let candle = |symbol: &str, d, close| Candle {
+        symbol: sym(symbol),
+        open_time: day(d),
+        open: close,
+        high: close,
+        low: close,
+        close,
+        volume: dec!(1),
+    };
+    PgMarketDataRepo::new(t.db())
+        .import(&[
+            candle("BTCUSDT", 1, dec!(39000)),
+            candle("BTCUSDT", 2, dec!(40000)),
+            candle("ETHUSDT", 2, dec!(2500)),
+        ])
+        .unwrap();
+    let other = Actor::system(crate::common::tenant(&mut t, "other-fund"));
+    book.set_position(
+        &other,
+        Market::Futures,
+        &position("BTCUSDT", PositionSide::Long, dec!(7), dec!(1)),
+    )
+    .unwrap();
+    let fast = PgPaperBook::new(t.db()).with_async_reads(t.db().async_reads().unwrap());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let read = |a: &Actor| {
+        runtime
+            .block_on(
+                fast.futures_positions_marked_nonblocking(a)
+                    .expect("async reads configured"),
+            )
+            .unwrap()
+    };
+    // The blocking reads the paper exchange made before: positions, then the latest closes.
+    let mut blocking = book.futures_positions(&actor).unwrap();
+    let closes = PgMarketDataRepo::new(t.db())
+        .latest_closes(
+            &actor,
+            &blocking
+                .iter()
+                .map(|p| p.symbol.clone())
+                .collect::<Vec<_>>(),
+        )
+        .unwrap();
+    for p in &mut blocking {
+        p.mark_price = closes.get(&p.symbol).copied();
+    }
+    let marks: Vec<Option<Decimal>> = blocking.iter().map(|p| p.mark_price).collect();
+    assert_eq!(marks, vec![Some(dec!(40000)), Some(dec!(2500)), None]);
+    assert_eq!(read(&actor), blocking);
+    assert_eq!(read(&actor), blocking, "second read, statement cached");
+    assert_eq!(
+        book.account_view(&actor).unwrap().futures,
+        blocking,
+        "the account view marks the same way"
+    );
+    let theirs = read(&other);
+    assert_eq!(
+        (theirs.len(), theirs[0].quantity, theirs[0].mark_price),
+        (1, dec!(7), Some(dec!(40000))),
+        "another tenant sees its own position only"
+    );
+    assert!(
+        book.futures_positions_marked_nonblocking(&actor).is_none(),
         "a book without async reads serves only the blocking read"
     );
 }

@@ -1,0 +1,1 @@
+DROP VIEW futures_positions_marked;
