@@ -74,19 +74,43 @@ fn futures_of(app: &TestApp, tenant: TenantId) -> Vec<(String, PositionSide, Str
 }
 
 #[actix_web::test]
+#[tracing_test::traced_test]
 async fn analysis_recommends_orders_to_reach_the_target() {
     let w = world();
     // Latest closes set by hand so that every value is worked out from the fixtures.
     set_latest_closes(&w.app, &[("BTCUSDT", "40000"), ("ETHUSDT", "2500")]);
-    let res = w
-        .app
-        .send(
+    let analysis = || {
+        w.app.send(
             TestRequest::get()
                 .uri("/api/v1/hedging/analysis")
                 .insert_header(bearer(&w.viewer_a)),
         )
-        .await;
+    };
+    let res = analysis().await;
     assert_eq!(res.status, 200, "{:?}", res.body);
+    // The first request looked the account up (blocking path); the next one, with the
+    // account cached, reads the target, spot and futures on async connections: same answer.
+    let async_reads = || {
+        let n = std::cell::Cell::new(0);
+        logs_assert(|lines: &[&str]| {
+            n.set(
+                lines
+                    .iter()
+                    .filter(|l| l.contains("tenant read on an async connection"))
+                    .count(),
+            );
+            Ok(())
+        });
+        n.get()
+    };
+    assert_eq!(async_reads(), 0);
+    let again = analysis().await;
+    assert_eq!((again.status, &again.body), (res.status, &res.body));
+    assert_eq!(
+        async_reads(),
+        3,
+        "target, spot and futures on async connections"
+    );
     assert_eq!(res.body["target_hedge_ratio"], 1.0);
     let recs = res.body["recommendations"].as_array().unwrap();
     let btc = recs.iter().find(|r| r["symbol"] == "BTCUSDT").unwrap();

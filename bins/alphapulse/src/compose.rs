@@ -31,7 +31,7 @@ use alphapulse_operations::{
     MetricsService, SystemService, DEFAULT_GRACE,
 };
 use alphapulse_persistence::{
-    Db, PgAlertRepo, PgAuditRepo, PgDecisionAuditRepo, PgDecisionRepo, PgEnsembleRepo,
+    AsyncReads, Db, PgAlertRepo, PgAuditRepo, PgDecisionAuditRepo, PgDecisionRepo, PgEnsembleRepo,
     PgExchangeAccountRepo, PgExchangeCredentialsRepo, PgIdempotencyRepo, PgMarketDataRepo,
     PgMetricsRepo, PgPaperBook, PgPortfolioSnapshotRepo, PgRegimeStore, PgRiskBudgetRepo,
     PgRiskLimitsRepo, PgRulesRepo, PgSettingsRepo, PgTenantRepo, PgTradeRepo, PgTradingLocks,
@@ -120,9 +120,14 @@ struct Repos {
 }
 
 impl Repos {
-    fn new(db: &Db) -> Self {
+    /// `reads`: the async read pool of the request path's hot reads, when switched on.
+    fn new(db: &Db, reads: Option<&AsyncReads>) -> Self {
+        let mut tenants = PgTenantRepo::new(db.clone());
+        if let Some(reads) = reads {
+            tenants = tenants.with_async_reads(reads.clone());
+        }
         Self {
-            tenants: Arc::new(PgTenantRepo::new(db.clone())),
+            tenants: Arc::new(tenants),
             users: Arc::new(PgUserRepo::new(db.clone())),
             audit: Arc::new(PgAuditRepo::new(db.clone())),
             market: Arc::new(PgMarketDataRepo::new(db.clone())),
@@ -139,11 +144,17 @@ impl Repos {
 /// # Errors
 /// Token keys that cannot sign.
 pub fn components(db: &Db, settings: &Settings) -> Result<(Services, SnapshotJob)> {
-    let repos = Repos::new(db);
-    // The spot read of the request path goes over async connections (issue 16).
+    // The hot reads of the request path (positions, hedge analysis) go over async
+    // connections (issue 16): one pool set shared by every repository that serves them.
+    let reads = if settings.async_reads {
+        Some(db.async_reads().context("opening the async read pool")?)
+    } else {
+        None
+    };
+    let repos = Repos::new(db, reads.as_ref());
     let mut book = PgPaperBook::new(db.clone());
-    if settings.async_reads {
-        book = book.with_async_reads(db.async_reads().context("opening the async read pool")?);
+    if let Some(reads) = reads {
+        book = book.with_async_reads(reads);
     }
     let paper = PaperExchange::new(Arc::new(book), repos.market.clone(), repos.accounts.clone());
     let router = Arc::new(ExchangeRouter::new(

@@ -7,12 +7,12 @@
 //! and its `audit_log` row are stored in one transaction; each order's fill is atomic on its
 //! own, and a partial failure is reported order by order.
 
-use std::sync::Arc;
+use std::{future::Future, sync::Arc};
 
 use alphapulse_domain::{
     ports::{AuditRepo, IdempotencyRepo, TenantRepo, TradingLocks},
     AuditOutcome, ExchangeClient, ExchangeError, NewAuditEntry, OrderRequest, Principal, RepoError,
-    ValidationError,
+    Tenant, ValidationError,
 };
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -101,6 +101,17 @@ impl std::fmt::Debug for HedgingDesk {
     }
 }
 
+/// The tenant's hedge target from its metadata (`hedging.target_hedge_ratio` in `0..=1`), else
+/// [`DEFAULT_TARGET`].
+fn target_of(tenant: &Tenant) -> f64 {
+    tenant
+        .metadata
+        .pointer("/hedging/target_hedge_ratio")
+        .and_then(Value::as_f64)
+        .filter(|r| (0.0..=1.0).contains(r))
+        .unwrap_or(DEFAULT_TARGET)
+}
+
 fn status_ok(status: &str) -> bool {
     !matches!(status, "failed" | "partial")
 }
@@ -136,13 +147,7 @@ impl HedgingDesk {
 
     /// The tenant's target: `metadata.hedging.target_hedge_ratio`, else [`DEFAULT_TARGET`].
     fn tenant_target(&self, caller: &Principal) -> Result<f64, DeskError> {
-        let tenant = self.tenants.get(caller.tenant_id)?;
-        Ok(tenant
-            .metadata
-            .pointer("/hedging/target_hedge_ratio")
-            .and_then(Value::as_f64)
-            .filter(|r| (0.0..=1.0).contains(r))
-            .unwrap_or(DEFAULT_TARGET))
+        Ok(target_of(&self.tenants.get(caller.tenant_id)?))
     }
 
     fn analysis_at(&self, caller: &Principal, target: f64) -> Result<HedgeAnalysis, DeskError> {
@@ -162,6 +167,25 @@ impl HedgingDesk {
     pub fn analysis(&self, caller: &Principal) -> Result<HedgeAnalysis, DeskError> {
         let target = self.tenant_target(caller)?;
         self.analysis_at(caller, target)
+    }
+
+    /// [`HedgingDesk::analysis`] without blocking a thread, when its three reads (the
+    /// tenant's target, spot and futures positions) can be served so; `None`: call
+    /// [`HedgingDesk::analysis`] on a blocking thread.
+    pub fn analysis_nonblocking(
+        &self,
+        caller: &Principal,
+    ) -> Option<impl Future<Output = Result<HedgeAnalysis, DeskError>> + Send + 'static> {
+        let actor = caller.actor();
+        let tenant = self.tenants.own_nonblocking(&actor)?;
+        let spot = self.positions.spot_nonblocking(&actor)?;
+        let futures = self.positions.futures_nonblocking(&actor)?;
+        Some(async move {
+            let target = target_of(&tenant.await?);
+            let spot = spot.await.map_err(DeskError::Positions)?;
+            let futures = futures.await.map_err(DeskError::Positions)?;
+            Ok(analyse(&spot, &futures, target))
+        })
     }
 
     /// Places the orders that bring every hedge to `target` (default: the tenant's), or

@@ -31,6 +31,7 @@ fn caller() -> Principal {
 
 struct Mocks {
     exchange: MockExchangeClient,
+    tenants: MockTenantRepo,
     keys: MockIdempotencyRepo,
     audit: MockAuditRepo,
     locks: MockTradingLocks,
@@ -40,6 +41,7 @@ impl Mocks {
     fn new() -> Self {
         Self {
             exchange: MockExchangeClient::new(),
+            tenants: MockTenantRepo::new(),
             keys: MockIdempotencyRepo::new(),
             audit: MockAuditRepo::new(),
             locks: MockTradingLocks::new(),
@@ -49,7 +51,7 @@ impl Mocks {
     fn desk(self) -> HedgingDesk {
         HedgingDesk::new(
             Arc::new(self.exchange),
-            Arc::new(MockTenantRepo::new()),
+            Arc::new(self.tenants),
             Arc::new(self.keys),
             Arc::new(self.audit),
             Arc::new(self.locks),
@@ -274,4 +276,91 @@ fn a_resumed_action_places_its_stored_plan_again_without_replanning() {
     };
     assert_eq!(closed.status, "executed");
     assert_eq!(closed.closed[0].exchange_order_id.as_deref(), Some("first"));
+}
+
+/// The non-blocking analysis reads the same three things (the tenant's target, spot, futures)
+/// and answers exactly as the blocking one; it is offered only when all three reads are.
+#[test]
+fn the_nonblocking_analysis_answers_as_the_blocking_one() {
+    use std::task::{Context, Poll, Waker};
+
+    use alphapulse_domain::{
+        FuturesPosition, PositionSide, Slug, SpotBalance, SubscriptionTier, Symbol, Tenant,
+        TenantStatus,
+    };
+    use rust_decimal_macros::dec;
+
+    let caller = caller();
+    let tenant = Tenant {
+        id: caller.tenant_id,
+        name: "Acme".into(),
+        slug: Slug::parse("acme").unwrap(),
+        subscription_tier: SubscriptionTier::Pro,
+        status: TenantStatus::Active,
+        max_users: 5,
+        max_api_calls_per_day: 1000,
+        created_at: chrono::Utc::now(),
+        updated_at: chrono::Utc::now(),
+        metadata: json!({"hedging": {"target_hedge_ratio": 0.5}}),
+    };
+    let btc = || Symbol::parse("BTCUSDT").unwrap();
+    let spot = move || {
+        vec![(
+            SpotBalance {
+                symbol: btc(),
+                asset: "BTC".into(),
+                quantity: dec!(2),
+                avg_price: Some(dec!(30000)),
+            },
+            Some(dec!(40000)),
+        )]
+    };
+    let short = move |mark| FuturesPosition {
+        symbol: btc(),
+        side: PositionSide::Short,
+        quantity: dec!(0.25),
+        entry_price: dec!(41000),
+        mark_price: mark,
+        leverage: dec!(3),
+        liquidation_price: None,
+    };
+    let mut m = Mocks::new();
+    let t = tenant.clone();
+    m.tenants.expect_get().returning(move |_| Ok(t.clone()));
+    m.tenants.expect_own_nonblocking().returning(move |_| {
+        let t = tenant.clone();
+        Some(Box::pin(async move { Ok(t) }))
+    });
+    m.exchange
+        .expect_spot_valued()
+        .returning(move |_| Ok(spot()));
+    m.exchange
+        .expect_spot_valued_nonblocking()
+        .returning(move |_| Some(Box::pin(async move { Ok(spot()) })));
+    m.exchange
+        .expect_futures_positions()
+        .returning(move |_| Ok(vec![short(None)]));
+    m.exchange
+        .expect_prices()
+        .returning(move |_, _, _| Ok(std::collections::BTreeMap::from([(btc(), dec!(40000))])));
+    m.exchange
+        .expect_futures_marked_nonblocking()
+        .returning(move |_| Some(Box::pin(async move { Ok(vec![short(Some(dec!(40000)))]) })));
+    let desk = m.desk();
+    let read = desk.analysis_nonblocking(&caller).expect("offered");
+    let Poll::Ready(fast) = std::pin::pin!(read).poll(&mut Context::from_waker(Waker::noop()))
+    else {
+        panic!("a ready answer pends");
+    };
+    let blocking = desk.analysis(&caller).unwrap();
+    // The tenant's target, not the default: half of the 2 BTC held, 0.25 short already.
+    assert_eq!(blocking.target_hedge_ratio, 0.5);
+    assert_eq!(fast.unwrap(), blocking);
+
+    let mut m = Mocks::new();
+    m.tenants.expect_own_nonblocking().returning(|_| None);
+    assert!(
+        m.desk().analysis_nonblocking(&caller).is_none(),
+        "no async tenant read: the blocking path"
+    );
 }

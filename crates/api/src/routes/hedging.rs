@@ -33,6 +33,9 @@ pub async fn get_hedge_analysis(
     caller: Caller,
     state: web::Data<AppState>,
 ) -> ApiResult<web::Json<HedgeAnalysis>> {
+    if let Some(read) = state.hedging.analysis_nonblocking(caller.principal()) {
+        return Ok(web::Json(read.await?));
+    }
     let desk = state.hedging.clone();
     Ok(web::Json(caller.run(move |p| desk.analysis(p)).await?))
 }

@@ -60,7 +60,7 @@ pub use risk_budget::{
     RiskBudgetRepo,
 };
 pub use risk_limits::{RiskLimits, RiskLimitsRepo, LIMIT_RANGES};
-pub use tenants::{for_each_active_tenant, TenantFilter, TenantRepo};
+pub use tenants::{for_each_active_tenant, OwnTenantFuture, TenantFilter, TenantRepo};
 pub use trading_lock::{TradingGuard, TradingLocks};
 pub use usage::UsageRepo;
 pub use users::{Credentials, UserRepo};

@@ -1,7 +1,11 @@
+use super::{Actor, BoxFuture};
 use crate::{
     AuditNote, NewTenant, Page, PageRequest, RepoError, Slug, Tenant, TenantId, TenantPatch,
     TenantStatus, UserId,
 };
+
+/// [`TenantRepo::own_nonblocking`]'s answer.
+pub type OwnTenantFuture = BoxFuture<'static, Result<Tenant, RepoError>>;
 
 /// Filters of the tenant list.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -32,6 +36,14 @@ pub trait TenantRepo: Send + Sync {
     /// # Errors
     /// [`RepoError::NotFound`] when it does not exist.
     fn get(&self, id: TenantId) -> Result<Tenant, RepoError>;
+
+    /// The actor's own tenant, read in the tenant's scope (its self-read policy, not the
+    /// platform role) without blocking a thread, when this repository can serve it so (an
+    /// async connection on the request path); `None`: call [`TenantRepo::get`] on a blocking
+    /// thread.
+    fn own_nonblocking(&self, _actor: &Actor) -> Option<OwnTenantFuture> {
+        None
+    }
 
     /// The tenant with this slug, if any.
     fn find_by_slug(&self, slug: &Slug) -> Result<Option<Tenant>, RepoError>;

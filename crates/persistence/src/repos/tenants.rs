@@ -1,7 +1,7 @@
 //! `tenants` and `user_tenants`: platform administration (runs in [`crate::PlatformScope`]).
 
 use alphapulse_domain::{
-    ports::{TenantFilter, TenantRepo},
+    ports::{Actor, OwnTenantFuture, TenantFilter, TenantRepo},
     AuditNote, NewTenant, Page, PageRequest, RepoError, Slug, SubscriptionTier, Tenant, TenantId,
     TenantPatch, TenantStatus, TextEnum, UserId,
 };
@@ -13,7 +13,7 @@ use super::{audit, cursor};
 use crate::{
     error::Result,
     schema::{tenants, user_tenants},
-    Db, Error,
+    AsyncReads, Db, Error,
 };
 
 /// A `tenants` row.
@@ -259,17 +259,46 @@ pub fn assign_staff(conn: &mut PgConnection, staff: UserId, tenant: TenantId) ->
     Ok(())
 }
 
-/// [`TenantRepo`] over PostgreSQL; every call runs in a [`crate::PlatformScope`].
+/// [`TenantRepo`] over PostgreSQL; every call runs in a [`crate::PlatformScope`], except
+/// [`TenantRepo::own_nonblocking`] (the tenant's own row, in its own scope).
 #[derive(Debug, Clone)]
 pub struct PgTenantRepo {
     db: Db,
+    reads: Option<AsyncReads>,
 }
 
 impl PgTenantRepo {
     /// A repo over `db`.
     pub fn new(db: Db) -> Self {
-        Self { db }
+        Self { db, reads: None }
     }
+
+    /// Serves [`TenantRepo::own_nonblocking`] over `reads` (the request path).
+    pub fn with_async_reads(mut self, reads: AsyncReads) -> Self {
+        self.reads = Some(reads);
+        self
+    }
+}
+
+/// The actor's own tenant on an async connection, in the tenant's read-only transaction: the
+/// `tenants` table's self-read policy lets it see its own row only (one round trip once the
+/// connection has prepared the statement).
+///
+/// # Errors
+/// [`Error::NotFound`] when the row is not visible; database failures.
+pub async fn own_async(reads: &AsyncReads, actor: &Actor) -> Result<Tenant> {
+    let rows: Vec<TenantRow> = reads
+        .tenant(*actor)
+        .load(
+            tenants::table
+                .filter(tenants::id.eq(actor.tenant_id.as_uuid()))
+                .select(TenantRow::as_select()),
+        )
+        .await?;
+    rows.into_iter()
+        .next()
+        .ok_or(Error::NotFound("tenant"))?
+        .try_into()
 }
 
 impl TenantRepo for PgTenantRepo {
@@ -285,6 +314,14 @@ impl TenantRepo for PgTenantRepo {
 
     fn get(&self, id: TenantId) -> Result<Tenant, RepoError> {
         Ok(self.db.platform().run(|c| get(c, id))?)
+    }
+
+    fn own_nonblocking(&self, actor: &Actor) -> Option<OwnTenantFuture> {
+        let reads = self.reads.clone()?;
+        let actor = *actor;
+        Some(Box::pin(
+            async move { Ok(own_async(&reads, &actor).await?) },
+        ))
     }
 
     fn find_by_slug(&self, slug: &Slug) -> Result<Option<Tenant>, RepoError> {

@@ -425,3 +425,45 @@ fn changes_and_their_audit_rows_commit_together() {
         ]
     );
 }
+
+/// The request path's read of the caller's own tenant (hedge target) equals the platform
+/// read, sees only the caller's own row, and goes in one round trip once prepared.
+#[test]
+fn own_tenant_read_async_equals_the_platform_read_and_sees_only_its_own_row() {
+    let mut t = TestDb::new();
+    let repo = PgTenantRepo::new(t.db());
+    let mut a = new_tenant("own-a");
+    a.metadata = Some(serde_json::json!({"hedging": {"target_hedge_ratio": 0.5}}));
+    let a = repo.create(a, &note("test.write")).unwrap();
+    let b = repo
+        .create(new_tenant("own-b"), &note("test.write"))
+        .unwrap();
+    let reads = t.db().async_reads().unwrap();
+    let fast = PgTenantRepo::new(t.db()).with_async_reads(reads.clone());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let own = |tenant: alphapulse_domain::TenantId| {
+        runtime.block_on(
+            fast.own_nonblocking(&Actor::system(tenant))
+                .expect("async reads configured"),
+        )
+    };
+    assert_eq!(own(a.id).unwrap(), repo.get(a.id).unwrap());
+    let (_, pipelined) = reads.counts();
+    assert_eq!(own(a.id).unwrap(), a, "second read, statement cached");
+    assert_eq!(own(b.id).unwrap(), repo.get(b.id).unwrap());
+    let expected = if t.is_citus() { 0 } else { 2 };
+    assert_eq!(
+        reads.counts().1 - pipelined,
+        expected,
+        "one round trip once prepared (plain PostgreSQL)"
+    );
+    // A tenant that does not exist (or is not the caller's) is not found, never another row.
+    assert!(matches!(
+        own(alphapulse_domain::TenantId::new_random()),
+        Err(RepoError::NotFound(_))
+    ));
+    assert!(repo.own_nonblocking(&Actor::system(a.id)).is_none());
+}
