@@ -125,6 +125,7 @@ fn trades(app: &TestApp, tenant: TenantId, symbol: &str, n: i64, days_ago: i64) 
 }
 
 #[actix_web::test]
+#[tracing_test::traced_test]
 async fn every_read_answers_the_documented_shape_for_its_own_tenant() {
     let w = world();
     for path in READS {
@@ -168,7 +169,32 @@ async fn every_read_answers_the_documented_shape_for_its_own_tenant() {
         assert!(m["var"][method].as_f64().unwrap() > 0.0, "{method}");
         assert!(m["cvar"][method].as_f64().unwrap() >= m["var"][method].as_f64().unwrap());
     }
+    // With A's account cached (the reads above), the exposure reads its book on async
+    // connections (spot, futures and cash: three reads) with the same answer as before.
+    let async_reads = || {
+        let n = std::cell::Cell::new(0);
+        logs_assert(|lines: &[&str]| {
+            n.set(
+                lines
+                    .iter()
+                    .filter(|l| l.contains("tenant read on an async connection"))
+                    .count(),
+            );
+            Ok(())
+        });
+        n.get()
+    };
+    let before = async_reads();
     let e = w.app.send(get(READS[2], &w.a_viewer)).await.body;
+    assert_eq!(async_reads(), before + 3, "the book on async connections");
+    let blocking = w
+        .app
+        .state
+        .services
+        .risk
+        .exposure(&Actor::system(w.a))
+        .unwrap();
+    assert_eq!(e, serde_json::to_value(blocking).unwrap());
     let btc = &e["assets"][0];
     assert_eq!(btc["symbol"], "BTCUSDT");
     assert_eq!(

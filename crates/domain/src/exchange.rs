@@ -234,6 +234,9 @@ pub type SpotValuedFuture = BoxFuture<'static, Result<PricedHoldings, ExchangeEr
 /// [`ExchangeClient::futures_marked_nonblocking`]'s answer.
 pub type FuturesMarkedFuture = BoxFuture<'static, Result<Vec<FuturesPosition>, ExchangeError>>;
 
+/// [`ExchangeClient::account_view_nonblocking`]'s answer.
+pub type AccountFuture = BoxFuture<'static, Result<AccountView, ExchangeError>>;
+
 /// A tenant's exchange account. Every call is for one tenant ([`Actor`]).
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 pub trait ExchangeClient: Send + Sync {
@@ -283,6 +286,13 @@ pub trait ExchangeClient: Send + Sync {
     /// is already known); `None`: call [`ExchangeClient::spot_valued`] on a blocking thread.
     /// The request path's cheapest read (issue 16): the positions route tries this first.
     fn spot_valued_nonblocking(&self, _actor: &Actor) -> Option<SpotValuedFuture> {
+        None
+    }
+
+    /// [`ExchangeClient::account_view`] without blocking a thread, when the client can serve
+    /// it so right now (as [`ExchangeClient::spot_valued_nonblocking`]); `None`: call
+    /// [`ExchangeClient::account_view`] on a blocking thread.
+    fn account_view_nonblocking(&self, _actor: &Actor) -> Option<AccountFuture> {
         None
     }
 

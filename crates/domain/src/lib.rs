@@ -27,8 +27,9 @@ pub mod user;
 pub use audit::{AuditEntry, AuditNote, AuditOutcome, NewAuditEntry};
 pub use error::{RepoError, ValidationError};
 pub use exchange::{
-    AccountView, ExchangeClient, ExchangeError, FuturesMarkedFuture, FuturesPosition, Market,
-    OrderAck, OrderRequest, PositionSide, PricedHoldings, Side, SpotBalance, SpotValuedFuture,
+    AccountFuture, AccountView, ExchangeClient, ExchangeError, FuturesMarkedFuture,
+    FuturesPosition, Market, OrderAck, OrderRequest, PositionSide, PricedHoldings, Side,
+    SpotBalance, SpotValuedFuture,
 };
 pub use ids::{AuditId, TenantId, UserId};
 pub use market::{Candle, Regime, Symbol};

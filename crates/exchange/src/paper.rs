@@ -6,8 +6,9 @@ use std::{collections::BTreeMap, sync::Arc};
 
 use alphapulse_domain::{
     ports::{Actor, ExchangeAccountRepo, MarketDataRepo, PaperBook},
-    AccountView, Candle, ExchangeClient, ExchangeError, FuturesMarkedFuture, FuturesPosition,
-    Market, OrderAck, OrderRequest, RepoError, SpotBalance, SpotValuedFuture, Symbol,
+    AccountFuture, AccountView, Candle, ExchangeClient, ExchangeError, FuturesMarkedFuture,
+    FuturesPosition, Market, OrderAck, OrderRequest, RepoError, SpotBalance, SpotValuedFuture,
+    Symbol,
 };
 use rust_decimal::Decimal;
 
@@ -74,6 +75,11 @@ impl ExchangeClient for PaperExchange {
 
     fn spot_valued_nonblocking(&self, actor: &Actor) -> Option<SpotValuedFuture> {
         let read = self.book.spot_holdings_priced_nonblocking(actor)?;
+        Some(Box::pin(async move { read.await.map_err(from_repo) }))
+    }
+
+    fn account_view_nonblocking(&self, actor: &Actor) -> Option<AccountFuture> {
+        let read = self.book.account_view_nonblocking(actor)?;
         Some(Box::pin(async move { read.await.map_err(from_repo) }))
     }
 

@@ -11,8 +11,9 @@ use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
 use alphapulse_domain::{
     ports::{Actor, AdapterKind, ExchangeAccountRepo},
-    AccountView, Candle, ExchangeClient, ExchangeError, FuturesMarkedFuture, FuturesPosition,
-    Market, OrderAck, OrderRequest, SpotBalance, SpotValuedFuture, Symbol, TenantId, TextEnum,
+    AccountFuture, AccountView, Candle, ExchangeClient, ExchangeError, FuturesMarkedFuture,
+    FuturesPosition, Market, OrderAck, OrderRequest, SpotBalance, SpotValuedFuture, Symbol,
+    TenantId, TextEnum,
 };
 use moka::sync::Cache;
 use rust_decimal::Decimal;
@@ -142,6 +143,11 @@ impl ExchangeClient for AlertingExchange {
     /// failures this rule never alerts on (see `alert`).
     fn spot_valued_nonblocking(&self, actor: &Actor) -> Option<SpotValuedFuture> {
         self.inner.spot_valued_nonblocking(actor)
+    }
+
+    /// Passed through unwatched, as [`ExchangeClient::spot_valued_nonblocking`].
+    fn account_view_nonblocking(&self, actor: &Actor) -> Option<AccountFuture> {
+        self.inner.account_view_nonblocking(actor)
     }
 
     /// Passed through unwatched, as [`ExchangeClient::spot_valued_nonblocking`].

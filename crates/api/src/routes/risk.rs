@@ -90,6 +90,9 @@ pub async fn get_risk_exposure(
     caller: Caller,
     state: web::Data<AppState>,
 ) -> ApiResult<web::Json<Exposure>> {
+    if let Some(read) = state.risk.exposure_nonblocking(&caller.actor()) {
+        return Ok(web::Json(read.await?));
+    }
     let service = state.risk.clone();
     Ok(web::Json(
         caller.run(move |p| service.exposure(&p.actor())).await?,

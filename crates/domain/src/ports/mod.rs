@@ -48,7 +48,7 @@ pub use idempotency::{IdempotencyBegin, IdempotencyRepo};
 pub use market::MarketDataRepo;
 pub use metrics::{Aggregation, BucketInterval, MetricPoint, MetricType, MetricsRepo, SeriesQuery};
 pub use operations::{CacheStat, CacheStatsSource, DatabaseHealth, DatabaseStats, PoolStats};
-pub use paper::{MarkedPositionsFuture, PaperBook, PricedHoldingsFuture};
+pub use paper::{AccountViewFuture, MarkedPositionsFuture, PaperBook, PricedHoldingsFuture};
 pub use portfolio::{
     HoldingValue, NewPortfolioSnapshot, PortfolioSnapshot, PortfolioSnapshotRepo, SnapshotSlot,
     SnapshotSource, TradeFilter, TradeRecord, TradeRepo,

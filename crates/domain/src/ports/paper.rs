@@ -10,6 +10,9 @@ pub type PricedHoldingsFuture = BoxFuture<'static, Result<crate::PricedHoldings,
 /// [`PaperBook::futures_positions_marked_nonblocking`]'s answer.
 pub type MarkedPositionsFuture = BoxFuture<'static, Result<Vec<FuturesPosition>, RepoError>>;
 
+/// [`PaperBook::account_view_nonblocking`]'s answer.
+pub type AccountViewFuture = BoxFuture<'static, Result<AccountView, RepoError>>;
+
 /// The paper exchange's ledger: positions, orders and trades in the tenant's tables.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 pub trait PaperBook: Send + Sync {
@@ -49,6 +52,13 @@ pub trait PaperBook: Send + Sync {
     /// the latest closes, futures positions marked at the latest closes, and the active
     /// account's cash (zero without an account).
     fn account_view(&self, actor: &Actor) -> Result<AccountView, RepoError>;
+
+    /// [`PaperBook::account_view`] without blocking a thread, when this book can serve it so
+    /// (see [`PaperBook::spot_holdings_priced_nonblocking`]); `None`: call the blocking
+    /// method on a blocking thread.
+    fn account_view_nonblocking(&self, _actor: &Actor) -> Option<AccountViewFuture> {
+        None
+    }
 
     /// Fills a market order at `price` with `fee_rate`: the order, its trade and the position
     /// change are written in ONE transaction (all or nothing). A retry with the same

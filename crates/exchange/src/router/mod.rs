@@ -49,8 +49,9 @@ use alphapulse_domain::{
         mask_key, Actor, AdapterKind, CacheStat, CacheStatsSource, ExchangeAccount,
         ExchangeAccountRepo, ExchangeAdmin, SealedCredentials, VenueSecrets,
     },
-    AccountView, Candle, ExchangeClient, ExchangeError, FuturesMarkedFuture, FuturesPosition,
-    Market, OrderAck, OrderRequest, SpotBalance, SpotValuedFuture, Symbol, TenantId,
+    AccountFuture, AccountView, Candle, ExchangeClient, ExchangeError, FuturesMarkedFuture,
+    FuturesPosition, Market, OrderAck, OrderRequest, SpotBalance, SpotValuedFuture, Symbol,
+    TenantId,
 };
 use chrono::{DateTime, Utc};
 use moka::sync::Cache;
@@ -451,6 +452,12 @@ impl ExchangeClient for ExchangeRouter {
     fn spot_valued_nonblocking(&self, actor: &Actor) -> Option<SpotValuedFuture> {
         self.paper_known(actor)?;
         self.paper.spot_valued_nonblocking(actor)
+    }
+
+    /// As [`ExchangeClient::spot_valued_nonblocking`]: a cached paper account only.
+    fn account_view_nonblocking(&self, actor: &Actor) -> Option<AccountFuture> {
+        self.paper_known(actor)?;
+        self.paper.account_view_nonblocking(actor)
     }
 
     /// As [`ExchangeClient::spot_valued_nonblocking`]: a cached paper account only.

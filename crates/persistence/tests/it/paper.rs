@@ -314,7 +314,7 @@ fn async_priced_holdings_equal_the_blocking_read_and_stay_in_the_tenant() {
 }
 
 #[test]
-fn async_marked_futures_equal_the_blocking_read_and_stay_in_the_tenant() {
+fn async_marked_futures_and_account_view_equal_the_blocking_reads_and_stay_in_the_tenant() {
     let (mut t, actor, book, _accounts) = setup(dec!(200000));
     let sym = |s: &str| Symbol::parse(s).unwrap();
     let position = |symbol: &str, side, qty, entry| FuturesPosition {
@@ -410,4 +410,34 @@ fn async_marked_futures_equal_the_blocking_read_and_stay_in_the_tenant() {
         book.futures_positions_marked_nonblocking(&actor).is_none(),
         "a book without async reads serves only the blocking read"
     );
+
+    // The whole account view (spot priced, futures marked, cash) on async connections: the
+    // blocking view, also after a fill moved cash and holdings; another tenant's own.
+    let view = |a: &Actor| {
+        runtime
+            .block_on(
+                fast.account_view_nonblocking(a)
+                    .expect("async reads configured"),
+            )
+            .unwrap()
+    };
+    assert_eq!(view(&actor), book.account_view(&actor).unwrap());
+    let mut buy = order("v1", Market::Spot, Side::Buy, dec!(0.5));
+    buy.symbol = Symbol::parse("ETHUSDT").unwrap();
+    book.fill(&actor, &buy, dec!(2500), dec!(0.001), Utc::now())
+        .unwrap();
+    let after = book.account_view(&actor).unwrap();
+    assert_eq!(
+        (after.spot.len(), after.cash),
+        (1, dec!(200000) - dec!(1250) - dec!(1.25))
+    );
+    assert_eq!(view(&actor), after);
+    let theirs = view(&other);
+    assert_eq!(theirs, book.account_view(&other).unwrap());
+    assert_eq!(
+        (theirs.spot.len(), theirs.futures.len(), theirs.cash),
+        (0, 1, dec!(0)),
+        "the other tenant has no account: no cash, and none of A's holdings"
+    );
+    assert!(book.account_view_nonblocking(&actor).is_none());
 }

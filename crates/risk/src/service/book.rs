@@ -9,11 +9,11 @@
 //! - net asset value (`total_value`) = cash + Σ spot values + Σ futures PnL;
 //! - a position without a known price is valued at its entry price (`priced = false`).
 
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, future::Future};
 
 use alphapulse_domain::{
     ports::{Actor, HoldingValue, NewPortfolioSnapshot},
-    ExchangeClient, ExchangeError, Market, PositionSide, Symbol,
+    AccountView, ExchangeClient, ExchangeError, Market, PositionSide, Symbol,
 };
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -103,6 +103,35 @@ impl Book {
         now: DateTime<Utc>,
     ) -> Result<Self, ExchangeError> {
         let view = exchange.account_view(actor)?;
+        let unpriced: Vec<Symbol> = view
+            .futures
+            .iter()
+            .filter(|p| !p.quantity.is_zero() && p.mark_price.is_none())
+            .map(|p| p.symbol.clone())
+            .collect();
+        let marks = if unpriced.is_empty() {
+            BTreeMap::new()
+        } else {
+            exchange.prices(actor, Market::Futures, &unpriced)?
+        };
+        Ok(Self::of(view, &marks, now))
+    }
+
+    /// [`Book::read`] without blocking a thread, when the exchange client can serve the
+    /// account view so (a cached paper account: its futures come marked at the latest closes,
+    /// and one without a close has no price, as the paper exchange's `prices` would answer);
+    /// `None`: call [`Book::read`] on a blocking thread.
+    pub fn read_nonblocking(
+        exchange: &dyn ExchangeClient,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Option<impl Future<Output = Result<Self, ExchangeError>> + Send + 'static> {
+        let view = exchange.account_view_nonblocking(actor)?;
+        Some(async move { Ok(Self::of(view.await?, &BTreeMap::new(), now)) })
+    }
+
+    /// The book of an account view; futures without a mark take theirs from `marks`.
+    fn of(view: AccountView, marks: &BTreeMap<Symbol, Decimal>, now: DateTime<Utc>) -> Self {
         let mut positions: Vec<BookPosition> = view
             .spot
             .into_iter()
@@ -116,22 +145,8 @@ impl Book {
                 price,
             })
             .collect();
-        let futures: Vec<_> = view
-            .futures
-            .into_iter()
-            .filter(|p| !p.quantity.is_zero())
-            .collect();
-        let unpriced: Vec<Symbol> = futures
-            .iter()
-            .filter(|p| p.mark_price.is_none())
-            .map(|p| p.symbol.clone())
-            .collect();
-        let marks = if unpriced.is_empty() {
-            BTreeMap::new()
-        } else {
-            exchange.prices(actor, Market::Futures, &unpriced)?
-        };
-        positions.extend(futures.into_iter().map(|p| BookPosition {
+        let futures = view.futures.into_iter().filter(|p| !p.quantity.is_zero());
+        positions.extend(futures.map(|p| BookPosition {
             price: p.mark_price.or_else(|| marks.get(&p.symbol).copied()),
             symbol: p.symbol,
             market: Market::Futures,
@@ -139,11 +154,11 @@ impl Book {
             quantity: p.quantity.abs(),
             entry_price: p.entry_price,
         }));
-        Ok(Self {
+        Self {
             cash: view.cash,
             positions,
             fetched_at: now,
-        })
+        }
     }
 
     /// Spot values plus futures PnL.
@@ -284,6 +299,75 @@ mod tests {
         let snap = book.snapshot();
         assert_eq!(snap.holdings[1].value, dec!(-150));
         assert_eq!(snap.total_value, dec!(1360));
+    }
+
+    /// The non-blocking read builds the same book from an account view whose futures come
+    /// marked (the paper exchange's) as the blocking read does with `prices` for the marks;
+    /// a future without a mark stays unpriced on both paths.
+    #[test]
+    fn the_nonblocking_read_builds_the_blocking_book() {
+        use alphapulse_domain::{
+            exchange::MockExchangeClient, FuturesPosition, SpotBalance, TenantId,
+        };
+        use std::task::{Context, Poll, Waker};
+
+        let sym = |s: &str| Symbol::parse(s).unwrap();
+        let future = move |symbol: &str, mark| FuturesPosition {
+            symbol: sym(symbol),
+            side: PositionSide::Short,
+            quantity: dec!(1),
+            entry_price: dec!(160),
+            mark_price: mark,
+            leverage: dec!(2),
+            liquidation_price: None,
+        };
+        let view = move |marked: bool| AccountView {
+            spot: vec![(
+                SpotBalance {
+                    symbol: sym("BTCUSDT"),
+                    asset: "BTC".into(),
+                    quantity: dec!(2),
+                    avg_price: Some(dec!(100)),
+                },
+                Some(dec!(150)),
+            )],
+            futures: vec![
+                future("BTCUSDT", marked.then_some(dec!(150))),
+                future("ETHUSDT", None),
+            ],
+            cash: dec!(1000),
+        };
+        let mut ex = MockExchangeClient::new();
+        ex.expect_account_view().returning(move |_| Ok(view(false)));
+        ex.expect_prices()
+            .returning(move |_, _, _| Ok(BTreeMap::from([(sym("BTCUSDT"), dec!(150))])));
+        ex.expect_account_view_nonblocking()
+            .returning(move |_| Some(Box::pin(async move { Ok(view(true)) })));
+        let actor = Actor::system(TenantId::new_random());
+        let now = Utc::now();
+        let blocking = Book::read(&ex, &actor, now).unwrap();
+        assert_eq!(
+            blocking
+                .positions
+                .iter()
+                .map(|p| p.price)
+                .collect::<Vec<_>>(),
+            vec![Some(dec!(150)), Some(dec!(150)), None]
+        );
+        let read = Book::read_nonblocking(&ex, &actor, now).expect("offered");
+        let Poll::Ready(fast) = std::pin::pin!(read).poll(&mut Context::from_waker(Waker::noop()))
+        else {
+            panic!("a ready answer pends");
+        };
+        let fast = fast.unwrap();
+        assert_eq!(
+            (fast.cash, fast.positions, fast.fetched_at),
+            (blocking.cash, blocking.positions, blocking.fetched_at)
+        );
+
+        let mut ex = MockExchangeClient::new();
+        ex.expect_account_view_nonblocking().returning(|_| None);
+        assert!(Book::read_nonblocking(&ex, &actor, now).is_none());
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! What the services share: the ports, the clock and the caches.
 
-use std::{sync::Arc, time::Duration};
+use std::{future::Future, sync::Arc, time::Duration};
 
 use alphapulse_domain::{
     ports::{
@@ -241,6 +241,16 @@ impl RiskCore {
     /// The exchange's.
     pub fn book(&self, actor: &Actor) -> Result<Book, ServiceError> {
         Ok(Book::read(self.ports.exchange.as_ref(), actor, self.now())?)
+    }
+
+    /// [`RiskCore::book`] without blocking a thread, when the exchange client can serve it so
+    /// (see [`Book::read_nonblocking`]); `None`: call [`RiskCore::book`] on a blocking thread.
+    pub fn book_nonblocking(
+        &self,
+        actor: &Actor,
+    ) -> Option<impl Future<Output = Result<Book, ServiceError>> + Send + 'static> {
+        let read = Book::read_nonblocking(self.ports.exchange.as_ref(), actor, self.now())?;
+        Some(async move { Ok(read.await?) })
     }
 
     /// The tenant's limits (the defaults when it set none).

@@ -1,6 +1,6 @@
 //! Exposure, risk metrics, limits and their use, position sizes, and the risk report.
 
-use std::sync::Arc;
+use std::{future::Future, sync::Arc};
 
 use alphapulse_domain::{
     ports::{Actor, AlertSeverity, AlertSource, RegimeDay, RiskLimits},
@@ -209,6 +209,17 @@ impl RiskService {
     /// The exchange's.
     pub fn exposure(&self, actor: &Actor) -> Result<Exposure, ServiceError> {
         Ok(exposure_of(&self.core.book(actor)?))
+    }
+
+    /// [`RiskService::exposure`] without blocking a thread, when the book can be read so
+    /// (see [`RiskCore::book_nonblocking`]); `None`: call [`RiskService::exposure`] on a
+    /// blocking thread.
+    pub fn exposure_nonblocking(
+        &self,
+        actor: &Actor,
+    ) -> Option<impl Future<Output = Result<Exposure, ServiceError>> + Send + 'static> {
+        let book = self.core.book_nonblocking(actor)?;
+        Some(async move { Ok(exposure_of(&book.await?)) })
     }
 
     /// Risk metrics of the portfolio's daily returns over `lookback` days.
