@@ -47,6 +47,15 @@ pub async fn get_portfolio(
     query: web::Query<PortfolioQuery>,
 ) -> ApiResult<web::Json<PortfolioView>> {
     let include = query.into_inner().include_history.unwrap_or(false);
+    // A cached series over a book read on async connections; computed on the blocking path.
+    if let Some(read) = state
+        .portfolio
+        .portfolio_nonblocking(&caller.actor(), include)
+    {
+        if let Some(view) = read.await? {
+            return Ok(web::Json(view));
+        }
+    }
     let service = state.portfolio.clone();
     let view = caller
         .run(move |p| service.portfolio(&p.actor(), include))

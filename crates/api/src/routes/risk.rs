@@ -115,6 +115,15 @@ pub async fn get_risk_metrics(
     query: web::Query<MetricsQuery>,
 ) -> ApiResult<web::Json<RiskMetrics>> {
     let (lookback, confidence) = query.values();
+    // Cached metrics over a book read on async connections; computed on the blocking path.
+    if let Some(read) = state
+        .risk
+        .metrics_nonblocking(&caller.actor(), lookback, confidence)
+    {
+        if let Some(metrics) = read.await? {
+            return Ok(web::Json(metrics));
+        }
+    }
     let service = state.risk.clone();
     Ok(web::Json(
         caller

@@ -230,6 +230,36 @@ impl RiskCore {
         })
     }
 
+    /// The key of [`RiskCore::series_key`] from the cached versions only (no read): `None`
+    /// when either version is not cached (older than `VERSION_FRESH_FOR`).
+    pub(crate) fn cached_series_key(
+        &self,
+        actor: &Actor,
+        book: &Book,
+        lookback: usize,
+    ) -> Option<SeriesKey> {
+        Some(SeriesKey {
+            tenant: actor.tenant_id,
+            market: self.market_version.get(&())?,
+            snapshots: self.snapshot_versions.get(&actor.tenant_id)?,
+            book: book.fingerprint(),
+            lookback,
+            day: self.now().date_naive(),
+        })
+    }
+
+    /// The series [`RiskCore::series`] would answer, when it is cached under fresh versions
+    /// (no database read, nothing computed); `None`: call [`RiskCore::series`].
+    pub(crate) fn cached_series(
+        &self,
+        actor: &Actor,
+        book: &Book,
+        lookback: usize,
+    ) -> Option<Arc<PortfolioSeries>> {
+        self.series
+            .get(&self.cached_series_key(actor, book, lookback)?)
+    }
+
     /// Now, by the ports' clock.
     pub fn now(&self) -> DateTime<Utc> {
         self.ports.clock.now()

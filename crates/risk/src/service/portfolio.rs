@@ -1,6 +1,6 @@
 //! The portfolio (valuation, metrics, history), its snapshots and the trade list.
 
-use std::sync::Arc;
+use std::{future::Future, sync::Arc};
 
 use alphapulse_domain::{
     ports::{Actor, PortfolioSnapshot, SnapshotSlot, SnapshotSource, TradeFilter, TradeRecord},
@@ -247,6 +247,37 @@ pub struct PortfolioService {
     core: Arc<RiskCore>,
 }
 
+/// The portfolio answer for `book`.
+fn view_of(
+    book: &Book,
+    metrics: PortfolioMetrics,
+    history: Option<Vec<PortfolioHistoryPoint>>,
+) -> PortfolioView {
+    PortfolioView {
+        total_value: book.total_value(),
+        cash: book.cash,
+        positions: book
+            .positions
+            .iter()
+            .map(|p| PortfolioPosition {
+                symbol: p.symbol.clone(),
+                market: p.market,
+                side: p.side,
+                quantity: p.quantity,
+                entry_price: p.entry_price,
+                current_price: p.price,
+                value: p.market_value(),
+                pnl: p.pnl(),
+                pnl_percentage: p.pnl_fraction().map(|f| f * 100.0),
+            })
+            .collect(),
+        metrics,
+        data_source: "exchange",
+        fetched_at: book.fetched_at,
+        history,
+    }
+}
+
 /// The performance block of a series (nulls below [`MIN_OBSERVATIONS`]).
 pub(crate) fn metrics_of(series: &PortfolioSeries) -> PortfolioMetrics {
     let perf = (series.observations() >= MIN_OBSERVATIONS)
@@ -315,28 +346,30 @@ impl PortfolioService {
         } else {
             None
         };
-        Ok(PortfolioView {
-            total_value: book.total_value(),
-            cash: book.cash,
-            positions: book
-                .positions
-                .iter()
-                .map(|p| PortfolioPosition {
-                    symbol: p.symbol.clone(),
-                    market: p.market,
-                    side: p.side,
-                    quantity: p.quantity,
-                    entry_price: p.entry_price,
-                    current_price: p.price,
-                    value: p.market_value(),
-                    pnl: p.pnl(),
-                    pnl_percentage: p.pnl_fraction().map(|f| f * 100.0),
-                })
-                .collect(),
-            metrics,
-            data_source: "exchange",
-            fetched_at: book.fetched_at,
-            history,
+        Ok(view_of(&book, metrics, history))
+    }
+
+    /// [`PortfolioService::portfolio`] without blocking a thread, for the common case: no
+    /// history asked for, the book readable so (see [`RiskCore::book_nonblocking`]) and its
+    /// series cached under fresh versions. The future answers `None` when the series is not
+    /// cached (call [`PortfolioService::portfolio`] on a blocking thread, which computes and
+    /// caches it); `None` at once when the book cannot be read so or history is asked for.
+    pub fn portfolio_nonblocking(
+        &self,
+        actor: &Actor,
+        include_history: bool,
+    ) -> Option<impl Future<Output = Result<Option<PortfolioView>, ServiceError>> + Send + 'static>
+    {
+        if include_history {
+            return None;
+        }
+        let book = self.core.book_nonblocking(actor)?;
+        let (core, actor) = (self.core.clone(), *actor);
+        Some(async move {
+            let book = book.await?;
+            Ok(core
+                .cached_series(&actor, &book, PORTFOLIO_METRICS_DAYS)
+                .map(|series| view_of(&book, metrics_of(&series), None)))
         })
     }
 

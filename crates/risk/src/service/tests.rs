@@ -189,15 +189,23 @@ impl World {
             })
             .collect();
         let cash = self.cash;
+        let view = move || AccountView {
+            spot: spot.clone(),
+            futures: futures.clone(),
+            cash,
+        };
+        let async_view = view.clone();
         exchange
             .expect_account_view()
             .withf(move |a| mine(a))
+            .returning(move |_| Ok(view()));
+        // The request path's non-blocking read of the same account (a paper account's view).
+        exchange
+            .expect_account_view_nonblocking()
+            .withf(move |a| mine(a))
             .returning(move |_| {
-                Ok(AccountView {
-                    spot: spot.clone(),
-                    futures: futures.clone(),
-                    cash,
-                })
+                let view = async_view();
+                Some(Box::pin(async move { Ok(view) }))
             });
         let closes: BTreeMap<Symbol, Decimal> = self
             .candles
@@ -1062,4 +1070,70 @@ fn the_job_counts_written_existing_and_failed_tenants_and_survives_an_outage() {
     assert_eq!(run.bucket, now().timestamp() / 3600);
     // The hook (the regime refresh) ran for the tenant whose snapshot this pass wrote only.
     assert_eq!(*hooked.lock().unwrap(), vec![good]);
+}
+
+/// Runs a future that must be ready at once (mocked ports answer without waiting).
+fn ready<T>(read: impl std::future::Future<Output = T>) -> T {
+    use std::task::{Context, Poll, Waker};
+    let Poll::Ready(answer) = std::pin::pin!(read).poll(&mut Context::from_waker(Waker::noop()))
+    else {
+        panic!("a ready answer pends");
+    };
+    answer
+}
+
+/// The request path serves the portfolio and the risk metrics without a blocking thread once
+/// the blocking path has computed and cached them, with the same answer; before that (and for
+/// history or invalid arguments) it declines and the blocking path answers.
+#[test]
+fn cached_portfolio_and_metrics_are_served_nonblocking_with_the_blocking_answers() {
+    let w = World::new();
+    let actor = w.actor();
+    let core = w.core();
+    let portfolio = PortfolioService::new(core.clone());
+    let risk = RiskService::new(core);
+    let fast_portfolio = || {
+        ready(
+            portfolio
+                .portfolio_nonblocking(&actor, false)
+                .expect("offered"),
+        )
+    };
+    let fast_metrics = || {
+        ready(
+            risk.metrics_nonblocking(&actor, 252, 0.95)
+                .expect("offered"),
+        )
+    };
+    assert_eq!(fast_portfolio().unwrap(), None, "nothing cached yet");
+    assert_eq!(fast_metrics().unwrap(), None, "nothing cached yet");
+    let blocking = portfolio.portfolio(&actor, false).unwrap();
+    assert_eq!(
+        blocking.metrics.observations, 300,
+        "a series of every candle"
+    );
+    assert_eq!(fast_portfolio().unwrap(), Some(blocking));
+    let metrics = risk.metrics(&actor, 252, 0.95).unwrap();
+    assert_eq!(fast_metrics().unwrap(), Some(metrics));
+    assert_eq!(
+        ready(
+            risk.metrics_nonblocking(&actor, 252, 0.99)
+                .expect("offered")
+        )
+        .unwrap(),
+        None,
+        "another confidence is another computation"
+    );
+    assert!(
+        portfolio.portfolio_nonblocking(&actor, true).is_none(),
+        "history"
+    );
+    assert!(
+        risk.metrics_nonblocking(&actor, 1, 0.95).is_none(),
+        "invalid lookback"
+    );
+    assert!(
+        risk.metrics_nonblocking(&actor, 252, 1.5).is_none(),
+        "invalid confidence"
+    );
 }

@@ -256,6 +256,32 @@ impl RiskService {
         Ok((*metrics).clone())
     }
 
+    /// [`RiskService::metrics`] without blocking a thread, for the common case: valid
+    /// arguments, the book readable so (see [`RiskCore::book_nonblocking`]) and the metrics
+    /// cached under fresh versions. The future answers `None` when they are not cached (call
+    /// [`RiskService::metrics`] on a blocking thread, which computes and caches them); `None`
+    /// at once when the book cannot be read so or the arguments are invalid (the blocking
+    /// call answers the 422).
+    pub fn metrics_nonblocking(
+        &self,
+        actor: &Actor,
+        lookback: usize,
+        confidence: f64,
+    ) -> Option<impl Future<Output = Result<Option<RiskMetrics>, ServiceError>> + Send + 'static>
+    {
+        check_lookback(lookback, MIN_LOOKBACK_DAYS, MAX_LOOKBACK_DAYS).ok()?;
+        check_confidence(confidence).ok()?;
+        let book = self.core.book_nonblocking(actor)?;
+        let (core, actor) = (self.core.clone(), *actor);
+        Some(async move {
+            let book = book.await?;
+            Ok(core
+                .cached_series_key(&actor, &book, lookback)
+                .and_then(|key| core.metrics.get(&(key, confidence.to_bits())))
+                .map(|metrics| (*metrics).clone()))
+        })
+    }
+
     /// The tenant's limits and their use now; breaches raise `risk` alerts.
     ///
     /// # Errors
