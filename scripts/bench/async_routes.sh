@@ -11,8 +11,9 @@
 #    rotation) on each server in turn, BENCH_RUNS times (on, off, off, on, ...: the order
 #    alternates per run), and prints per route the medians and the median of the per-run
 #    ratios on/off.
-# The routes: the ones the async path serves (positions spot/futures/metrics, hedge analysis)
-# and one it does not (GET /api/v1/risk/limits, a control: its ratio should stay near 1).
+# The routes: the ones the async path serves (positions spot/futures/metrics, hedge analysis,
+# risk exposure; portfolio and risk metrics when cached) and one it does not
+# (GET /api/v1/risk/limits, a control: its ratio should stay near 1).
 #
 # Environment: BENCH_SECONDS (10), BENCH_RUNS (3), BENCH_CONNECTIONS (32), BENCH_THREADS (2),
 # BENCH_SKIP_BUILD (0), BENCH_ROUTES (space-separated paths, default above), BENCH_BIN.
@@ -27,7 +28,7 @@ RUNS=${BENCH_RUNS:-3}
 CONNS=${BENCH_CONNECTIONS:-32}
 THREADS=${BENCH_THREADS:-2}
 BIN=${BENCH_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/release/alphapulse}
-ROUTES=${BENCH_ROUTES:-/api/v1/positions/spot /api/v1/positions/futures /api/v1/positions/metrics /api/v1/hedging/analysis /api/v1/risk/limits}
+ROUTES=${BENCH_ROUTES:-/api/v1/positions/spot /api/v1/positions/futures /api/v1/positions/metrics /api/v1/hedging/analysis /api/v1/risk/exposure /api/v1/portfolio /api/v1/risk/metrics /api/v1/risk/limits}
 HOST=127.0.0.1
 
 log() { printf '[async-routes %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -117,9 +118,11 @@ for path in $ROUTES; do
                 "http://$HOST:$port$path")
             [[ $code == 200 ]] || die "$path on port $port answered $code"
         done <"$TOKENS"
-        curl -sf -H "Authorization: Bearer $token" "http://$HOST:$port$path" >"$WORK/body_$port"
+        # The time of the read (portfolio) and of the cached computation (risk metrics) are
+        # each server's own.
+        curl -sf -H "Authorization: Bearer $token" "http://$HOST:$port$path" \
+            | sed -E 's/"(fetched_at|calculated_at)":"[^"]*"/"\1":"-"/g' >"$WORK/body_$port"
     done
-    # hedge analysis carries no clock; every route here is a pure read of the same rows.
     cmp -s "$WORK/body_$ON_PORT" "$WORK/body_$OFF_PORT" || die "$path: on and off answer differently"
     log "$path: 200 on both, same body ($(wc -c <"$WORK/body_$ON_PORT") bytes)"
 done

@@ -45,6 +45,7 @@ fn exec(app: &TestApp, sql: &str) {
 }
 
 #[actix_web::test]
+#[tracing_test::traced_test]
 async fn one_condition_raises_one_open_alert_acknowledged_once_and_never_across_tenants() {
     let app = TestApp::new();
     let (a, b) = (
@@ -88,6 +89,8 @@ async fn one_condition_raises_one_open_alert_acknowledged_once_and_never_across_
     let svc = test_service!(app);
     let list = call(&svc, get("/api/v1/alerts", &viewer).to_request()).await;
     assert_eq!(list.status, 200, "{:?}", list.body);
+    // The list is read on an async connection (no account or cache needed).
+    assert!(logs_contain("tenant read on an async connection"));
     let items = list.body["items"].as_array().unwrap();
     assert_eq!(items.len(), 2);
     assert!(list.body["next_cursor"].is_null());

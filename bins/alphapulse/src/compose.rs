@@ -122,9 +122,11 @@ struct Repos {
 impl Repos {
     /// `reads`: the async read pool of the request path's hot reads, when switched on.
     fn new(db: &Db, reads: Option<&AsyncReads>) -> Self {
-        let mut tenants = PgTenantRepo::new(db.clone());
+        let (mut tenants, mut alerts) =
+            (PgTenantRepo::new(db.clone()), PgAlertRepo::new(db.clone()));
         if let Some(reads) = reads {
             tenants = tenants.with_async_reads(reads.clone());
+            alerts = alerts.with_async_reads(reads.clone());
         }
         Self {
             tenants: Arc::new(tenants),
@@ -133,7 +135,7 @@ impl Repos {
             market: Arc::new(PgMarketDataRepo::new(db.clone())),
             accounts: Arc::new(PgExchangeAccountRepo::new(db.clone())),
             idempotency: Arc::new(PgIdempotencyRepo::new(db.clone())),
-            alerts: Arc::new(PgAlertRepo::new(db.clone())),
+            alerts: Arc::new(alerts),
         }
     }
 }
@@ -144,7 +146,8 @@ impl Repos {
 /// # Errors
 /// Token keys that cannot sign.
 pub fn components(db: &Db, settings: &Settings) -> Result<(Services, SnapshotJob)> {
-    // The hot reads of the request path (positions, hedge analysis) go over async
+    // The hot reads of the request path (positions, hedge analysis, risk exposure, cached
+    // portfolio and metrics, the alert list) go over async
     // connections (issue 16): one pool set shared by every repository that serves them.
     let reads = if settings.async_reads {
         Some(db.async_reads().context("opening the async read pool")?)

@@ -9,7 +9,7 @@
 //! spikes: source `risk`, `risk_budget`, `correlation`); the regime store raises regime
 //! changes (source `regime`) in the transaction that records them.
 
-use std::sync::Arc;
+use std::{future::Future, sync::Arc};
 
 use alphapulse_domain::{
     ports::{Actor, Alert, AlertFilter, AlertRepo, AlertSeverity, AlertSource, NewAlert},
@@ -44,19 +44,25 @@ impl AlertService {
     pub fn list(
         &self,
         caller: &Principal,
-        mut filter: AlertFilter,
+        filter: AlertFilter,
         page: &PageRequest,
     ) -> OpsResult<Page<Alert>> {
-        if let (Some(start), Some(end)) = (filter.start, filter.end) {
-            if start > end {
-                return Err(
-                    ValidationError::new("start_time", "must not be after end_time").into(),
-                );
-            }
-        }
-        filter.start = filter.start.map(clamp_window);
-        filter.end = filter.end.map(clamp_window);
+        let filter = checked(filter)?;
         Ok(self.repo.list(&caller.actor(), &filter, page)?)
+    }
+
+    /// [`AlertService::list`] without blocking a thread, when the repository can serve it so
+    /// (see `AlertRepo::list_nonblocking`); `None`: call [`AlertService::list`] on a blocking
+    /// thread (also for a filter it refuses: the blocking call answers the 422).
+    pub fn list_nonblocking(
+        &self,
+        caller: &Principal,
+        filter: AlertFilter,
+        page: &PageRequest,
+    ) -> Option<impl Future<Output = OpsResult<Page<Alert>>> + Send + 'static> {
+        let filter = checked(filter).ok()?;
+        let read = self.repo.list_nonblocking(&caller.actor(), &filter, page)?;
+        Some(async move { Ok(read.await?) })
     }
 
     /// Acknowledges one of the caller's tenant's alerts (audited).
@@ -67,6 +73,18 @@ impl AlertService {
         let note = caller.note("alert.acknowledge", serde_json::json!({ "alert_id": id }));
         Ok(self.repo.acknowledge(&caller.actor(), id, &note)?)
     }
+}
+
+/// The list filter with its window checked (start not after end) and clamped.
+fn checked(mut filter: AlertFilter) -> OpsResult<AlertFilter> {
+    if let (Some(start), Some(end)) = (filter.start, filter.end) {
+        if start > end {
+            return Err(ValidationError::new("start_time", "must not be after end_time").into());
+        }
+    }
+    filter.start = filter.start.map(clamp_window);
+    filter.end = filter.end.map(clamp_window);
+    Ok(filter)
 }
 
 /// The rule this crate owns: exchange accounts failing (the quota alerts are raised by
@@ -189,9 +207,54 @@ mod tests {
             ..AlertFilter::default()
         };
         let err = service
-            .list(&principal(), filter, &PageRequest::default())
+            .list(&principal(), filter.clone(), &PageRequest::default())
             .unwrap_err();
         assert!(matches!(err, crate::OpsError::Invalid(v) if v.field == "start_time"));
+        // The non-blocking list declines it (the blocking call answers the 422), before
+        // storage: the mock has no expectation.
+        assert!(service
+            .list_nonblocking(&principal(), filter, &PageRequest::default())
+            .is_none());
+    }
+
+    /// The non-blocking list hands the repository the same checked filter (windows clamped).
+    #[test]
+    fn the_nonblocking_list_passes_the_checked_filter() {
+        let ancient = Utc.with_ymd_and_hms(1800, 1, 1, 0, 0, 0).unwrap();
+        let mut repo = MockAlertRepo::new();
+        repo.expect_list_nonblocking()
+            .withf(move |_, f, _| {
+                f.start != Some(ancient) && f.start == Some(clamp_window(ancient))
+            })
+            .times(1)
+            .returning(|_, _, _| {
+                Some(Box::pin(async {
+                    Ok(Page {
+                        items: Vec::new(),
+                        next_cursor: None,
+                    })
+                }))
+            });
+        let service = AlertService::new(Arc::new(repo));
+        let filter = AlertFilter {
+            start: Some(ancient),
+            ..AlertFilter::default()
+        };
+        let read = service
+            .list_nonblocking(&principal(), filter, &PageRequest::default())
+            .expect("offered");
+        let page = ready(read).unwrap();
+        assert!(page.items.is_empty());
+    }
+
+    fn ready<T>(read: impl Future<Output = T>) -> T {
+        use std::task::{Context, Poll, Waker};
+        let Poll::Ready(answer) =
+            std::pin::pin!(read).poll(&mut Context::from_waker(Waker::noop()))
+        else {
+            panic!("a ready answer pends");
+        };
+        answer
     }
 
     #[test]

@@ -99,28 +99,31 @@ pub async fn list_alerts(
     query: web::Query<AlertQuery>,
     page: web::Query<PageQuery>,
 ) -> ApiResult<web::Json<PageOf<AlertResponse>>> {
-    let (query, page, service) = (query.into_inner(), page.into_inner(), state.alerts.clone());
-    let page = caller
-        .run(move |p| {
-            let filter = AlertFilter {
-                start: query.start_time,
-                end: query.end_time,
-                severity: query
-                    .severity
-                    .as_deref()
-                    .map(AlertSeverity::parse_field)
-                    .transpose()?,
-                acknowledged: query.acknowledged,
-                source: query
-                    .source
-                    .as_deref()
-                    .map(AlertSource::parse_field)
-                    .transpose()?,
-            };
-            let page = page.request()?;
-            service.list(p, filter, &page)
-        })
-        .await?;
+    let query = query.into_inner();
+    let filter = AlertFilter {
+        start: query.start_time,
+        end: query.end_time,
+        severity: query
+            .severity
+            .as_deref()
+            .map(AlertSeverity::parse_field)
+            .transpose()?,
+        acknowledged: query.acknowledged,
+        source: query
+            .source
+            .as_deref()
+            .map(AlertSource::parse_field)
+            .transpose()?,
+    };
+    let page = page.into_inner().request()?;
+    if let Some(read) = state
+        .alerts
+        .list_nonblocking(caller.principal(), filter.clone(), &page)
+    {
+        return Ok(web::Json(PageOf::of(read.await?)));
+    }
+    let service = state.alerts.clone();
+    let page = caller.run(move |p| service.list(p, filter, &page)).await?;
     Ok(web::Json(PageOf::of(page)))
 }
 

@@ -7,7 +7,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::Actor;
+use super::{Actor, BoxFuture};
+
+/// [`AlertRepo::list_nonblocking`]'s answer.
+pub type AlertPageFuture = BoxFuture<'static, Result<Page<Alert>, RepoError>>;
 use crate::{AuditNote, Page, PageRequest, RepoError, UserId};
 
 /// How urgent an alert is.
@@ -162,6 +165,18 @@ pub trait AlertRepo: Send + Sync {
         filter: &AlertFilter,
         page: &PageRequest,
     ) -> Result<Page<Alert>, RepoError>;
+
+    /// [`AlertRepo::list`] without blocking a thread, when this repository can serve it so
+    /// (an async connection on the request path); `None`: call [`AlertRepo::list`] on a
+    /// blocking thread.
+    fn list_nonblocking(
+        &self,
+        _actor: &Actor,
+        _filter: &AlertFilter,
+        _page: &PageRequest,
+    ) -> Option<AlertPageFuture> {
+        None
+    }
 
     /// Acknowledges an alert (by `actor.user_id`), with its audit row in the same transaction.
     ///

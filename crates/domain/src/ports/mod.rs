@@ -34,7 +34,9 @@ mod usage;
 mod users;
 
 pub use accounts::{AdapterKind, ExchangeAccount, ExchangeAccountRepo, NewExchangeAccount};
-pub use alerts::{Alert, AlertFilter, AlertRepo, AlertSeverity, AlertSource, NewAlert};
+pub use alerts::{
+    Alert, AlertFilter, AlertPageFuture, AlertRepo, AlertSeverity, AlertSource, NewAlert,
+};
 pub use audit::AuditRepo;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use console::*;

@@ -7,7 +7,9 @@
 //! raise while the condition's alert is open inserts nothing.
 
 use alphapulse_domain::{
-    ports::{Actor, Alert, AlertFilter, AlertRepo, AlertSeverity, AlertSource, NewAlert},
+    ports::{
+        Actor, Alert, AlertFilter, AlertPageFuture, AlertRepo, AlertSeverity, AlertSource, NewAlert,
+    },
     AuditNote, Page, PageRequest, RepoError, TextEnum, UserId,
 };
 use chrono::{DateTime, Utc};
@@ -15,7 +17,9 @@ use diesel::{pg::PgConnection, prelude::*};
 use uuid::Uuid;
 
 use super::{audit, cursor};
-use crate::{error::Result, schema::alerts, Db, Error};
+use futures_util::FutureExt;
+
+use crate::{error::Result, schema::alerts, AsyncReads, Db, Error};
 
 /// Longest title stored (longer ones are cut).
 pub const MAX_TITLE_CHARS: usize = 200;
@@ -115,16 +119,19 @@ pub fn raise(conn: &mut PgConnection, actor: &Actor, alert: &NewAlert) -> Result
         .transpose()
 }
 
-/// A page of the tenant's alerts, newest first.
-///
-/// # Errors
-/// A bad cursor; database failures.
-pub fn list(
-    conn: &mut PgConnection,
+/// The list query of one page: the tenant's alerts matching `filter`, after `after` (the
+/// decoded cursor), newest first, one row more than `limit` (to know whether a page follows).
+/// Boxed (its filters vary); diesel caches its statement per distinct SQL text.
+fn list_query(
     actor: &Actor,
     filter: &AlertFilter,
-    page: &PageRequest,
-) -> Result<Page<Alert>> {
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: u32,
+) -> alerts::BoxedQuery<
+    'static,
+    diesel::pg::Pg,
+    diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<AlertRow, diesel::pg::Pg>>,
+> {
     let mut query = alerts::table
         .filter(alerts::tenant_id.eq(actor.tenant_id.as_uuid()))
         .select(AlertRow::as_select())
@@ -144,24 +151,65 @@ pub fn list(
     if let Some(acknowledged) = filter.acknowledged {
         query = query.filter(alerts::acknowledged.eq(acknowledged));
     }
-    if let Some(c) = &page.cursor {
-        let (at, id) = cursor::decode(c)?;
+    if let Some((at, id)) = after {
         query = query.filter(
             alerts::created_at
                 .lt(at)
                 .or(alerts::created_at.eq(at).and(alerts::id.lt(id))),
         );
     }
-    let mut rows: Vec<AlertRow> = query
+    query
         .order((alerts::created_at.desc(), alerts::id.desc()))
-        .limit(i64::from(page.limit()) + 1)
-        .load(conn)?;
-    let next_cursor = cursor::finish_page(&mut rows, page.limit(), |r| (r.created_at, r.id));
+        .limit(i64::from(limit) + 1)
+}
+
+/// The page of `rows` (one more than `limit` read).
+fn page_of(mut rows: Vec<AlertRow>, limit: u32) -> Result<Page<Alert>> {
+    let next_cursor = cursor::finish_page(&mut rows, limit, |r| (r.created_at, r.id));
     let items = rows
         .into_iter()
         .map(Alert::try_from)
         .collect::<Result<_>>()?;
     Ok(Page { items, next_cursor })
+}
+
+/// A page of the tenant's alerts, newest first.
+///
+/// # Errors
+/// [`Error::Invalid`] for a bad cursor; database failures.
+pub fn list(
+    conn: &mut PgConnection,
+    actor: &Actor,
+    filter: &AlertFilter,
+    page: &PageRequest,
+) -> Result<Page<Alert>> {
+    let after = page.cursor.as_deref().map(cursor::decode).transpose()?;
+    let rows: Vec<AlertRow> = list_query(actor, filter, after, page.limit()).load(conn)?;
+    page_of(rows, page.limit())
+}
+
+/// [`list`] on an async connection, in [`AsyncReads`]' read-only transaction (no blocking
+/// thread; two round trips, the statement prepared once per connection and SQL text).
+///
+/// # Errors
+/// As [`list`]; [`Error::Unavailable`] when no connection works.
+pub async fn list_async(
+    reads: &AsyncReads,
+    actor: &Actor,
+    filter: &AlertFilter,
+    page: &PageRequest,
+) -> Result<Page<Alert>> {
+    let after = page.cursor.as_deref().map(cursor::decode).transpose()?;
+    let (limit, query_actor, filter) = (page.limit(), *actor, filter.clone());
+    let rows: Vec<AlertRow> = reads
+        .tenant(*actor)
+        .run(move |conn| {
+            let query = list_query(&query_actor, &filter, after, limit);
+            let mut conn = conn;
+            diesel_async::RunQueryDsl::load(query, &mut conn).boxed()
+        })
+        .await?;
+    page_of(rows, limit)
 }
 
 /// Acknowledges an open alert of the tenant by `actor.user_id`.
@@ -205,12 +253,19 @@ pub fn acknowledge(conn: &mut PgConnection, actor: &Actor, id: Uuid) -> Result<A
 #[derive(Debug, Clone)]
 pub struct PgAlertRepo {
     db: Db,
+    reads: Option<AsyncReads>,
 }
 
 impl PgAlertRepo {
     /// A repo over `db`.
     pub fn new(db: Db) -> Self {
-        Self { db }
+        Self { db, reads: None }
+    }
+
+    /// Serves [`AlertRepo::list_nonblocking`] over `reads` (the request path).
+    pub fn with_async_reads(mut self, reads: AsyncReads) -> Self {
+        self.reads = Some(reads);
+        self
     }
 }
 
@@ -229,6 +284,19 @@ impl AlertRepo for PgAlertRepo {
             .db
             .tenant(*actor)
             .run(|c| list(c, actor, filter, page))?)
+    }
+
+    fn list_nonblocking(
+        &self,
+        actor: &Actor,
+        filter: &AlertFilter,
+        page: &PageRequest,
+    ) -> Option<AlertPageFuture> {
+        let reads = self.reads.clone()?;
+        let (actor, filter, page) = (*actor, filter.clone(), page.clone());
+        Some(Box::pin(async move {
+            Ok(list_async(&reads, &actor, &filter, &page).await?)
+        }))
     }
 
     fn acknowledge(&self, actor: &Actor, id: Uuid, note: &AuditNote) -> Result<Alert, RepoError> {

@@ -262,3 +262,63 @@ fn one_set_of_credentials_per_venue_rotated_then_deleted_back_to_paper() {
     assert_eq!(accounts.active(&actor).unwrap().unwrap().id, paper.id);
     assert!(repo.list(&actor).unwrap().is_empty());
 }
+
+/// The alert list on async connections answers every page and filter as the blocking list
+/// does, stays in the tenant, and refuses a bad cursor alike.
+#[test]
+fn the_async_alert_list_pages_and_filters_as_the_blocking_one() {
+    let mut t = TestDb::new();
+    let (a, b) = (tenant(&mut t, "list-a"), tenant(&mut t, "list-b"));
+    let repo = PgAlertRepo::new(t.db());
+    let (actor, other) = (Actor::system(a), Actor::system(b));
+    for i in 0..5 {
+        let mut new = alert(&format!("quota:{i}"));
+        if i % 2 == 0 {
+            new.severity = AlertSeverity::Critical;
+        }
+        repo.raise(&actor, &new).unwrap();
+    }
+    repo.raise(&other, &alert("quota:theirs")).unwrap();
+    let fast = PgAlertRepo::new(t.db()).with_async_reads(t.db().async_reads().unwrap());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let list = |who: &Actor, filter: &AlertFilter, page: &PageRequest| {
+        runtime.block_on(
+            fast.list_nonblocking(who, filter, page)
+                .expect("async reads configured"),
+        )
+    };
+    let critical = AlertFilter {
+        severity: Some(AlertSeverity::Critical),
+        ..AlertFilter::default()
+    };
+    for filter in [AlertFilter::default(), critical] {
+        // Every page of two, following the cursors, on both paths.
+        let mut page = PageRequest::new(Some(2), None).unwrap();
+        let mut seen = 0;
+        loop {
+            let blocking = repo.list(&actor, &filter, &page).unwrap();
+            let fast_page = list(&actor, &filter, &page).unwrap();
+            assert_eq!(fast_page, blocking);
+            seen += blocking.items.len();
+            match blocking.next_cursor {
+                Some(c) => page = PageRequest::new(Some(2), Some(c)).unwrap(),
+                None => break,
+            }
+        }
+        let expected = if filter.severity.is_some() { 3 } else { 5 };
+        assert_eq!(seen, expected, "{filter:?}");
+    }
+    let theirs = list(&other, &AlertFilter::default(), &PageRequest::default()).unwrap();
+    assert_eq!(theirs.items.len(), 1, "B sees only its own alert");
+    let bad = PageRequest::new(None, Some("not-a-cursor".into())).unwrap();
+    assert!(matches!(
+        list(&actor, &AlertFilter::default(), &bad),
+        Err(RepoError::Invalid(v)) if v.field == "cursor"
+    ));
+    assert!(repo
+        .list_nonblocking(&actor, &AlertFilter::default(), &PageRequest::default())
+        .is_none());
+}
