@@ -12,7 +12,7 @@
 #    alternates per run), and prints per route the medians and the median of the per-run
 #    ratios on/off.
 # The routes: the ones the async path serves (positions spot/futures/metrics, hedge analysis,
-# risk exposure; portfolio and risk metrics when cached) and one it does not
+# risk exposure, the alert list; portfolio and risk metrics when cached) and one it does not
 # (GET /api/v1/risk/limits, a control: its ratio should stay near 1).
 #
 # Environment: BENCH_SECONDS (10), BENCH_RUNS (3), BENCH_CONNECTIONS (32), BENCH_THREADS (2),
@@ -28,7 +28,7 @@ RUNS=${BENCH_RUNS:-3}
 CONNS=${BENCH_CONNECTIONS:-32}
 THREADS=${BENCH_THREADS:-2}
 BIN=${BENCH_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/release/alphapulse}
-ROUTES=${BENCH_ROUTES:-/api/v1/positions/spot /api/v1/positions/futures /api/v1/positions/metrics /api/v1/hedging/analysis /api/v1/risk/exposure /api/v1/portfolio /api/v1/risk/metrics /api/v1/risk/limits}
+ROUTES=${BENCH_ROUTES:-/api/v1/positions/spot /api/v1/positions/futures /api/v1/positions/metrics /api/v1/hedging/analysis /api/v1/risk/exposure /api/v1/portfolio /api/v1/risk/metrics /api/v1/alerts /api/v1/risk/limits}
 HOST=127.0.0.1
 
 log() { printf '[async-routes %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }

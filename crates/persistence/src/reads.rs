@@ -315,16 +315,72 @@ impl AsyncTenantRead<'_> {
             + 'static,
         U: Send + 'static,
     {
-        let key = match (Q::query_id(), query.is_safe_to_cache_prepared(&Pg)) {
-            (Some(id), Ok(true)) => Some(id),
-            _ => None,
-        };
-        self.execute(key, &load_with(query)).await
+        let keys = cache_key(&query).map(|key| vec![key]);
+        self.execute(keys, &load_with(query)).await
     }
 
-    /// The attempts of one read; `key`: the statement key of a query diesel caches, which
-    /// allows one round trip on connections that have run it.
-    async fn execute<T, F>(&self, key: Option<TypeId>, query: &F) -> Result<T>
+    /// Loads the rows of three diesel queries in **one** tenant transaction: context, the
+    /// three queries and `COMMIT` in one write (one round trip) once this connection has
+    /// prepared all three, as [`AsyncTenantRead::load`] does for one; otherwise the context
+    /// and the queries in one write and `COMMIT` after their answers. One transaction rather
+    /// than three reads: PostgreSQL pays the transaction (context, commit) once.
+    ///
+    /// Why the order holds: the three loads are polled in order on the first poll of their
+    /// join, each sending on that first poll when its statement is cached (diesel-async
+    /// releases its statement-cache lock before sending); a load whose statement must be
+    /// prepared first holds that lock over the preparation, so the loads behind it send later,
+    /// but all before `COMMIT`, which in that case waits for every answer.
+    ///
+    /// # Errors
+    /// As [`AsyncTenantRead::load`].
+    pub async fn load3<Q1, U1, Q2, U2, Q3, U3>(
+        &self,
+        q1: Q1,
+        q2: Q2,
+        q3: Q3,
+    ) -> Result<(Vec<U1>, Vec<U2>, Vec<U3>)>
+    where
+        Q1: for<'c> LoadQuery<'static, &'c AsyncPgConnection, U1>
+            + Query
+            + QueryFragment<Pg>
+            + QueryId
+            + Clone
+            + Send
+            + 'static,
+        Q2: for<'c> LoadQuery<'static, &'c AsyncPgConnection, U2>
+            + Query
+            + QueryFragment<Pg>
+            + QueryId
+            + Clone
+            + Send
+            + 'static,
+        Q3: for<'c> LoadQuery<'static, &'c AsyncPgConnection, U3>
+            + Query
+            + QueryFragment<Pg>
+            + QueryId
+            + Clone
+            + Send
+            + 'static,
+        U1: Send + 'static,
+        U2: Send + 'static,
+        U3: Send + 'static,
+    {
+        // Pipelined only when all three are cacheable (and, below, warm).
+        let keys = match (cache_key(&q1), cache_key(&q2), cache_key(&q3)) {
+            (Some(a), Some(b), Some(c)) => Some(vec![a, b, c]),
+            _ => None,
+        };
+        let (l1, l2, l3) = (load_with(q1), load_with(q2), load_with(q3));
+        let query = over_connection(move |conn| {
+            futures_util::future::try_join3(l1(conn), l2(conn), l3(conn)).boxed()
+        });
+        self.execute(keys, &query).await
+    }
+
+    /// The attempts of one read; `keys`: the statement keys of the queries, all of which
+    /// diesel caches (`None`: some are not), which allows one round trip on connections that
+    /// have run them all.
+    async fn execute<T, F>(&self, keys: Option<Vec<TypeId>>, query: &F) -> Result<T>
     where
         T: Send,
         F: for<'c> Fn(&'c AsyncPgConnection) -> BoxFuture<'c, QueryResult<T>>,
@@ -346,8 +402,15 @@ impl AsyncTenantRead<'_> {
                 conn: Some(conn),
                 warm,
             };
-            let pipelined = match (key, messages.as_slice()) {
-                (Some(key), [begin]) if conn.warm.lock().contains(&(id, key)) => Some(begin),
+            let pipelined = match (&keys, messages.as_slice()) {
+                (Some(keys), [begin])
+                    if {
+                        let warm = conn.warm.lock();
+                        keys.iter().all(|key| warm.contains(&(id, *key)))
+                    } =>
+                {
+                    Some(begin)
+                }
                 _ => None,
             };
             let outcome = match pipelined {
@@ -360,9 +423,9 @@ impl AsyncTenantRead<'_> {
                     inner.reads.fetch_add(1, Ordering::Relaxed);
                     if pipelined.is_some() {
                         inner.pipelined.fetch_add(1, Ordering::Relaxed);
-                    } else if let Some(key) = key {
-                        // It ran, so diesel has it cached on this connection now.
-                        conn.warm.lock().insert((id, key));
+                    } else if let Some(keys) = &keys {
+                        // They ran, so diesel has them cached on this connection now.
+                        conn.warm.lock().extend(keys.iter().map(|key| (id, *key)));
                     }
                     conn.release();
                     tracing::trace!(tenant_id = %self.actor.tenant_id, pipelined = pipelined.is_some(), "tenant read on an async connection");
@@ -416,6 +479,22 @@ impl Drop for InFlight {
             self.warm.lock().retain(|(c, _)| *c != id);
             drop(Object::take(conn));
         }
+    }
+}
+
+/// `read` as a read over any connection borrow (names the higher-ranked closure type).
+fn over_connection<T, F>(read: F) -> F
+where
+    F: for<'c> Fn(&'c AsyncPgConnection) -> BoxFuture<'c, QueryResult<T>>,
+{
+    read
+}
+
+/// The statement key diesel caches `query` under, if it caches it by type.
+fn cache_key<Q: QueryFragment<Pg> + QueryId>(query: &Q) -> Option<TypeId> {
+    match (Q::query_id(), query.is_safe_to_cache_prepared(&Pg)) {
+        (Some(id), Ok(true)) => Some(id),
+        _ => None,
     }
 }
 

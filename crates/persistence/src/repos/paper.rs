@@ -272,23 +272,25 @@ pub fn account_view(conn: &mut PgConnection, actor: &Actor) -> Result<AccountVie
     })
 }
 
-/// [`account_view`] on async connections: the same three statements as three one-statement
-/// reads (one round trip each once prepared) instead of one transaction. The scopes run at
-/// READ COMMITTED, where each statement of the blocking transaction takes its own snapshot
-/// too, so the two can see a concurrent fill alike.
+/// [`account_view`] on an async connection: the same three statements in one read-only
+/// transaction ([`AsyncTenantRead::load3`](crate::AsyncTenantRead::load3): one round trip
+/// once the connection has prepared them).
 ///
 /// # Errors
 /// Database failures, [`Error::Unavailable`] when no connection works.
 pub async fn account_view_async(reads: &AsyncReads, actor: &Actor) -> Result<AccountView> {
-    let spot = spot_holdings_priced_async(reads, actor).await?;
-    let futures = futures_positions_marked_async(reads, actor).await?;
-    let cash: Vec<Decimal> = reads
+    let tenant = actor.tenant_id.as_uuid();
+    let (spot, futures, cash): (Vec<PricedRow>, Vec<MarkedRow>, Vec<Decimal>) = reads
         .tenant(*actor)
-        .load(active_cash_query!(actor.tenant_id.as_uuid()))
+        .load3(
+            spot_holdings_priced_query!(tenant),
+            futures_positions_marked_query!(tenant),
+            active_cash_query!(tenant),
+        )
         .await?;
     Ok(AccountView {
-        spot,
-        futures,
+        spot: priced_balances(spot)?,
+        futures: marked_positions(futures)?,
         cash: cash.into_iter().next().unwrap_or_default(),
     })
 }

@@ -552,6 +552,48 @@ fn async_reads_run_inside_the_tenant_transaction_and_leave_nothing_behind() {
         "every read after the first in one round trip (plain PostgreSQL)"
     );
 
+    // Three statements in one transaction (load3): the context reaches all three, the first
+    // time (prepared in the transaction) and once they are prepared (one write with the
+    // context and COMMIT); with any of them outside the transaction it would find nothing.
+    let load_three = |actor: Actor| {
+        use alphapulse_persistence::schema::{tenants, users};
+        runtime
+            .block_on(
+                reads
+                    .tenant(actor)
+                    .load3::<_, Uuid, _, Uuid, _, (String, String)>(
+                        diesel::QueryDsl::select(users::table, users::tenant_id),
+                        diesel::QueryDsl::select(tenants::table, tenants::id),
+                        diesel::QueryDsl::select(
+                            users::table,
+                            (
+                                current_setting("app.current_tenant_id".to_owned(), true),
+                                current_setting("transaction_read_only".to_owned(), false),
+                            ),
+                        ),
+                    ),
+            )
+            .unwrap()
+    };
+    let (_, pipelined_before) = reads.counts();
+    for (t, u) in [a, b, a] {
+        assert_eq!(
+            load_three(Actor::user(t, u)),
+            (
+                vec![t.as_uuid()],
+                vec![t.as_uuid()],
+                vec![(t.to_string(), "on".to_owned())]
+            ),
+            "three statements as {t}"
+        );
+    }
+    let expected = if test_db.is_citus() { 0 } else { 2 };
+    assert_eq!(
+        reads.counts().1 - pipelined_before,
+        expected,
+        "three statements in one round trip once prepared (plain PostgreSQL)"
+    );
+
     // The floor under the ordering: a statement on these connections outside any read's
     // transaction runs as alphapulse_tenant with no tenant, and finds no row (the owner's
     // connections see both tenants' users there, see the test above).
