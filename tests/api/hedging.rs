@@ -89,7 +89,7 @@ async fn analysis_recommends_orders_to_reach_the_target() {
     let res = analysis().await;
     assert_eq!(res.status, 200, "{:?}", res.body);
     // The first request looked the account up (blocking path); the next one, with the
-    // account cached, reads the target, spot and futures on async connections: same answer.
+    // account cached, reads the target and the account view on async connections: same answer.
     let async_reads = || {
         let n = std::cell::Cell::new(0);
         logs_assert(|lines: &[&str]| {
@@ -108,8 +108,8 @@ async fn analysis_recommends_orders_to_reach_the_target() {
     assert_eq!((again.status, &again.body), (res.status, &res.body));
     assert_eq!(
         async_reads(),
-        3,
-        "target, spot and futures on async connections"
+        2,
+        "the target, and spot and futures in one account view, on async connections"
     );
     assert_eq!(res.body["target_hedge_ratio"], 1.0);
     let recs = res.body["recommendations"].as_array().unwrap();

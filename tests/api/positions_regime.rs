@@ -208,8 +208,8 @@ async fn each_tenant_sees_its_own_positions_in_the_documented_shape() {
         "B's async read"
     );
 
-    // With A's account cached, futures and metrics take the async path too (two more async
-    // reads for futures and its repeat, two for metrics: spot and futures).
+    // With A's account cached, futures and metrics take the async path too (one async read
+    // per futures request; metrics read spot and futures in one account view).
     let before = async_reads();
     let fut_a = app.send(get(ROUTES[1], &a)).await;
     assert_eq!(fut_a.status, 200);
@@ -272,8 +272,8 @@ async fn each_tenant_sees_its_own_positions_in_the_documented_shape() {
     let m_b = app.send(get(ROUTES[2], &b)).await.body;
     assert_eq!(
         async_reads(),
-        before + 4,
-        "metrics reads on async connections"
+        before + 2,
+        "metrics: one account view each, async"
     );
     for key in [
         "total_value",
@@ -444,6 +444,17 @@ async fn an_exchange_failure_is_503_failed_to_fetch() {
     exchange
         .expect_futures_marked_nonblocking()
         .returning(|_| None);
+    exchange
+        .expect_account_view_nonblocking()
+        .times(1)
+        .returning(|_| {
+            Some(Box::pin(async {
+                Err(ExchangeError::Unavailable("async view refused".into()))
+            }))
+        });
+    exchange
+        .expect_account_view_nonblocking()
+        .returning(|_| None);
     app.state.services.positions = PositionService::new(Arc::new(exchange));
     for cause in ["async connect timeout", "connect timeout"] {
         let spot = app.send(get(ROUTES[0], &token)).await;
@@ -460,8 +471,13 @@ async fn an_exchange_failure_is_503_failed_to_fetch() {
         assert!(!futures.body.to_string().contains(cause), "cause leaked");
         assert!(logs_contain(cause), "cause logged");
     }
-    let metrics = app.send(get(ROUTES[2], &token)).await;
-    assert_eq!(metrics.detail(), "Failed to fetch position metrics");
+    for cause in ["async view refused", "connect timeout"] {
+        let metrics = app.send(get(ROUTES[2], &token)).await;
+        assert_eq!(metrics.status, 503);
+        assert_eq!(metrics.detail(), "Failed to fetch position metrics");
+        assert!(!metrics.body.to_string().contains(cause), "cause leaked");
+        assert!(logs_contain(cause), "cause logged");
+    }
     assert!(logs_contain("connect timeout"), "cause logged");
     assert!(logs_contain(&format!("[Tenant: {tenant}]")));
 }

@@ -169,8 +169,8 @@ impl HedgingDesk {
         self.analysis_at(caller, target)
     }
 
-    /// [`HedgingDesk::analysis`] without blocking a thread, when its three reads (the
-    /// tenant's target, spot and futures positions) can be served so; `None`: call
+    /// [`HedgingDesk::analysis`] without blocking a thread, when its two reads (the tenant's
+    /// target; spot and futures positions in one account view) can be served so; `None`: call
     /// [`HedgingDesk::analysis`] on a blocking thread.
     pub fn analysis_nonblocking(
         &self,
@@ -178,12 +178,10 @@ impl HedgingDesk {
     ) -> Option<impl Future<Output = Result<HedgeAnalysis, DeskError>> + Send + 'static> {
         let actor = caller.actor();
         let tenant = self.tenants.own_nonblocking(&actor)?;
-        let spot = self.positions.spot_nonblocking(&actor)?;
-        let futures = self.positions.futures_nonblocking(&actor)?;
+        let positions = self.positions.both_nonblocking(&actor)?;
         Some(async move {
             let target = target_of(&tenant.await?);
-            let spot = spot.await.map_err(DeskError::Positions)?;
-            let futures = futures.await.map_err(DeskError::Positions)?;
+            let (spot, futures) = positions.await.map_err(DeskError::Positions)?;
             Ok(analyse(&spot, &futures, target))
         })
     }

@@ -335,17 +335,23 @@ fn the_nonblocking_analysis_answers_as_the_blocking_one() {
         .expect_spot_valued()
         .returning(move |_| Ok(spot()));
     m.exchange
-        .expect_spot_valued_nonblocking()
-        .returning(move |_| Some(Box::pin(async move { Ok(spot()) })));
-    m.exchange
         .expect_futures_positions()
         .returning(move |_| Ok(vec![short(None)]));
     m.exchange
         .expect_prices()
         .returning(move |_, _, _| Ok(std::collections::BTreeMap::from([(btc(), dec!(40000))])));
+    // One account view for both (the paper exchange marks its futures at the latest closes).
     m.exchange
-        .expect_futures_marked_nonblocking()
-        .returning(move |_| Some(Box::pin(async move { Ok(vec![short(Some(dec!(40000)))]) })));
+        .expect_account_view_nonblocking()
+        .returning(move |_| {
+            Some(Box::pin(async move {
+                Ok(alphapulse_domain::AccountView {
+                    spot: spot(),
+                    futures: vec![short(Some(dec!(40000)))],
+                    cash: dec!(0),
+                })
+            }))
+        });
     let desk = m.desk();
     let read = desk.analysis_nonblocking(&caller).expect("offered");
     let Poll::Ready(fast) = std::pin::pin!(read).poll(&mut Context::from_waker(Waker::noop()))

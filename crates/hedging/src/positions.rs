@@ -69,6 +69,9 @@ pub struct FuturesPositionView {
     pub liquidation_price: Option<Decimal>,
 }
 
+/// Spot and futures positions valued together ([`PositionService::both_nonblocking`]).
+pub type Valued = (Vec<SpotPosition>, Vec<FuturesPositionView>);
+
 /// Fetches and values a tenant's positions through its exchange client.
 #[derive(Clone)]
 pub struct PositionService {
@@ -187,15 +190,37 @@ impl PositionService {
         Ok(metrics(&self.spot(actor)?, &self.futures(actor)?))
     }
 
-    /// [`PositionService::metrics`] without blocking a thread, when both reads can be served
-    /// so; `None`: call [`PositionService::metrics`] on a blocking thread.
+    /// [`PositionService::spot`] and [`PositionService::futures`] at once without blocking a
+    /// thread, from one account view (one read of the exchange client: on the paper exchange
+    /// one transaction, its futures marked at the latest closes), when the client can serve
+    /// it so (see `ExchangeClient::account_view_nonblocking`); `None`: call both on a
+    /// blocking thread.
+    pub fn both_nonblocking(
+        &self,
+        actor: &Actor,
+    ) -> Option<impl Future<Output = Result<Valued, ExchangeError>> + Send + 'static> {
+        let read = self.exchange.account_view_nonblocking(actor)?;
+        Some(async move {
+            let view = read.await?;
+            Ok((
+                value_spot(view.spot)?,
+                value_futures(view.futures, &BTreeMap::new())?,
+            ))
+        })
+    }
+
+    /// [`PositionService::metrics`] without blocking a thread, over
+    /// [`PositionService::both_nonblocking`]; `None`: call [`PositionService::metrics`] on a
+    /// blocking thread.
     pub fn metrics_nonblocking(
         &self,
         actor: &Actor,
     ) -> Option<impl Future<Output = Result<PositionMetrics, ExchangeError>> + Send + 'static> {
-        let spot = self.spot_nonblocking(actor)?;
-        let futures = self.futures_nonblocking(actor)?;
-        Some(async move { Ok(metrics(&spot.await?, &futures.await?)) })
+        let both = self.both_nonblocking(actor)?;
+        Some(async move {
+            let (spot, futures) = both.await?;
+            Ok(metrics(&spot, &futures))
+        })
     }
 }
 
@@ -338,8 +363,18 @@ mod tests {
         ex.expect_prices()
             .returning(|_, _, _| Ok(BTreeMap::from([(sym("BTCUSDT"), dec!(45000))])));
         ex.expect_futures_marked_nonblocking()
-            .times(2)
+            .times(1)
             .returning(move |_| Some(Box::pin(async move { Ok(vec![short(Some(dec!(45000)))]) })));
+        // Metrics read both from one account view (the paper exchange marks its futures).
+        ex.expect_account_view_nonblocking().returning(move |_| {
+            Some(Box::pin(async move {
+                Ok(alphapulse_domain::AccountView {
+                    spot: two_holdings(),
+                    futures: vec![short(Some(dec!(45000)))],
+                    cash: dec!(0),
+                })
+            }))
+        });
         ex.expect_futures_marked_nonblocking()
             .returning(move |_| Some(Box::pin(async move { Ok(vec![short(None)]) })));
         let service = PositionService::new(Arc::new(ex));
@@ -357,11 +392,12 @@ mod tests {
         ex.expect_spot_valued_nonblocking()
             .returning(|_| Some(Box::pin(async { Ok(two_holdings()) })));
         ex.expect_futures_marked_nonblocking().returning(|_| None);
+        ex.expect_account_view_nonblocking().returning(|_| None);
         let service = PositionService::new(Arc::new(ex));
         assert!(service.futures_nonblocking(&actor).is_none());
         assert!(
             service.metrics_nonblocking(&actor).is_none(),
-            "metrics need both reads"
+            "metrics need the account view"
         );
     }
 
