@@ -90,24 +90,11 @@ async fn analysis_recommends_orders_to_reach_the_target() {
     assert_eq!(res.status, 200, "{:?}", res.body);
     // The first request looked the account up (blocking path); the next one, with the
     // account cached, reads the target and the account view on async connections: same answer.
-    let async_reads = || {
-        let n = std::cell::Cell::new(0);
-        logs_assert(|lines: &[&str]| {
-            n.set(
-                lines
-                    .iter()
-                    .filter(|l| l.contains("tenant read on an async connection"))
-                    .count(),
-            );
-            Ok(())
-        });
-        n.get()
-    };
-    assert_eq!(async_reads(), 0);
+    assert_eq!(async_reads!(), 0);
     let again = analysis().await;
     assert_eq!((again.status, &again.body), (res.status, &res.body));
     assert_eq!(
-        async_reads(),
+        async_reads!(),
         2,
         "the target, and spot and futures in one account view, on async connections"
     );

@@ -114,20 +114,6 @@ async fn every_route_rejects_missing_expired_and_tampered_tokens() {
 #[tracing_test::traced_test]
 async fn each_tenant_sees_its_own_positions_in_the_documented_shape() {
     let (app, a, b) = two_tenants();
-    // How many tenant reads have run on async connections so far (this test's log lines).
-    let async_reads = || {
-        let n = std::cell::Cell::new(0);
-        logs_assert(|lines: &[&str]| {
-            n.set(
-                lines
-                    .iter()
-                    .filter(|l| l.contains("tenant read on an async connection"))
-                    .count(),
-            );
-            Ok(())
-        });
-        n.get()
-    };
     // Latest closes (the paper exchange's spot and mark prices) set by hand, so that every
     // value below is worked out from the fixtures.
     set_latest_closes(
@@ -210,7 +196,7 @@ async fn each_tenant_sees_its_own_positions_in_the_documented_shape() {
 
     // With A's account cached, futures and metrics take the async path too (one async read
     // per futures request; metrics read spot and futures in one account view).
-    let before = async_reads();
+    let before = async_reads!();
     let fut_a = app.send(get(ROUTES[1], &a)).await;
     assert_eq!(fut_a.status, 200);
     let fut_again = app.send(get(ROUTES[1], &a)).await;
@@ -219,7 +205,7 @@ async fn each_tenant_sees_its_own_positions_in_the_documented_shape() {
         (fut_a.status, &fut_a.body)
     );
     assert_eq!(
-        async_reads(),
+        async_reads!(),
         before + 2,
         "futures reads on async connections"
     );
@@ -267,11 +253,11 @@ async fn each_tenant_sees_its_own_positions_in_the_documented_shape() {
         0
     );
 
-    let before = async_reads();
+    let before = async_reads!();
     let m_a = app.send(get(ROUTES[2], &a)).await.body;
     let m_b = app.send(get(ROUTES[2], &b)).await.body;
     assert_eq!(
-        async_reads(),
+        async_reads!(),
         before + 2,
         "metrics: one account view each, async"
     );

@@ -171,26 +171,13 @@ async fn every_read_answers_the_documented_shape_for_its_own_tenant() {
     }
     // With A's account cached (the reads above), the exposure reads its book on an async
     // connection (spot, futures and cash in one read) with the same answer as before.
-    let async_reads = || {
-        let n = std::cell::Cell::new(0);
-        logs_assert(|lines: &[&str]| {
-            n.set(
-                lines
-                    .iter()
-                    .filter(|l| l.contains("tenant read on an async connection"))
-                    .count(),
-            );
-            Ok(())
-        });
-        n.get()
-    };
     // Two calls in a row: the account lookup is cached for 5 s, so unless 5 s pass between
     // them at least one reads on async connections (a blocking one caches the account).
-    let before = async_reads();
+    let before = async_reads!();
     let e = w.app.send(get(READS[2], &w.a_viewer)).await.body;
     let again = w.app.send(get(READS[2], &w.a_viewer)).await.body;
     assert!(
-        [1, 2].contains(&(async_reads() - before)),
+        [1, 2].contains(&(async_reads!() - before)),
         "the book (spot, futures, cash: one read) on async connections"
     );
     assert_eq!(again, e);

@@ -29,7 +29,7 @@ pub mod testing;
 pub use cluster::{CitusCluster, CitusConfig, ClusterConfig, ClusterError, LocalCluster};
 pub use error::{Error, Result};
 pub use pool::{Db, Engine, PoolConfig};
-pub use reads::{AsyncReads, AsyncTenantRead};
+pub use reads::{AsyncReads, AsyncTenantRead, CachedLoad};
 pub use repos::{
     PgAlertRepo, PgAuditRepo, PgDecisionAuditRepo, PgDecisionRepo, PgEnsembleRepo,
     PgExchangeAccountRepo, PgExchangeCredentialsRepo, PgIdempotencyRepo, PgMarketDataRepo,

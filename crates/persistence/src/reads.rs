@@ -304,15 +304,7 @@ impl AsyncTenantRead<'_> {
     /// [`Error::Unavailable`] when no connection works; the query's own failure otherwise.
     pub async fn load<Q, U>(&self, query: Q) -> Result<Vec<U>>
     where
-        // `Query`: diesel-async prepares and caches `Q` itself (`as_query` is the identity
-        // for a `Query`), so `Q`'s query id is the statement's cache key checked below.
-        Q: for<'c> LoadQuery<'static, &'c AsyncPgConnection, U>
-            + Query
-            + QueryFragment<Pg>
-            + QueryId
-            + Clone
-            + Send
-            + 'static,
+        Q: CachedLoad<U>,
         U: Send + 'static,
     {
         let keys = cache_key(&query).map(|key| vec![key]);
@@ -340,27 +332,9 @@ impl AsyncTenantRead<'_> {
         q3: Q3,
     ) -> Result<(Vec<U1>, Vec<U2>, Vec<U3>)>
     where
-        Q1: for<'c> LoadQuery<'static, &'c AsyncPgConnection, U1>
-            + Query
-            + QueryFragment<Pg>
-            + QueryId
-            + Clone
-            + Send
-            + 'static,
-        Q2: for<'c> LoadQuery<'static, &'c AsyncPgConnection, U2>
-            + Query
-            + QueryFragment<Pg>
-            + QueryId
-            + Clone
-            + Send
-            + 'static,
-        Q3: for<'c> LoadQuery<'static, &'c AsyncPgConnection, U3>
-            + Query
-            + QueryFragment<Pg>
-            + QueryId
-            + Clone
-            + Send
-            + 'static,
+        Q1: CachedLoad<U1>,
+        Q2: CachedLoad<U2>,
+        Q3: CachedLoad<U3>,
         U1: Send + 'static,
         U2: Send + 'static,
         U3: Send + 'static,
@@ -480,6 +454,32 @@ impl Drop for InFlight {
             drop(Object::take(conn));
         }
     }
+}
+
+/// A diesel query [`AsyncTenantRead::load`] and [`AsyncTenantRead::load3`] take: loadable on
+/// an async connection, a `Query` (diesel-async prepares and caches `Q` itself, `as_query`
+/// being the identity for a `Query`, so `Q`'s query id is the statement's cache key the pool's
+/// warm set checks), cloneable for a retry on another connection.
+pub trait CachedLoad<U>:
+    for<'c> LoadQuery<'static, &'c AsyncPgConnection, U>
+    + Query
+    + QueryFragment<Pg>
+    + QueryId
+    + Clone
+    + Send
+    + 'static
+{
+}
+
+impl<Q, U> CachedLoad<U> for Q where
+    Q: for<'c> LoadQuery<'static, &'c AsyncPgConnection, U>
+        + Query
+        + QueryFragment<Pg>
+        + QueryId
+        + Clone
+        + Send
+        + 'static
+{
 }
 
 /// `read` as a read over any connection borrow (names the higher-ranked closure type).

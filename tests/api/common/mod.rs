@@ -133,6 +133,26 @@ macro_rules! test_service {
 }
 pub(crate) use test_service;
 
+/// How many tenant reads of this test have run on async connections so far (its log lines of
+/// `persistence::AsyncReads`). Only inside a `#[tracing_test::traced_test]` test, whose
+/// `logs_assert` it calls.
+macro_rules! async_reads {
+    () => {{
+        let n = std::cell::Cell::new(0);
+        logs_assert(|lines: &[&str]| {
+            n.set(
+                lines
+                    .iter()
+                    .filter(|l| l.contains("tenant read on an async connection"))
+                    .count(),
+            );
+            Ok(())
+        });
+        n.get()
+    }};
+}
+pub(crate) use async_reads;
+
 /// A response, read completely.
 #[derive(Debug)]
 pub struct JsonResponse {
