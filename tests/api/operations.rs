@@ -508,12 +508,22 @@ async fn cache_and_database_statistics_are_for_admins_and_matched_before_metric_
         .find(|c| c["name"] == "token_signatures")
         .unwrap();
     assert!(tokens["hits"].as_u64().unwrap() + tokens["misses"].as_u64().unwrap() >= 1);
+    // The alert list is read on an async connection: counted in the pool statistics.
+    let alerts = call(&svc, get("/api/v1/alerts", &admin).to_request()).await;
+    assert_eq!(alerts.status, 200, "{:?}", alerts.body);
     let db = call(&svc, get("/api/v1/metrics/database", &admin).to_request()).await;
     assert_eq!(db.status, 200, "{:?}", db.body);
     assert_eq!(db.body["status"], "active");
     assert!(db.body["pool"]["max_size"].as_u64().unwrap() >= 1);
     assert!(db.body["pool"]["checkouts"].as_u64().unwrap() >= 1);
-    for key in ["connections", "idle", "waits", "timeouts"] {
+    assert!(db.body["pool"]["async_reads"].as_u64().unwrap() >= 1);
+    for key in [
+        "connections",
+        "idle",
+        "waits",
+        "timeouts",
+        "async_one_round_trip",
+    ] {
         assert!(db.body["pool"][key].is_u64(), "{key}");
     }
     assert_eq!(db.body["database"]["reachable"], true);

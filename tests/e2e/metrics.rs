@@ -97,6 +97,13 @@ fn metrics_are_served_on_their_own_listener_in_the_prometheus_text_format() {
         "{text}"
     );
     assert_eq!(value("db_unreachable", &[]), Some(0.0), "{text}");
+    // The async read counters are exported from the first sample on (zero or more then).
+    for name in [
+        "db_async_reads_total",
+        "db_async_reads_one_round_trip_total",
+    ] {
+        assert!(value(name, &[]).is_some_and(|v| v >= 0.0), "{name}: {text}");
+    }
     assert_eq!(
         value(
             "http_requests_total",

@@ -104,6 +104,8 @@ fn record_pool(db: &alphapulse_persistence::Db) {
     metrics::counter!("db_pool_waits_total").absolute(stats.waits);
     metrics::counter!("db_pool_wait_milliseconds_total").absolute(stats.wait_ms_total);
     metrics::counter!("db_pool_timeouts_total").absolute(stats.timeouts);
+    metrics::counter!("db_async_reads_total").absolute(stats.async_reads);
+    metrics::counter!("db_async_reads_one_round_trip_total").absolute(stats.async_one_round_trip);
 }
 
 /// Runs `job` on its interval until the runtime stops.

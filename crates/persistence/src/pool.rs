@@ -89,13 +89,18 @@ pub struct Db {
     config: PoolConfig,
 }
 
-/// Checkout counters, fed by r2d2's event handler.
+/// Checkout counters, fed by r2d2's event handler, and the async reads' counters (fed by
+/// [`AsyncReads`] of this database).
 #[derive(Debug, Default)]
-struct PoolCounters {
+pub(crate) struct PoolCounters {
     checkouts: AtomicU64,
     waits: AtomicU64,
     wait_micros: AtomicU64,
     timeouts: AtomicU64,
+    /// Reads committed on async connections.
+    pub(crate) async_reads: AtomicU64,
+    /// Of which in one round trip.
+    pub(crate) async_pipelined: AtomicU64,
 }
 
 /// A checkout that took this long or more counts as a wait (an idle connection is handed over
@@ -317,7 +322,14 @@ impl Db {
             waits: c.waits.load(Ordering::Relaxed),
             wait_ms_total: c.wait_micros.load(Ordering::Relaxed) / 1000,
             timeouts: c.timeouts.load(Ordering::Relaxed),
+            async_reads: c.async_reads.load(Ordering::Relaxed),
+            async_one_round_trip: c.async_pipelined.load(Ordering::Relaxed),
         }
+    }
+
+    /// The counters [`AsyncReads`] of this database feed.
+    pub(crate) fn counters(&self) -> Arc<PoolCounters> {
+        self.counters.clone()
     }
 }
 

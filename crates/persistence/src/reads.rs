@@ -41,10 +41,7 @@ use std::{
     any::TypeId,
     cell::RefCell,
     collections::HashSet,
-    sync::{
-        atomic::{AtomicU64, Ordering},
-        Arc, Weak,
-    },
+    sync::{atomic::Ordering, Arc, Weak},
     time::Duration,
 };
 
@@ -96,8 +93,9 @@ struct Inner {
     db: Db,
     engine: Engine,
     connection_timeout: Duration,
-    reads: AtomicU64,
-    pipelined: AtomicU64,
+    /// The database's counters (reads, one-round-trip reads): shared by every `AsyncReads`
+    /// of one [`Db`], reported in [`Db::stats`].
+    counters: Arc<crate::pool::PoolCounters>,
 }
 
 /// Which statements each connection of a pool has prepared and cached: (connection, query
@@ -143,8 +141,7 @@ impl AsyncReads {
                 db: db.clone(),
                 engine,
                 connection_timeout: config.connection_timeout,
-                reads: AtomicU64::new(0),
-                pipelined: AtomicU64::new(0),
+                counters: db.counters(),
             }),
         })
     }
@@ -158,8 +155,8 @@ impl AsyncReads {
     /// [`AsyncTenantRead::load`]).
     pub fn counts(&self) -> (u64, u64) {
         (
-            self.inner.reads.load(Ordering::Relaxed),
-            self.inner.pipelined.load(Ordering::Relaxed),
+            self.inner.counters.async_reads.load(Ordering::Relaxed),
+            self.inner.counters.async_pipelined.load(Ordering::Relaxed),
         )
     }
 
@@ -394,9 +391,12 @@ impl AsyncTenantRead<'_> {
             match outcome {
                 Ok(value) => {
                     inner.db.mark_reachable();
-                    inner.reads.fetch_add(1, Ordering::Relaxed);
+                    inner.counters.async_reads.fetch_add(1, Ordering::Relaxed);
                     if pipelined.is_some() {
-                        inner.pipelined.fetch_add(1, Ordering::Relaxed);
+                        inner
+                            .counters
+                            .async_pipelined
+                            .fetch_add(1, Ordering::Relaxed);
                     } else if let Some(keys) = &keys {
                         // They ran, so diesel has them cached on this connection now.
                         conn.warm.lock().extend(keys.iter().map(|key| (id, *key)));

@@ -53,6 +53,11 @@ pub struct PoolStats {
     pub wait_ms_total: u64,
     /// Checkouts that gave up (no connection within the pool's timeout).
     pub timeouts: u64,
+    /// Reads served on the request path's async connections since start (they use their own
+    /// small pools per HTTP worker, not this pool).
+    pub async_reads: u64,
+    /// Of which in one round trip (context, statements and commit in one write).
+    pub async_one_round_trip: u64,
 }
 
 /// The database as seen from the process.
