@@ -304,8 +304,9 @@ impl AsyncTenantRead<'_> {
         Q: CachedLoad<U>,
         U: Send + 'static,
     {
-        let keys = cache_key(&query).map(|key| vec![key]);
-        self.execute(keys, &load_with(query)).await
+        let key = cache_key(&query);
+        self.execute(key.as_ref().map(std::slice::from_ref), &load_with(query))
+            .await
     }
 
     /// Loads the rows of three diesel queries in **one** tenant transaction: context, the
@@ -338,20 +339,21 @@ impl AsyncTenantRead<'_> {
     {
         // Pipelined only when all three are cacheable (and, below, warm).
         let keys = match (cache_key(&q1), cache_key(&q2), cache_key(&q3)) {
-            (Some(a), Some(b), Some(c)) => Some(vec![a, b, c]),
+            (Some(a), Some(b), Some(c)) => Some([a, b, c]),
             _ => None,
         };
         let (l1, l2, l3) = (load_with(q1), load_with(q2), load_with(q3));
         let query = over_connection(move |conn| {
             futures_util::future::try_join3(l1(conn), l2(conn), l3(conn)).boxed()
         });
-        self.execute(keys, &query).await
+        self.execute(keys.as_ref().map(|k| k.as_slice()), &query)
+            .await
     }
 
     /// The attempts of one read; `keys`: the statement keys of the queries, all of which
     /// diesel caches (`None`: some are not), which allows one round trip on connections that
     /// have run them all.
-    async fn execute<T, F>(&self, keys: Option<Vec<TypeId>>, query: &F) -> Result<T>
+    async fn execute<T, F>(&self, keys: Option<&[TypeId]>, query: &F) -> Result<T>
     where
         T: Send,
         F: for<'c> Fn(&'c AsyncPgConnection) -> BoxFuture<'c, QueryResult<T>>,
@@ -373,7 +375,7 @@ impl AsyncTenantRead<'_> {
                 conn: Some(conn),
                 warm,
             };
-            let pipelined = match (&keys, messages.as_slice()) {
+            let pipelined = match (keys, messages.as_slice()) {
                 (Some(keys), [begin])
                     if {
                         let warm = conn.warm.lock();
@@ -397,7 +399,7 @@ impl AsyncTenantRead<'_> {
                             .counters
                             .async_pipelined
                             .fetch_add(1, Ordering::Relaxed);
-                    } else if let Some(keys) = &keys {
+                    } else if let Some(keys) = keys {
                         // They ran, so diesel has them cached on this connection now.
                         conn.warm.lock().extend(keys.iter().map(|key| (id, *key)));
                     }
