@@ -282,7 +282,7 @@ fn a_resumed_action_places_its_stored_plan_again_without_replanning() {
 /// and answers exactly as the blocking one; it is offered only when all three reads are.
 #[test]
 fn the_nonblocking_analysis_answers_as_the_blocking_one() {
-    use std::task::{Context, Poll, Waker};
+    use futures_util::FutureExt as _;
 
     use alphapulse_domain::{
         FuturesPosition, PositionSide, Slug, SpotBalance, SubscriptionTier, Symbol, Tenant,
@@ -354,10 +354,7 @@ fn the_nonblocking_analysis_answers_as_the_blocking_one() {
         });
     let desk = m.desk();
     let read = desk.analysis_nonblocking(&caller).expect("offered");
-    let Poll::Ready(fast) = std::pin::pin!(read).poll(&mut Context::from_waker(Waker::noop()))
-    else {
-        panic!("a ready answer pends");
-    };
+    let fast = read.now_or_never().expect("a ready answer");
     let blocking = desk.analysis(&caller).unwrap();
     // The tenant's target, not the default: half of the 2 BTC held, 0.25 short already.
     assert_eq!(blocking.target_hedge_ratio, 0.5);

@@ -271,6 +271,8 @@ mod tests {
     use alphapulse_domain::{exchange::MockExchangeClient, FuturesPosition, SpotBalance, TenantId};
     use rust_decimal_macros::dec;
 
+    use futures_util::FutureExt as _;
+
     use super::*;
 
     fn sym(s: &str) -> Symbol {
@@ -330,7 +332,11 @@ mod tests {
             .returning(|_| Some(Box::pin(async { Ok(two_holdings()) })));
         let service = PositionService::new(Arc::new(ex));
         let actor = Actor::system(TenantId::new_random());
-        let fast = now_or_never(service.spot_nonblocking(&actor).expect("offered"));
+        let fast = service
+            .spot_nonblocking(&actor)
+            .expect("offered")
+            .now_or_never()
+            .expect("ready");
         assert_eq!(fast.unwrap(), service.spot(&actor).unwrap());
 
         let mut ex = MockExchangeClient::new();
@@ -379,13 +385,25 @@ mod tests {
             .returning(move |_| Some(Box::pin(async move { Ok(vec![short(None)]) })));
         let service = PositionService::new(Arc::new(ex));
         let actor = Actor::system(TenantId::new_random());
-        let fast = now_or_never(service.futures_nonblocking(&actor).expect("offered"));
+        let fast = service
+            .futures_nonblocking(&actor)
+            .expect("offered")
+            .now_or_never()
+            .expect("ready");
         let blocking = service.futures(&actor).unwrap();
         assert_eq!(blocking[0].unrealized_pnl, dec!(10000));
         assert_eq!(fast.unwrap(), blocking);
-        let metrics = now_or_never(service.metrics_nonblocking(&actor).expect("offered"));
+        let metrics = service
+            .metrics_nonblocking(&actor)
+            .expect("offered")
+            .now_or_never()
+            .expect("ready");
         assert_eq!(metrics.unwrap(), service.metrics(&actor).unwrap());
-        let unmarked = now_or_never(service.futures_nonblocking(&actor).expect("offered"));
+        let unmarked = service
+            .futures_nonblocking(&actor)
+            .expect("offered")
+            .now_or_never()
+            .expect("ready");
         assert!(matches!(unmarked, Err(ExchangeError::NoPrice(s)) if s == "BTCUSDT"));
 
         let mut ex = MockExchangeClient::new();
@@ -399,16 +417,6 @@ mod tests {
             service.metrics_nonblocking(&actor).is_none(),
             "metrics need the account view"
         );
-    }
-
-    fn now_or_never<T>(read: impl Future<Output = T>) -> T {
-        use std::task::{Context, Poll, Waker};
-        let Poll::Ready(answer) =
-            std::pin::pin!(read).poll(&mut Context::from_waker(Waker::noop()))
-        else {
-            panic!("a ready answer pends");
-        };
-        answer
     }
 
     #[test]

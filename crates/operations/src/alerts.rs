@@ -186,6 +186,8 @@ mod tests {
     use alphapulse_domain::{ports::MockAlertRepo, RepoError, Role, TenantId, UserId};
     use chrono::{TimeZone, Utc};
 
+    use futures_util::FutureExt as _;
+
     use super::*;
 
     fn principal() -> Principal {
@@ -243,18 +245,8 @@ mod tests {
         let read = service
             .list_nonblocking(&principal(), filter, &PageRequest::default())
             .expect("offered");
-        let page = ready(read).unwrap();
+        let page = read.now_or_never().expect("ready").unwrap();
         assert!(page.items.is_empty());
-    }
-
-    fn ready<T>(read: impl Future<Output = T>) -> T {
-        use std::task::{Context, Poll, Waker};
-        let Poll::Ready(answer) =
-            std::pin::pin!(read).poll(&mut Context::from_waker(Waker::noop()))
-        else {
-            panic!("a ready answer pends");
-        };
-        answer
     }
 
     #[test]

@@ -280,10 +280,7 @@ fn the_async_alert_list_pages_and_filters_as_the_blocking_one() {
     }
     repo.raise(&other, &alert("quota:theirs")).unwrap();
     let fast = PgAlertRepo::new(t.db()).with_async_reads(t.db().async_reads().unwrap());
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = crate::common::runtime();
     let list = |who: &Actor, filter: &AlertFilter, page: &PageRequest| {
         runtime.block_on(
             fast.list_nonblocking(who, filter, page)

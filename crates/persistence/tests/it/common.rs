@@ -30,3 +30,11 @@ pub fn tenant(t: &mut TestDb, slug: &str) -> TenantId {
         .expect("fixture tenant")
         .id
 }
+
+/// A current-thread runtime with I/O and time, for the async reads under test.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a test runtime")
+}

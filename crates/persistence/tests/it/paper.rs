@@ -290,10 +290,7 @@ fn async_priced_holdings_equal_the_blocking_read_and_stay_in_the_tenant() {
     }
     let other = Actor::system(crate::common::tenant(&mut t, "other-fund"));
     let fast = PgPaperBook::new(t.db()).with_async_reads(t.db().async_reads().unwrap());
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = crate::common::runtime();
     let read = |a: &Actor| {
         runtime
             .block_on(
@@ -365,10 +362,7 @@ fn async_marked_futures_and_account_view_equal_the_blocking_reads_and_stay_in_th
     )
     .unwrap();
     let fast = PgPaperBook::new(t.db()).with_async_reads(t.db().async_reads().unwrap());
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = crate::common::runtime();
     let read = |a: &Actor| {
         runtime
             .block_on(

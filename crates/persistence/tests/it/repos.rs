@@ -440,10 +440,7 @@ fn own_tenant_read_async_equals_the_platform_read_and_sees_only_its_own_row() {
         .unwrap();
     let reads = t.db().async_reads().unwrap();
     let fast = PgTenantRepo::new(t.db()).with_async_reads(reads.clone());
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = crate::common::runtime();
     let own = |tenant: alphapulse_domain::TenantId| {
         runtime.block_on(
             fast.own_nonblocking(&Actor::system(tenant))

@@ -459,10 +459,7 @@ fn async_reads_run_inside_the_tenant_transaction_and_leave_nothing_behind() {
     let _ = test_db.db();
     // One async connection: every read below reuses the same backend.
     let reads = test_db.pool_of(1).async_reads().unwrap();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = crate::common::runtime();
     let ctx = |actor: Actor| {
         let reads = reads.clone();
         async move {

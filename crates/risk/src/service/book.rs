@@ -309,7 +309,7 @@ mod tests {
         use alphapulse_domain::{
             exchange::MockExchangeClient, FuturesPosition, SpotBalance, TenantId,
         };
-        use std::task::{Context, Poll, Waker};
+        use futures_util::FutureExt as _;
 
         let sym = |s: &str| Symbol::parse(s).unwrap();
         let future = move |symbol: &str, mark| FuturesPosition {
@@ -355,10 +355,7 @@ mod tests {
             vec![Some(dec!(150)), Some(dec!(150)), None]
         );
         let read = Book::read_nonblocking(&ex, &actor, now).expect("offered");
-        let Poll::Ready(fast) = std::pin::pin!(read).poll(&mut Context::from_waker(Waker::noop()))
-        else {
-            panic!("a ready answer pends");
-        };
+        let fast = read.now_or_never().expect("a ready answer");
         let fast = fast.unwrap();
         assert_eq!(
             (fast.cash, fast.positions, fast.fetched_at),

@@ -28,6 +28,8 @@ use rand_chacha::ChaCha8Rng;
 use rust_decimal::{prelude::FromPrimitive, Decimal};
 use rust_decimal_macros::dec;
 
+use futures_util::FutureExt as _;
+
 use super::*;
 
 fn sym(s: &str) -> Symbol {
@@ -1072,16 +1074,6 @@ fn the_job_counts_written_existing_and_failed_tenants_and_survives_an_outage() {
     assert_eq!(*hooked.lock().unwrap(), vec![good]);
 }
 
-/// Runs a future that must be ready at once (mocked ports answer without waiting).
-fn ready<T>(read: impl std::future::Future<Output = T>) -> T {
-    use std::task::{Context, Poll, Waker};
-    let Poll::Ready(answer) = std::pin::pin!(read).poll(&mut Context::from_waker(Waker::noop()))
-    else {
-        panic!("a ready answer pends");
-    };
-    answer
-}
-
 /// The request path serves the portfolio and the risk metrics without a blocking thread once
 /// the blocking path has computed and cached them, with the same answer; before that (and for
 /// history or invalid arguments) it declines and the blocking path answers.
@@ -1093,17 +1085,17 @@ fn cached_portfolio_and_metrics_are_served_nonblocking_with_the_blocking_answers
     let portfolio = PortfolioService::new(core.clone());
     let risk = RiskService::new(core);
     let fast_portfolio = || {
-        ready(
-            portfolio
-                .portfolio_nonblocking(&actor, false)
-                .expect("offered"),
-        )
+        portfolio
+            .portfolio_nonblocking(&actor, false)
+            .expect("offered")
+            .now_or_never()
+            .expect("ready")
     };
     let fast_metrics = || {
-        ready(
-            risk.metrics_nonblocking(&actor, 252, 0.95)
-                .expect("offered"),
-        )
+        risk.metrics_nonblocking(&actor, 252, 0.95)
+            .expect("offered")
+            .now_or_never()
+            .expect("ready")
     };
     assert_eq!(fast_portfolio().unwrap(), None, "nothing cached yet");
     assert_eq!(fast_metrics().unwrap(), None, "nothing cached yet");
@@ -1116,11 +1108,11 @@ fn cached_portfolio_and_metrics_are_served_nonblocking_with_the_blocking_answers
     let metrics = risk.metrics(&actor, 252, 0.95).unwrap();
     assert_eq!(fast_metrics().unwrap(), Some(metrics));
     assert_eq!(
-        ready(
-            risk.metrics_nonblocking(&actor, 252, 0.99)
-                .expect("offered")
-        )
-        .unwrap(),
+        risk.metrics_nonblocking(&actor, 252, 0.99)
+            .expect("offered")
+            .now_or_never()
+            .expect("ready")
+            .unwrap(),
         None,
         "another confidence is another computation"
     );
